@@ -177,3 +177,34 @@ def need(table: str, body: bytes, offset: int, size: int, what: str) -> None:
         raise TableError(table, HEADER_LENGTH + offset,
                          f"truncated: {what} needs {size} bytes, "
                          f"{max(len(body) - offset, 0)} left")
+
+
+class SystemTable:
+    """Base of every table dataclass that starts with an :class:`SdtHeader`.
+
+    Subclasses define ``SIGNATURE``, a ``header`` field, ``decode`` and
+    ``encode_body``; :meth:`encode` frames the body and computes length
+    and checksum.
+    """
+
+    SIGNATURE: str = ""
+    header: SdtHeader
+
+    @property
+    def signature(self) -> str:
+        """The table's signature, from its header."""
+        return self.header.signature
+
+    def encode_body(self) -> bytes:  # pragma: no cover - abstract
+        """The bytes after the header."""
+        raise NotImplementedError
+
+    def encode(self) -> bytes:
+        """The whole table, with length and checksum computed."""
+        return build_table(self.header, self.encode_body())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view of the table (header and every field)."""
+        from vcpu_hotplug.acpi.fields import to_jsonable
+
+        return to_jsonable(self)
