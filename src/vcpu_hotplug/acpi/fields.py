@@ -27,13 +27,25 @@ def spec_field(spec: str, default: Any = 0, *, hex: bool = False, **kwargs: Any)
     return dataclasses.field(default=default, metadata=metadata, **kwargs)
 
 
+_ACRONYMS = frozenset({
+    "ACPI", "APIC", "CAP", "CPU", "DCK", "EL1", "EL2", "EXT", "GIC", "HVC", "HW", "ID", "LVL2",
+    "PCAT", "PCI", "PSCI", "REG", "RTC", "S0", "S4", "SLP", "SPE", "STS", "SUP", "SW", "TMR", "UP",
+    "VAL", "VGIC", "WAK", "WBINVD", "C1", "PWR",
+})
+
+
+def flag_label(name: str) -> str:
+    """``ONLINE_CAPABLE`` -> ``Online Capable``, keeping acronyms (``PSCI Use HVC``)."""
+    return " ".join(w if w in _ACRONYMS else w.capitalize() for w in name.split("_"))
+
+
 def flag_names(value: enum.IntFlag) -> list[str]:
     """Names of the members set in ``value`` (``Online Capable``), then unknown bits in hex."""
     names = []
     rest = int(value)
     for member in type(value):
         if member.value and (int(value) & member.value) == member.value and member.name:
-            names.append(member.name.replace("_", " ").title())
+            names.append(flag_label(member.name))
             rest &= ~member.value
     if rest:
         names.append(f"{rest:#x}")

@@ -1,8 +1,181 @@
-"""``vcpu-hotplug tables ...``: decode and dump ACPI tables."""
+"""``vcpu-hotplug tables ...``: decode, dump and generate ACPI static tables.
+
+``dump`` reads raw table files or acpidump text (:func:`read_tables`),
+decodes each table (:func:`decode_table`) and prints it with the field
+names of the ACPI specification, or as JSON. ``sample`` builds the tables
+of an arm64 machine (:mod:`vcpu_hotplug.sample_tables`) and dumps them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import sys
+from typing import Any
 
 import click
+
+from vcpu_hotplug.acpi.errors import TableError
+from vcpu_hotplug.acpi.fields import HEX, SPEC, flag_names
+from vcpu_hotplug.acpi.madt import Madt, MadtLayout
+from vcpu_hotplug.acpi.pptt import Pptt
+from vcpu_hotplug.acpi.registry import AnyTable, decode_table
+from vcpu_hotplug.acpi.rsdp import Rsdp
+from vcpu_hotplug.acpi.tableio import format_acpidump, read_tables
+
+_NAMES = {"APIC": "MADT", "FACP": "FADT", "RSDP": "RSDP"}
+_INDENT = "  "
+
+
+def _value(value: Any, as_hex: bool) -> str:
+    if isinstance(value, enum.IntFlag):
+        names = flag_names(value)
+        return f"{int(value):#x}" + (f" ({', '.join(names)})" if names else "")
+    if isinstance(value, enum.Enum):
+        return f"{value.value} ({value.name})"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:#x}" if as_hex else str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex(" ") if len(value) <= 16 else f"({len(value)} bytes)"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v, as_hex) for v in value) + "]"
+    if dataclasses.is_dataclass(value):
+        return "{" + "  ".join(_fields(value)) + "}"
+    return str(value)
+
+
+_FIRST = ("acpi_processor_uid", "flags", "mpidr")
+"""Fields shown first on a structure's line: what a reader of a CPU entry looks for."""
+
+
+def _fields(obj: Any, skip: tuple[str, ...] = ()) -> list[str]:
+    """``Spec Name: value`` for every present field (zero Reserved fields left out)."""
+    out = []
+    fields = sorted(dataclasses.fields(obj),
+                    key=lambda f: _FIRST.index(f.name) if f.name in _FIRST else len(_FIRST))
+    for f in fields:
+        if f.name in skip or SPEC not in f.metadata:
+            continue
+        value = getattr(obj, f.name)
+        if value is None or (isinstance(value, bytes) and not value):
+            continue
+        if f.metadata[SPEC] == "Reserved" and not (value.strip(b"\0") if isinstance(value, bytes) else value):
+            continue
+        out.append(f"{f.metadata[SPEC]}: {_value(value, f.metadata.get(HEX, False))}")
+    return out
+
+
+def _header_line(table: AnyTable) -> str:
+    sig = table.signature
+    name = _NAMES.get(sig, "")
+    if isinstance(table, Rsdp):
+        ok = table.checksum_ok and table.extended_checksum_ok
+        return (f"RSDP  Revision: {table.revision}  OEMID: {table.oem_id!r}  "
+                f"Checksum: {table.checksum:#04x}  Extended Checksum: {table.extended_checksum:#04x}"
+                + ("" if ok else "  (BAD CHECKSUM)"))
+    h = table.header
+    return (f"{sig}{' (' + name + ')' if name else ''}  Length: {h.length}  Revision: {h.revision}  "
+            f"Checksum: {h.checksum:#04x}{'' if h.checksum_ok else ' (BAD)'}  "
+            f"OEM ID: {h.oem_id!r}  OEM Table ID: {h.oem_table_id!r}  OEM Revision: {h.oem_revision}  "
+            f"Creator ID: {h.creator_id!r}  Creator Revision: {h.creator_revision}")
+
+
+def render(table: AnyTable) -> list[str]:
+    """Readable lines for one decoded table."""
+    lines = [_header_line(table)]
+    if isinstance(table, Rsdp):
+        lines += [_INDENT + f for f in _fields(table, ("checksum", "extended_checksum", "revision",
+                                                       "oem_id"))]
+        return lines
+    if isinstance(table, Madt):
+        lines += [_INDENT + f for f in _fields(table)]
+        counts: dict[str, int] = {}
+        for sub in table.subtables:
+            kind = sub.kind
+            index = counts.get(kind, 0)
+            counts[kind] = index + 1
+            label = f"{kind}[{index}]" if kind != "Raw" else f"Type {sub.type:#04x}[{index}]"
+            parts = _fields(sub, ("type",))
+            lines.append(_INDENT + label + "  " + "  ".join(parts))
+        return lines
+    if isinstance(table, Pptt):
+        for offset, node in zip(table.offsets(), table.nodes):
+            lines.append(f"{_INDENT}[{offset:#06x}] {node.kind}  " + "  ".join(_fields(node, ("type",))))
+        return lines
+    if hasattr(table, "body"):
+        lines.append(f"{_INDENT}Body: {len(table.body)} bytes"
+                     + (" of AML" if table.signature in ("DSDT", "SSDT") else ""))
+        return lines
+    lines += [_INDENT + f for f in _fields(table)]
+    return lines
 
 
 @click.group()
 def tables() -> None:
     """Decode, dump and generate ACPI static tables."""
+
+
+@tables.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--lenient", is_flag=True, help="Report bad checksums and unknown revisions, and go on.")
+def dump(files: tuple[str, ...], as_json: bool, lenient: bool) -> None:
+    """Decode raw ACPI table files or acpidump text output."""
+    loaded = read_tables(files)
+    failures = 0
+    decoded = []
+    for item in loaded:
+        try:
+            table = decode_table(item.data, lenient=lenient)
+        except TableError as exc:
+            failures += 1
+            click.echo(f"error: {item.source}: {exc}", err=True)
+            continue
+        decoded.append((item, table))
+    _show([(item.source, item.address, table) for item, table in decoded], as_json)
+    if failures:
+        sys.exit(1)
+
+
+def _show(items: list[tuple[str, int | None, AnyTable]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps([{"source": source, "address": address, "table": table.to_dict()}
+                               for source, address, table in items], indent=2))
+        return
+    for n, (source, address, table) in enumerate(items):
+        if n:
+            click.echo("")
+        where = f"{source}" + (f" @ {address:#x}" if address is not None else "")
+        click.echo(f"# {where}")
+        for line in render(table):
+            click.echo(line)
+
+
+@tables.command()
+@click.option("--cpus", type=click.IntRange(min=1), required=True, help="vCPUs enabled at boot.")
+@click.option("--maxcpus", type=click.IntRange(min=1), required=True, help="Possible vCPUs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--acpi-6.4", "acpi_6_4", is_flag=True,
+              help="MADT revision 5 with 80-byte GICC, for tools that predate ACPI 6.5.")
+@click.option("--acpidump", "as_acpidump", is_flag=True,
+              help="Print acpidump text (for acpixtract/iasl) instead of the decoded view.")
+def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: bool) -> None:
+    """Build and dump the static tables of an arm64 machine (CPUs 0..cpus-1 enabled)."""
+    from vcpu_hotplug.sample_tables import build_sample_tables
+
+    layout = MadtLayout.ACPI_6_4 if acpi_6_4 else MadtLayout.ACPI_6_5
+    try:
+        placed = build_sample_tables(cpus, maxcpus, layout=layout)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    if as_acpidump:
+        click.echo(format_acpidump([p.data for p in placed], addresses=[p.address for p in placed]),
+                   nl=False)
+        return
+    # show what a guest would read: the encoded bytes, decoded again
+    _show([(f"sample cpus={cpus} maxcpus={maxcpus}", p.address, decode_table(p.data)) for p in placed],
+          as_json)
