@@ -28,10 +28,12 @@ Conventions (stable; the interpreter, the ASL printer and the builder rely on th
   Python ``int`` for ByteData/WordData/DWordData (``Acquire``'s timeout,
   ``Match``'s MatchOpcode bytes, ``Fatal``'s type and code), a
   :class:`NameRef` for a NameString operand (``Load``).
-- A name used as a value is a :class:`NameRef` (an object reference, or a
-  method called with no arguments: the interpreter decides from the object);
-  a name that resolved to a method with arguments at parse time is a
-  :class:`MethodCall` whose ``args`` are the argument terms.
+- A name in a TermArg or statement position that resolved to a method at
+  parse time is a :class:`MethodCall` (``args`` are the argument terms, maybe
+  none). Any other name used as a value is a :class:`NameRef`: an object
+  reference, or a method the parse did not know (the interpreter decides from
+  the object it finds at run time). Names in SuperName/Target positions and
+  package elements are always :class:`NameRef`.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ class NameRef(Node):
 
 @dataclass(slots=True)
 class MethodCall(Node):
-    """MethodInvocation: ``name`` resolved at parse time to ``path``, a method taking ``len(args)`` args."""
+    """MethodInvocation: ``name`` resolved at parse time to ``path``, a method taking ``len(args)`` args (0-7)."""
 
     name: NameString
     path: str
@@ -511,11 +513,11 @@ class TableHeader:
 class DefinitionBlock(Node):
     """A whole DSDT or SSDT: its header, its top-level terms, and what the parse learnt.
 
-    ``methods`` maps the absolute path of every method the block declares
-    (and every method External declares) to its argument count; ``objects``
-    maps the absolute path of every named object the block declares to its
-    argument count if it is a method, else None. Both can be passed to the
-    parse of the next block (an SSDT after the DSDT) as ``known``.
+    ``objects`` maps the absolute path of every named object the block
+    declares outside method bodies (External declarations excluded) to its
+    argument count if it is a method, else None; ``methods`` keeps the
+    methods only. Pass ``objects`` (merged with those of the blocks before)
+    as ``known`` to the parse of the next block (an SSDT after the DSDT).
     """
 
     header: TableHeader
