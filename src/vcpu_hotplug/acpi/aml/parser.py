@@ -162,7 +162,10 @@ def parse_term_list(aml: bytes, *, start: int = 0, end: int | None = None, scope
     end = len(aml) if end is None else end
     if not 0 <= start <= end <= len(aml):
         raise AmlError(f"range {start}..{end} is outside the {len(aml)} bytes given", table=table)
-    segs = tuple(s for s in scope.lstrip("\\").split(".") if s)
+    try:
+        segs = NameString.parse(scope if scope.startswith("\\") else "\\" + scope).segments
+    except ValueError as exc:
+        raise AmlError(f"bad scope {scope!r}: {exc}", table=table) from None
     return _Parser(aml, table, known).parse(start, end, segs)
 
 
