@@ -114,10 +114,6 @@ class GicVersion(enum.IntEnum):
     GICV4 = 4
 
 
-def _flag(kind: type[enum.IntFlag], value: int) -> enum.IntFlag:
-    return kind(value)
-
-
 @dataclass
 class Gicc:
     """GIC CPU Interface structure (type 0x0B). ``length`` None = follow the MADT revision."""

@@ -105,4 +105,5 @@ class Rsdp:
         return bytes(whole)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        """JSON-ready view; ``signature`` is ``RSDP`` like acpidump's label."""
+        return {"signature": self.SIGNATURE, **to_jsonable(self)}
