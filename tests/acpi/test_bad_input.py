@@ -185,3 +185,14 @@ def test_bad_checksum_in_reference_table_names_it(reference_tables: Path) -> Non
     data[100] ^= 0xFF
     err = _error(bytes(data))
     assert str(err).startswith("APIC at offset 0x9: bad checksum")
+
+
+def test_facs_has_no_checksum_and_is_kept_whole() -> None:
+    facs = bytearray(64)
+    facs[:4] = b"FACS"
+    struct.pack_into("<I", facs, 4, 64)
+    facs[32] = 2  # Version
+    table = decode_table(bytes(facs))
+    assert table.signature == "FACS" and table.encode() == bytes(facs)
+    err = _error(bytes(facs[:32]))
+    assert (err.table, err.offset) == ("FACS", 4) and "length field 64" in err.reason

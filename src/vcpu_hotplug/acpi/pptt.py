@@ -13,6 +13,11 @@ Reserved:
   u32 Cache ID @24 (length 28 instead of 24);
 * anything else is a :class:`RawStructure`.
 
+Revision policy: every structure carries its own Length, so any PPTT
+revision decodes by those lengths (a cache structure of 24 bytes is the
+revision 2 layout, 28 bytes revision 3); an unexpected length is a
+:class:`TableError`.
+
 Nodes refer to each other by table offset; :meth:`Pptt.add` appends a
 node and returns its offset, :meth:`Pptt.offsets` lists them all, so a
 builder can link children to parents before encoding.

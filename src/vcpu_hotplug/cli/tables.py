@@ -18,6 +18,7 @@ import click
 
 from vcpu_hotplug.acpi.errors import TableError
 from vcpu_hotplug.acpi.fields import HEX, SPEC, flag_names
+from vcpu_hotplug.acpi.generic import HeaderlessTable
 from vcpu_hotplug.acpi.madt import Madt, MadtLayout
 from vcpu_hotplug.acpi.pptt import Pptt
 from vcpu_hotplug.acpi.registry import AnyTable, decode_table
@@ -76,6 +77,8 @@ def _header_line(table: AnyTable) -> str:
         return (f"RSDP  Revision: {table.revision}  OEMID: {table.oem_id!r}  "
                 f"Checksum: {table.checksum:#04x}  Extended Checksum: {table.extended_checksum:#04x}"
                 + ("" if ok else "  (BAD CHECKSUM)"))
+    if isinstance(table, HeaderlessTable):
+        return f"{sig}  Length: {len(table.data)}  (no SDT header)"
     h = table.header
     return (f"{sig}{' (' + name + ')' if name else ''}  Length: {h.length}  Revision: {h.revision}  "
             f"Checksum: {h.checksum:#04x}{'' if h.checksum_ok else ' (BAD)'}  "
@@ -86,6 +89,8 @@ def _header_line(table: AnyTable) -> str:
 def render(table: AnyTable) -> list[str]:
     """Readable lines for one decoded table."""
     lines = [_header_line(table)]
+    if isinstance(table, HeaderlessTable):
+        return lines
     if isinstance(table, Rsdp):
         lines += [_INDENT + f for f in _fields(table, ("checksum", "extended_checksum", "revision",
                                                        "oem_id"))]
