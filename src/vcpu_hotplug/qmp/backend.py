@@ -1,0 +1,142 @@
+"""What the QMP server needs from a machine: the ``CpuBackend`` protocol.
+
+The QMP layer owns the *device model* QEMU shows to management (ids, QOM
+paths, which vCPUs are plugged devices, when ``DEVICE_DELETED`` fires); the
+machine underneath only knows vCPU slots, an admin operation per slot and the
+events the guest causes. This module is that boundary:
+
+- :class:`CpuSlot`: one possible vCPU, with the topology ids QEMU puts in
+  ``CpuInstanceProperties`` (qapi/machine.json) and its architectural id
+  (the MPIDR affinity the arm64 RFC calls ``arch-id``);
+- :class:`CpuBackend`: ``plug``/``unplug`` (raise
+  :class:`~vcpu_hotplug.qmp.errors.BackendError` with a user-facing reason),
+  ``subscribe`` to :data:`BackendEvent` s, ``run_pending`` to let the
+  simulated machine and guest process what a command started;
+- the events: the guest finished an eject (:class:`DeviceDeleted`), the
+  guest evaluated ``_OST`` (:class:`OstReported`, ACPI 6.5 section 6.3.5),
+  the guest refused an unplug (:class:`UnplugFailed`).
+
+An adapter onto the real VMM lives in ``machine_backend.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable, Protocol, Sequence, Union, runtime_checkable
+
+
+@dataclass(frozen=True)
+class CpuSlot:
+    """One possible vCPU of the machine.
+
+    ``index`` is QEMU's ``cpu-index`` (the order of the possible-CPU list);
+    ``arch_id`` is the MPIDR affinity value (hw-id) the VMM gives the vCPU.
+    """
+
+    index: int
+    socket_id: int
+    cluster_id: int
+    core_id: int
+    thread_id: int
+    plugged: bool
+    arch_id: int
+
+    @property
+    def topology(self) -> tuple[int, int, int, int]:
+        """(socket, cluster, core, thread)."""
+        return (self.socket_id, self.cluster_id, self.core_id, self.thread_id)
+
+
+class RunState(str, Enum):
+    """The subset of QEMU's ``RunState`` (qapi/run-state.json) a machine can be in."""
+
+    PRELAUNCH = "prelaunch"
+    RUNNING = "running"
+    PAUSED = "paused"
+    SHUTDOWN = "shutdown"
+    INTERNAL_ERROR = "internal-error"
+
+
+@dataclass(frozen=True)
+class DeviceDeleted:
+    """The guest completed the eject of vCPU ``index`` (``_EJ0`` ran): it is no longer plugged."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class OstReported:
+    """The guest evaluated ``_OST(source, status)`` on the processor device of vCPU ``index``."""
+
+    index: int
+    source: int
+    status: int
+
+
+@dataclass(frozen=True)
+class UnplugFailed:
+    """The guest refused (or could not complete) the eject of vCPU ``index``; it stays plugged."""
+
+    index: int
+    reason: str = ""
+
+
+BackendEvent = Union[DeviceDeleted, OstReported, UnplugFailed]
+EventCallback = Callable[[BackendEvent], None]
+
+
+@dataclass(frozen=True)
+class GuestCpuView:
+    """The guest's own view of its CPUs (Linux sysfs masks) and its recent kernel log."""
+
+    possible: tuple[int, ...] = ()
+    present: tuple[int, ...] = ()
+    enabled: tuple[int, ...] = ()
+    online: tuple[int, ...] = ()
+    log: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_wire(self) -> dict[str, object]:
+        return {
+            "possible": list(self.possible),
+            "present": list(self.present),
+            "enabled": list(self.enabled),
+            "online": list(self.online),
+            "log": list(self.log),
+        }
+
+
+@runtime_checkable
+class CpuBackend(Protocol):
+    """The machine as the QMP server drives it."""
+
+    def cpu_type(self) -> str:
+        """The QOM type of the machine's vCPUs, e.g. ``"host-arm-cpu"`` or ``"max-arm-cpu"``."""
+        ...
+
+    def cpu_slots(self) -> Sequence[CpuSlot]:
+        """Every possible vCPU, ordered by ``index``."""
+        ...
+
+    def plug(self, index: int) -> None:
+        """Enable vCPU ``index`` (admin operation); raise ``BackendError`` if refused."""
+        ...
+
+    def unplug(self, index: int) -> None:
+        """Ask the guest to eject vCPU ``index``; completion arrives as ``DeviceDeleted``."""
+        ...
+
+    def subscribe(self, callback: EventCallback) -> None:
+        """Call ``callback`` for every :data:`BackendEvent` from now on."""
+        ...
+
+    def run_pending(self) -> None:
+        """Let the machine and guest process everything already started, then return."""
+        ...
+
+    def guest_cpus(self) -> GuestCpuView:
+        """The guest's view; raise ``BackendError`` when no guest is attached."""
+        ...
+
+    def status(self) -> RunState:
+        ...

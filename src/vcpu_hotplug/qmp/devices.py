@@ -1,0 +1,354 @@
+"""vCPUs as QEMU devices: ids, QOM paths, ``device_add``/``device_del`` semantics.
+
+The machine only knows vCPU slots; management sees *devices*. This module
+keeps that mapping the way QEMU does:
+
+- boot vCPUs (plugged when the machine was built) are
+  ``/machine/unattached/device[N]``, without an id, and cannot be unplugged
+  (arm64 RFC v5, hw/arm/virt.c ``virt_cpu_unplug_request``: "Boot CPU(...)
+  hot-unplug not supported", "Hot-unplug of cold-booted CPU not supported!");
+- a vCPU plugged by ``device_add`` with ``id`` is ``/machine/peripheral/<id>``,
+  one without an id ``/machine/peripheral-anon/device[N]`` with a counter
+  that is never reused (system/qdev-monitor.c ``qdev_set_id``);
+- ``device_add`` checks follow system/qdev-monitor.c
+  (``qemu_opts_from_qdict``, ``qdev_get_device_class``,
+  ``qdev_device_add_from_qdict``) and the RFC's ``virt_cpu_pre_plug``,
+  whose topology properties default to 0 (target/arm/cpu.c);
+- ``device_del`` follows ``qmp_device_del``: ``DeviceNotFound``, "already in
+  the process of unplug"; the device disappears, and ``DEVICE_DELETED`` is
+  emitted, only when the guest completes the eject.
+
+Query shapes follow qapi/machine.json (``HotpluggableCPU``, ``CpuInfoFast``),
+events qapi/qdev.json (``DEVICE_DELETED``, ``DEVICE_UNPLUG_GUEST_ERROR``) and
+qapi/acpi.json (``ACPI_DEVICE_OST``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+from .backend import BackendEvent, CpuBackend, CpuSlot, DeviceDeleted, OstReported, UnplugFailed
+from .errors import (QmpError, device_not_found, invalid_parameter_type,
+                     invalid_parameter_value, missing_parameter)
+
+MACHINE_PATH = "/machine"
+PERIPHERAL_PATH = "/machine/peripheral"
+PERIPHERAL_ANON_PATH = "/machine/peripheral-anon"
+UNATTACHED_PATH = "/machine/unattached"
+CONTAINER_PATHS = frozenset({MACHINE_PATH, PERIPHERAL_PATH, PERIPHERAL_ANON_PATH, UNATTACHED_PATH})
+
+#: ``CpuInfoFast.target`` (qapi/machine.json ``SysEmuTarget``).
+TARGET = "aarch64"
+#: Each arm64 hotpluggable unit is one vCPU (``HotpluggableCPU.vcpus-count``).
+VCPUS_PER_SLOT = 1
+
+#: The QOM type suffix of Arm CPU models (target/arm/cpu.h ``ARM_CPU_TYPE_SUFFIX``).
+ARM_CPU_TYPE_SUFFIX = "-arm-cpu"
+#: 64-bit CPU models: user-creatable, hence hotpluggable, in the RFC (target/arm/cpu64.c,
+#: target/arm/tcg/cpu64.c). ``host`` is KVM's, the others TCG's.
+AARCH64_CPU_MODELS = (
+    "host", "max", "cortex-a35", "cortex-a53", "cortex-a55", "cortex-a57", "cortex-a72",
+    "cortex-a76", "cortex-a710", "a64fx", "neoverse-n1", "neoverse-n2", "neoverse-v1",
+)
+#: 32-bit CPU models that qemu-system-aarch64 knows but cannot hotplug.
+AARCH32_CPU_MODELS = (
+    "arm926", "arm1136", "arm1176", "cortex-a7", "cortex-a8", "cortex-a9", "cortex-a15",
+    "cortex-m3", "cortex-m4", "cortex-r5",
+)
+AARCH64_CPU_TYPES = frozenset(m + ARM_CPU_TYPE_SUFFIX for m in AARCH64_CPU_MODELS)
+AARCH32_CPU_TYPES = frozenset(m + ARM_CPU_TYPE_SUFFIX for m in AARCH32_CPU_MODELS)
+
+#: The CPU properties ``device_add`` sets, in the order the RFC checks them.
+TOPOLOGY_PROPERTIES = ("thread-id", "core-id", "cluster-id", "socket-id")
+#: Properties ``device_add`` consumes itself (not set on the device).
+DEVICE_ADD_OWN_ARGS = ("driver", "bus", "id")
+
+# util/id.c id_wellformed: a letter, then letters, digits, '-', '.', '_'.
+_ID_WELLFORMED = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
+_DECIMAL = re.compile(r"[+-]?\d+\Z")
+
+
+@dataclass
+class CpuDevice:
+    """A plugged vCPU as a QEMU device."""
+
+    index: int
+    driver: str
+    qom_path: str
+    id: Optional[str]
+    boot: bool
+    unplug_pending: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.id if self.id is not None else self.qom_path
+
+
+@dataclass(frozen=True)
+class QmpEvent:
+    """An event to send: ``name`` and ``data`` (qmp-spec "Asynchronous events")."""
+
+    name: str
+    data: Optional[dict[str, object]]
+
+
+def slot_props(slot: CpuSlot) -> dict[str, int]:
+    """``CpuInstanceProperties`` of a slot, in QAPI member order."""
+    return {"socket-id": slot.socket_id, "cluster-id": slot.cluster_id,
+            "core-id": slot.core_id, "thread-id": slot.thread_id}
+
+
+class CpuDevices:
+    """The device view of a :class:`CpuBackend`'s vCPUs."""
+
+    def __init__(self, backend: CpuBackend, *, host_tid_base: int) -> None:
+        self._backend = backend
+        self._host_tid_base = host_tid_base
+        self._devices: dict[int, CpuDevice] = {}
+        self._anon_count = 0
+        for slot in backend.cpu_slots():
+            if slot.plugged:
+                self._devices[slot.index] = CpuDevice(
+                    slot.index, backend.cpu_type(), f"{UNATTACHED_PATH}/device[{slot.index}]",
+                    None, boot=True)
+
+    # ----------------------------------------------------------------- state
+
+    def slots(self) -> Sequence[CpuSlot]:
+        """The backend's slots, with the device table brought in line with them."""
+        slots = self._backend.cpu_slots()
+        for slot in slots:
+            device = self._devices.get(slot.index)
+            if slot.plugged and device is None:
+                # Plugged behind our back (not through QMP): an anonymous device.
+                self._register(slot.index, self._backend.cpu_type(), None)
+            elif not slot.plugged and device is not None and not device.unplug_pending:
+                del self._devices[slot.index]
+        return slots
+
+    def device(self, index: int) -> Optional[CpuDevice]:
+        return self._devices.get(index)
+
+    def devices(self) -> list[CpuDevice]:
+        return [self._devices[i] for i in sorted(self._devices)]
+
+    def _register(self, index: int, driver: str, dev_id: Optional[str]) -> CpuDevice:
+        if dev_id is not None:
+            path = f"{PERIPHERAL_PATH}/{dev_id}"
+        else:
+            path = f"{PERIPHERAL_ANON_PATH}/device[{self._anon_count}]"
+            self._anon_count += 1
+        device = CpuDevice(index, driver, path, dev_id, boot=False)
+        self._devices[index] = device
+        return device
+
+    # --------------------------------------------------------------- queries
+
+    def hotpluggable_cpus(self) -> list[dict[str, object]]:
+        """``query-hotpluggable-cpus``: every slot, highest index first as QEMU lists them."""
+        out = []
+        cpu_type = self._backend.cpu_type()
+        for slot in reversed(self.slots()):
+            item: dict[str, object] = {"type": cpu_type, "vcpus-count": VCPUS_PER_SLOT,
+                                       "props": slot_props(slot)}
+            device = self._devices.get(slot.index)
+            if device is not None:
+                item["qom-path"] = device.qom_path
+            out.append(item)
+        return out
+
+    def cpus_fast(self) -> list[dict[str, object]]:
+        """``query-cpus-fast``: the plugged vCPUs, by index."""
+        slots = {slot.index: slot for slot in self.slots()}
+        return [{"cpu-index": d.index, "qom-path": d.qom_path,
+                 "thread-id": self._host_tid_base + d.index,
+                 "props": slot_props(slots[d.index]), "target": TARGET}
+                for d in self.devices() if d.index in slots]
+
+    # ------------------------------------------------------------ device_add
+
+    def device_add(self, args: Mapping[str, object]) -> CpuDevice:
+        """Plug the vCPU that ``args`` (device_add's arguments) name."""
+        dev_id = self._check_id(args)
+        driver = self._check_driver(args)
+        if "bus" in args:
+            bus = args["bus"]
+            raise QmpError(f"Bus '{bus}' not found")
+        topology = self._check_properties(driver, args)
+        cpu_type = self._backend.cpu_type()
+        if driver != cpu_type:
+            raise QmpError(f"Invalid CPU type, expected cpu type: '{cpu_type}'")
+        slot = self._find_slot(topology)
+        if slot.plugged or slot.index in self._devices:
+            socket, cluster, core, thread = slot.topology
+            raise QmpError(f"cpu(id{slot.index}={socket}:{cluster}:{core}:{thread}) "
+                           f"with arch-id {slot.arch_id} exist")
+        self._backend.plug(slot.index)
+        return self._register(slot.index, driver, dev_id)
+
+    def _check_id(self, args: Mapping[str, object]) -> Optional[str]:
+        if "id" not in args:
+            return None
+        dev_id = args["id"]
+        if not isinstance(dev_id, str):
+            raise invalid_parameter_type("id", "string")
+        if not _ID_WELLFORMED.match(dev_id):
+            raise invalid_parameter_value("id", "an identifier")
+        if any(d.id == dev_id for d in self._devices.values()):
+            raise QmpError(f"Duplicate ID '{dev_id}' for device")
+        return dev_id
+
+    @staticmethod
+    def _check_driver(args: Mapping[str, object]) -> str:
+        if "driver" not in args:
+            raise missing_parameter("driver")
+        driver = args["driver"]
+        if not isinstance(driver, str):
+            raise invalid_parameter_type("driver", "string")
+        if driver in AARCH32_CPU_TYPES:
+            raise invalid_parameter_value("driver", "a pluggable device type")
+        if driver not in AARCH64_CPU_TYPES:
+            raise QmpError(f"'{driver}' is not a valid device model name")
+        return driver
+
+    def _check_properties(self, driver: str, args: Mapping[str, object]) -> dict[str, int]:
+        topology = {name: 0 for name in TOPOLOGY_PROPERTIES}
+        for name, value in args.items():
+            if name in DEVICE_ADD_OWN_ARGS:
+                continue
+            if name not in topology:
+                raise QmpError(f"Property '{driver}.{name}' not found")
+            topology[name] = _integer_property(name, value)
+        slots = self.slots()
+        ranges = {
+            "thread-id": max(s.thread_id for s in slots),
+            "core-id": max(s.core_id for s in slots),
+            "cluster-id": max(s.cluster_id for s in slots),
+            "socket-id": max(s.socket_id for s in slots),
+        }
+        for name in TOPOLOGY_PROPERTIES:
+            if not 0 <= topology[name] <= ranges[name]:
+                raise QmpError(f"Invalid {name} {topology[name]} specified, "
+                               f"correct range 0:{ranges[name]}")
+        return topology
+
+    def _find_slot(self, topology: Mapping[str, int]) -> CpuSlot:
+        wanted = (topology["socket-id"], topology["cluster-id"], topology["core-id"],
+                  topology["thread-id"])
+        for slot in self.slots():
+            if slot.topology == wanted:
+                return slot
+        raise QmpError("No vCPU slot at socket-id={}, cluster-id={}, core-id={}, thread-id={};"
+                       " see query-hotpluggable-cpus for the possible ones".format(*wanted))
+
+    # ------------------------------------------------------------ device_del
+
+    def resolve(self, name: str) -> CpuDevice:
+        """The device named by an id or a QOM path (system/qdev-monitor.c find_device_state)."""
+        self.slots()
+        for device in self._devices.values():
+            if device.id == name or device.qom_path == name:
+                return device
+            if device.id is not None and name == f"{PERIPHERAL_PATH}/{device.id}":
+                return device
+        if name.rstrip("/") in CONTAINER_PATHS:
+            raise QmpError(f"{name} is not a hotpluggable device")
+        raise device_not_found(name)
+
+    def device_del(self, name: str) -> CpuDevice:
+        """Ask the guest to eject the vCPU device ``name``."""
+        device = self.resolve(name)
+        if device.unplug_pending:
+            raise QmpError(f"Device {name} is already in the process of unplug")
+        self._check_unpluggable(device)
+        self._backend.unplug(device.index)
+        device.unplug_pending = True
+        return device
+
+    def _check_unpluggable(self, device: CpuDevice) -> None:
+        if not device.boot:
+            return
+        if device.index == min(d.index for d in self._devices.values() if d.boot):
+            slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
+            socket, cluster, core, thread = slot.topology
+            raise QmpError(f"Boot CPU(id{device.index}={socket}:{cluster}:{core}:{thread}) "
+                           "hot-unplug not supported")
+        raise QmpError("Hot-unplug of cold-booted CPU not supported!")
+
+    # ------------------------------------------------------------ x-set-vcpus
+
+    def resize(self, count: int) -> tuple[list[int], list[int]]:
+        """Make vCPUs ``0..count-1`` plugged and the others unplugged (Cloud Hypervisor's resize).
+
+        Returns (indices plugged, indices whose eject was requested).
+        """
+        slots = self.slots()
+        boot = [d.index for d in self._devices.values() if d.boot]
+        lowest = max(boot) + 1 if boot else 1
+        if not lowest <= count <= len(slots):
+            raise invalid_parameter_value(
+                "count", f"a number of vCPUs between {lowest} and {len(slots)}")
+        for index in range(count):
+            device = self._devices.get(index)
+            if device is not None and device.unplug_pending:
+                raise QmpError(f"vCPU {index} is being unplugged; wait for its DEVICE_DELETED "
+                               "event, then resize again")
+        plugged, unplugging = [], []
+        for slot in slots:
+            if slot.index < count and slot.index not in self._devices:
+                self._backend.plug(slot.index)
+                self._register(slot.index, self._backend.cpu_type(), None)
+                plugged.append(slot.index)
+        for slot in reversed(slots):
+            device = self._devices.get(slot.index)
+            if slot.index >= count and device is not None and not device.unplug_pending:
+                self._backend.unplug(slot.index)
+                device.unplug_pending = True
+                unplugging.append(slot.index)
+        return plugged, unplugging
+
+    # ----------------------------------------------------------------- events
+
+    def translate(self, event: BackendEvent) -> list[QmpEvent]:
+        """The QMP events a backend event produces (updating the device table)."""
+        if isinstance(event, DeviceDeleted):
+            device = self._devices.pop(event.index, None)
+            if device is None:
+                return []
+            return [QmpEvent("DEVICE_DELETED", _device_event_data(device))]
+        if isinstance(event, OstReported):
+            info: dict[str, object] = {}
+            device = self._devices.get(event.index)
+            if device is not None and device.id is not None:
+                info["device"] = device.id
+            info.update({"slot": str(event.index), "slot-type": "CPU",
+                         "source": event.source, "status": event.status})
+            return [QmpEvent("ACPI_DEVICE_OST", {"info": info})]
+        if isinstance(event, UnplugFailed):
+            device = self._devices.get(event.index)
+            if device is None:
+                return []
+            device.unplug_pending = False
+            return [QmpEvent("DEVICE_UNPLUG_GUEST_ERROR", _device_event_data(device))]
+        return []
+
+
+def _device_event_data(device: CpuDevice) -> dict[str, object]:
+    data: dict[str, object] = {}
+    if device.id is not None:
+        data["device"] = device.id
+    data["path"] = device.qom_path
+    return data
+
+
+def _integer_property(name: str, value: object) -> int:
+    """A device_add property value: a JSON integer, or a decimal string as QemuOpts accepts."""
+    if isinstance(value, bool):
+        raise invalid_parameter_type(name, "integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _DECIMAL.match(value.strip()):
+        return int(value.strip())
+    raise invalid_parameter_type(name, "integer")

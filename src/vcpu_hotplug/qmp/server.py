@@ -1,0 +1,336 @@
+"""The QMP server: asyncio, standard library only.
+
+Follows QEMU's monitor (``monitor/qmp.c``) and ``docs/interop/qmp-spec.rst``:
+
+- on connect the server sends its greeting; the client must send
+  ``qmp_capabilities`` before any other command;
+- requests of one client are answered in order, one reply per request,
+  each on its own line; asynchronous events go to every client that
+  completed negotiation (``monitor_qapi_event_emit`` skips the others);
+- ``quit`` is answered, then ``SHUTDOWN`` (``{"guest": false, "reason":
+  "host-qmp-quit"}``, qapi/run-state.json) is broadcast, then every
+  connection and the listening socket close;
+- a client's bad input or disconnect never takes the server down.
+
+Listening: a unix socket created with mode 0600 from the start (the umask
+is narrowed around ``bind``, so no other user can ever connect), or TCP on
+loopback unless another address is named. :func:`parse_qmp_address` reads
+QEMU's ``-qmp`` forms (``unix:PATH,server[,wait=off]``,
+``tcp:HOST:PORT,server``).
+
+After each command the backend's ``run_pending`` lets the simulated machine
+and guest process what the command started; events it causes are sent after
+the command's reply, as in QEMU where a command returns before the guest
+reacts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import stat
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+from .. import __version__
+from .backend import BackendEvent, CpuBackend
+from .commands import CommandContext, SessionState, dispatch
+from .devices import CpuDevices, QmpEvent
+from .errors import QmpError
+from .protocol import (JsonStreamer, Timestamp, VersionTriple, encode, event, failure, greeting,
+                       version_info)
+
+#: Mode of the unix socket: owner read/write only.
+UNIX_SOCKET_MODE = 0o600
+#: umask that yields UNIX_SOCKET_MODE at bind time.
+UNIX_SOCKET_UMASK = 0o177
+#: Address TCP listens on when none is named.
+DEFAULT_TCP_HOST = "127.0.0.1"
+#: Bytes read from a client at a time.
+READ_CHUNK = 64 * 1024
+#: Output a client may leave unread before it is disconnected.
+MAX_CLIENT_BACKLOG = 16 << 20
+#: ``SHUTDOWN`` event data for ``quit`` (qapi/run-state.json ``ShutdownCause``).
+QUIT_SHUTDOWN_DATA = {"guest": False, "reason": "host-qmp-quit"}
+
+
+class ServerError(QmpError):
+    """The server could not be set up (bad address, path in the way)."""
+
+
+@dataclass(frozen=True)
+class UnixAddress:
+    path: Path
+
+
+@dataclass(frozen=True)
+class TcpAddress:
+    host: str
+    port: int
+
+
+QmpAddress = Union[UnixAddress, TcpAddress]
+
+_SERVER_FLAGS = {"server", "server=on"}
+_IGNORED_FLAGS = {"nowait", "wait=off", "wait=on"}
+
+
+def parse_qmp_address(spec: str) -> QmpAddress:
+    """Parse QEMU's ``-qmp`` chardev form: ``unix:PATH,server`` or ``tcp:HOST:PORT,server``."""
+    target, *options = spec.split(",")
+    for option in options:
+        if option not in _SERVER_FLAGS | _IGNORED_FLAGS:
+            raise ServerError(f"Invalid QMP option '{option}' in '{spec}'")
+    if not any(option in _SERVER_FLAGS for option in options):
+        raise ServerError(f"QMP address '{spec}' must be a listening one: add ',server'")
+    kind, _, rest = target.partition(":")
+    if kind == "unix" and rest:
+        return UnixAddress(Path(rest))
+    if kind == "tcp":
+        host, sep, port = rest.rpartition(":")
+        if sep and port.isdigit():
+            return TcpAddress(host.strip("[]") or DEFAULT_TCP_HOST, int(port))
+    raise ServerError(f"Invalid QMP address '{spec}': expected unix:PATH,server "
+                      "or tcp:HOST:PORT,server")
+
+
+@dataclass(eq=False)
+class _Client:
+    writer: asyncio.StreamWriter
+    session: SessionState = field(default_factory=SessionState)
+
+    def send(self, message: dict) -> None:
+        if self.writer.is_closing():
+            return
+        self.writer.write(encode(message))
+        if self.writer.transport.get_write_buffer_size() > MAX_CLIENT_BACKLOG:
+            self.writer.transport.abort()
+
+
+class QmpServer:
+    """A QMP monitor for a :class:`CpuBackend`.
+
+    ``clock`` gives event timestamps (host wall-clock seconds);
+    ``host_tid_base`` the fake host thread id of vCPU 0 in ``query-cpus-fast``.
+    """
+
+    def __init__(self, backend: CpuBackend, *, clock: Callable[[], float] = time.time,
+                 host_tid_base: Optional[int] = None, package: Optional[str] = None) -> None:
+        self._backend = backend
+        self._clock = clock
+        self.devices = CpuDevices(
+            backend, host_tid_base=host_tid_base if host_tid_base is not None else os.getpid() + 1)
+        self._version = version_info(VersionTriple.parse(__version__),
+                                     package if package is not None else f"vcpu-hotplug {__version__}")
+        self._clients: set[_Client] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._servers: list[asyncio.AbstractServer] = []
+        self._unix_paths: list[Path] = []
+        self._outbox: list[dict] = []
+        self._dispatching = False
+        self._flush_scheduled = False
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._quit_requested = False
+        self._closed: Optional[asyncio.Event] = None
+        #: Errors caught so that the server keeps serving (backend failures, unexpected faults).
+        self.internal_errors: list[BaseException] = []
+        backend.subscribe(self._on_backend_event)
+
+    # ------------------------------------------------------------ listening
+
+    async def start(self, address: QmpAddress) -> None:
+        """Listen on ``address`` (may be called more than once)."""
+        self._loop = asyncio.get_running_loop()
+        if self._closed is None:
+            self._closed = asyncio.Event()
+        if isinstance(address, UnixAddress):
+            await self._start_unix(address.path)
+        else:
+            await self._start_tcp(address.host, address.port)
+
+    async def _start_unix(self, path: Path) -> None:
+        path = Path(path)
+        try:
+            if stat.S_ISSOCK(path.lstat().st_mode):
+                path.unlink()  # a stale socket, as QEMU replaces it
+            else:
+                raise ServerError(f"Cannot create QMP socket at '{path}': a file is in the way")
+        except FileNotFoundError:
+            pass
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            old_umask = os.umask(UNIX_SOCKET_UMASK)
+            try:
+                sock.bind(str(path))
+            finally:
+                os.umask(old_umask)
+            os.chmod(path, UNIX_SOCKET_MODE)
+            sock.listen()
+        except OSError as exc:
+            sock.close()
+            raise ServerError(f"Cannot listen on '{path}': {exc.strerror or exc}") from exc
+        self._servers.append(await asyncio.start_unix_server(self._serve_client, sock=sock))
+        self._unix_paths.append(path)
+
+    async def _start_tcp(self, host: str, port: int) -> None:
+        try:
+            server = await asyncio.start_server(self._serve_client, host, port, reuse_address=True)
+        except OSError as exc:
+            raise ServerError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        self._servers.append(server)
+
+    @property
+    def tcp_ports(self) -> list[int]:
+        """The TCP ports listened on (useful when started on port 0)."""
+        ports = []
+        for server in self._servers:
+            for sock in server.sockets:
+                if sock.family in (socket.AF_INET, socket.AF_INET6):
+                    ports.append(sock.getsockname()[1])
+        return ports
+
+    @property
+    def quit_requested(self) -> bool:
+        return self._quit_requested
+
+    async def wait_closed(self) -> None:
+        """Return once the server has shut down (after ``quit`` or :meth:`close`)."""
+        if self._closed is None:
+            self._closed = asyncio.Event()
+        await self._closed.wait()
+
+    async def close(self) -> None:
+        """Stop listening, close every connection, remove unix sockets."""
+        for server in self._servers:
+            server.close()
+        for client in list(self._clients):
+            client.writer.close()
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        for server in self._servers:
+            try:
+                await asyncio.wait_for(server.wait_closed(), 1.0)
+            except (asyncio.TimeoutError, OSError):
+                pass
+        self._servers.clear()
+        for path in self._unix_paths:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        self._unix_paths.clear()
+        if self._closed is not None:
+            self._closed.set()
+
+    async def __aenter__(self) -> "QmpServer":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --------------------------------------------------------------- events
+
+    def emit_event(self, name: str, data: Optional[dict[str, object]] = None) -> None:
+        """Broadcast an event to every negotiated client (queued while a command runs)."""
+        self._outbox.append(event(name, data, Timestamp.from_time(self._clock())))
+        self._schedule_flush()
+
+    def _on_backend_event(self, backend_event: BackendEvent) -> None:
+        for qmp_event in self.devices.translate(backend_event):
+            self.emit_event(qmp_event.name, qmp_event.data)
+
+    def _schedule_flush(self) -> None:
+        if self._dispatching or self._flush_scheduled:
+            return
+        if self._loop is None or self._loop.is_closed():
+            return
+        self._flush_scheduled = True
+        self._loop.call_soon(self._flush_events)
+
+    def _flush_events(self) -> None:
+        self._flush_scheduled = False
+        outbox, self._outbox = self._outbox, []
+        for message in outbox:
+            for client in list(self._clients):
+                if client.session.negotiated:
+                    client.send(message)
+
+    # -------------------------------------------------------------- clients
+
+    async def _serve_client(self, reader: asyncio.StreamReader,
+                            writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        client = _Client(writer)
+        self._clients.add(client)
+        try:
+            client.send(greeting(self._version, [c.value for c in client.session.offered]))
+            await writer.drain()
+            streamer = JsonStreamer()
+            while not self._quit_requested:
+                data = await reader.read(READ_CHUNK)
+                if not data:
+                    break
+                for item in streamer.feed(data):
+                    if isinstance(item, QmpError):
+                        client.send(failure(item))
+                    else:
+                        self._execute(client, item)
+                    if self._quit_requested:
+                        break
+                await writer.drain()
+            if self._quit_requested:
+                await self._shutdown()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        except Exception as exc:  # a client must never take the server down
+            self.internal_errors.append(exc)
+        finally:
+            self._clients.discard(client)
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+
+    def _execute(self, client: _Client, message: object) -> None:
+        ctx = CommandContext(client.session, self._backend, self.devices, self._version,
+                             self._request_quit)
+        self._dispatching = True
+        try:
+            reply = dispatch(message, ctx)
+            client.send(reply)
+            if "return" in reply and not self._quit_requested:
+                try:
+                    self._backend.run_pending()
+                except Exception as exc:  # the machine's fault, not the client's
+                    self.internal_errors.append(exc)
+        finally:
+            self._dispatching = False
+        self._flush_events()
+
+    def _request_quit(self) -> None:
+        self._quit_requested = True
+
+    async def _shutdown(self) -> None:
+        """After ``quit``: tell everyone, let the output reach them, then close."""
+        if self._closed is not None and self._closed.is_set():
+            return
+        self.emit_event("SHUTDOWN", dict(QUIT_SHUTDOWN_DATA))
+        self._flush_events()
+        for client in list(self._clients):
+            try:
+                await asyncio.wait_for(client.writer.drain(), 1.0)
+            except (ConnectionError, asyncio.TimeoutError):
+                pass
+        await self.close()
+
+
+async def serve(backend: CpuBackend, address: QmpAddress, **kwargs: object) -> QmpServer:
+    """Create a :class:`QmpServer` for ``backend`` listening on ``address``."""
+    server = QmpServer(backend, **kwargs)  # type: ignore[arg-type]
+    await server.start(address)
+    return server
