@@ -1,0 +1,282 @@
+"""The CPU hotplug register block (MMIO, 12 bytes).
+
+The interface of QEMU's ``docs/specs/acpi_cpu_hotplug.rst`` and
+``hw/acpi/cpu.c``, plus the arm64 RFC's *present* bit (Salil Mehta's vCPU
+hotplug series, as in ``reference-tables/qemu-rfc-v5/.../DSDT``, whose AML
+names the flag bits ``CPEN CINS CRMV CEJ0 CEJF CPRS``), so QEMU's own AML runs
+against it unchanged:
+
+======  =====  ===========================================================
+offset  size   meaning
+======  =====  ===========================================================
+0       u32    write: CPU selector. read: command data 2 (0 after command
+               0, upper 32 bits of the arch id after command 3)
+4       u8     flags. read: bit0 enabled, bit1 insert event, bit2 remove
+               event, bit4 eject handed to firmware, bit5 present.
+               write: bit1 clears insert, bit2 clears remove, bit3 ejects,
+               bit4 hands the eject to firmware (QEMU's if/else order:
+               the first of bits 1, 2, 3, 4 that is set acts)
+5       u8     command (write): 0 select next CPU with an event, 1 next
+               command-data write is the _OST event, 2 ... the _OST status,
+               3 command data reads the arch id
+8       u32    command data. read: selector after command 0, arch id low
+               32 bits after command 3, else 0. write: _OST event/status
+======  =====  ===========================================================
+
+As in QEMU, the register is decided by the access's start offset (a 4-byte
+read at 4 returns the flags); other offsets read 0 and ignore writes; while
+the selector points past the last vCPU every read returns 0 and every write
+other than the selector is ignored; command values above 3 are ignored.
+
+The arch id is the vCPU's affinity (MPIDR as the MADT GICC holds it).
+
+Policy, enforced here whatever the guest writes:
+
+- the guest can only *clear* events, never raise them; *enabled* reads the
+  vCPU's admin state, which no register write changes;
+- an eject write (bit 3) is honoured only for a vCPU the VMM asked to remove
+  (:meth:`CpuHotplugRegisters.request_remove`), never for the boot vCPU;
+  the block then tells the machine (:attr:`on_eject`), which completes it;
+- bit 4 (OSPM asks firmware to eject, x86 SMM) is recorded under the same
+  conditions; the VMM is the firmware, and the eject still needs bit 3;
+- writing the _OST status reports ``(index, event, status)`` to
+  :attr:`on_ost` (QEMU's ``ACPI_DEVICE_OST``).
+
+"Next CPU with event" finds the next vCPU with an event at or after the
+selector, wrapping around, in O(log n) VMM work, so one event costs the guest
+a constant number of register accesses whatever ``maxcpus`` is.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vcpu_hotplug.hw.trace import Trace, TraceKind
+from vcpu_hotplug.vmm.vcpu import VcpuSet
+
+CPUHP_REGION_SIZE = 12
+"""ACPI_CPU_HOTPLUG_REG_LEN."""
+
+
+class CpuhpReg(enum.IntEnum):
+    """Register offsets."""
+
+    SELECTOR = 0x0
+    """write: selector; read: command data 2."""
+    FLAGS = 0x4
+    COMMAND = 0x5
+    COMMAND_DATA = 0x8
+
+
+class CpuhpFlag(enum.IntFlag):
+    """Bits of the flags byte (read and write meanings share positions)."""
+
+    ENABLED = 1 << 0
+    INSERT = 1 << 1
+    REMOVE = 1 << 2
+    EJECT = 1 << 3
+    FW_EJECT = 1 << 4
+    PRESENT = 1 << 5
+
+
+class CpuhpCommand(enum.IntEnum):
+    """Values of the command byte."""
+
+    NEXT_CPU_WITH_EVENT = 0
+    OST_EVENT = 1
+    OST_STATUS = 2
+    ARCH_ID = 3
+
+
+@dataclass
+class CpuSlot:
+    """Hotplug status of one possible vCPU (QEMU's ``AcpiCpuStatus``)."""
+
+    inserting: bool = False
+    removing: bool = False
+    eject_requested: bool = False
+    """The VMM asked to remove this vCPU and has not yet seen it ejected."""
+    fw_remove: bool = False
+    ost_event: int = 0
+    ost_status: int = 0
+
+
+class OstEvent(enum.IntEnum):
+    """_OST source event codes (ACPI 6.5 section 6.3.5)."""
+
+    BUS_CHECK = 0x00
+    DEVICE_CHECK = 0x01
+    EJECT_REQUEST = 0x03
+    OSPM_EJECT = 0x103
+    OSPM_INSERTION = 0x200
+
+
+class OstStatus(enum.IntEnum):
+    """_OST status codes (ACPI 6.5 section 6.3.5): general ones, then those of an eject request."""
+
+    SUCCESS = 0x00
+    NON_SPECIFIC_FAILURE = 0x01
+    UNRECOGNIZED_NOTIFY = 0x02
+    EJECT_NOT_SUPPORTED = 0x80
+    DEVICE_IN_USE = 0x81
+    DEVICE_BUSY = 0x82
+    EJECT_DEPENDENCY_BUSY = 0x83
+    EJECT_IN_PROGRESS = 0x84
+
+
+EjectHandler = Callable[[int], None]
+OstHandler = Callable[[int, int, int], None]
+
+
+class CpuHotplugRegisters:
+    """The MMIO device. Map it with ``bus.map(base, CPUHP_REGION_SIZE, block, "cpuhp")``."""
+
+    name = "cpuhp"
+
+    def __init__(self, vcpus: VcpuSet, trace: Trace | None = None, boot_vcpu: int = 0) -> None:
+        self.vcpus = vcpus
+        self.trace = trace
+        self.boot_vcpu = boot_vcpu
+        self.slots = [CpuSlot() for _ in range(len(vcpus))]
+        self.selector = 0
+        self.command = CpuhpCommand.NEXT_CPU_WITH_EVENT
+        self._with_event: list[int] = []
+        """Sorted indexes of slots with an insert or remove event."""
+        self.on_eject: list[EjectHandler] = []
+        self.on_ost: list[OstHandler] = []
+
+    # VMM side -------------------------------------------------------------
+
+    def request_insert(self, index: int) -> None:
+        """Raise the insert event for ``index`` (the vCPU was just enabled)."""
+        self.slots[index].inserting = True
+        self._event_changed(index)
+
+    def request_remove(self, index: int) -> None:
+        """Raise the remove event for ``index`` and allow the guest to eject it."""
+        slot = self.slots[index]
+        slot.removing = True
+        slot.eject_requested = True
+        self._event_changed(index)
+
+    def cancel_remove(self, index: int) -> None:
+        """Withdraw a remove request (unplug failed or completed): events and eject permission go."""
+        slot = self.slots[index]
+        slot.removing = False
+        slot.eject_requested = False
+        slot.fw_remove = False
+        self._event_changed(index)
+
+    def clear_insert(self, index: int) -> None:
+        """Drop a pending insert event (the vCPU is being removed again)."""
+        self.slots[index].inserting = False
+        self._event_changed(index)
+
+    def pending_events(self) -> list[int]:
+        """Indexes with an insert or remove event the guest has not cleared."""
+        return list(self._with_event)
+
+    def _event_changed(self, index: int) -> None:
+        slot = self.slots[index]
+        has = slot.inserting or slot.removing
+        i = bisect.bisect_left(self._with_event, index)
+        present = i < len(self._with_event) and self._with_event[i] == index
+        if has and not present:
+            self._with_event.insert(i, index)
+        elif present and not has:
+            del self._with_event[i]
+
+    # guest side (MMIO) ----------------------------------------------------
+
+    def flags(self, index: int) -> int:
+        """The flags byte as the guest reads it for ``index``."""
+        slot = self.slots[index]
+        value = CpuhpFlag.PRESENT
+        if self.vcpus[index].enabled:
+            value |= CpuhpFlag.ENABLED
+        if slot.inserting:
+            value |= CpuhpFlag.INSERT
+        if slot.removing:
+            value |= CpuhpFlag.REMOVE
+        if slot.fw_remove:
+            value |= CpuhpFlag.FW_EJECT
+        return int(value)
+
+    def read(self, offset: int, size: int) -> int:
+        index = self.selector
+        if index >= len(self.slots):
+            return 0
+        if offset == CpuhpReg.FLAGS:
+            return self.flags(index)
+        if offset == CpuhpReg.COMMAND_DATA:
+            if self.command is CpuhpCommand.NEXT_CPU_WITH_EVENT:
+                return index
+            if self.command is CpuhpCommand.ARCH_ID:
+                return self.vcpus[index].mpidr & 0xFFFF_FFFF
+            return 0
+        if offset == CpuhpReg.SELECTOR and self.command is CpuhpCommand.ARCH_ID:
+            return self.vcpus[index].mpidr >> 32
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset == CpuhpReg.SELECTOR:
+            self.selector = value
+            return
+        index = self.selector
+        if index >= len(self.slots):
+            self._log(f"cpuhp write at {offset:#x} ignored: selector {index} is not a possible vCPU")
+            return
+        if offset == CpuhpReg.FLAGS:
+            self._write_flags(index, value)
+        elif offset == CpuhpReg.COMMAND:
+            self._write_command(value)
+        elif offset == CpuhpReg.COMMAND_DATA:
+            self._write_data(index, value)
+
+    def _write_flags(self, index: int, value: int) -> None:
+        slot = self.slots[index]
+        if value & CpuhpFlag.INSERT:
+            slot.inserting = False
+            self._event_changed(index)
+        elif value & CpuhpFlag.REMOVE:
+            slot.removing = False
+            self._event_changed(index)
+        elif value & CpuhpFlag.EJECT:
+            if index == self.boot_vcpu or not slot.eject_requested:
+                self._log(f"eject of vCPU {index} ignored: "
+                          + ("the boot vCPU" if index == self.boot_vcpu else "no removal was requested"))
+                return
+            for handler in self.on_eject:
+                handler(index)
+        elif value & CpuhpFlag.FW_EJECT:
+            if index != self.boot_vcpu and slot.eject_requested:
+                slot.fw_remove = True
+
+    def _write_command(self, value: int) -> None:
+        try:
+            command = CpuhpCommand(value)
+        except ValueError:
+            return
+        self.command = command
+        if command is CpuhpCommand.NEXT_CPU_WITH_EVENT and self._with_event:
+            i = bisect.bisect_left(self._with_event, self.selector)
+            self.selector = self._with_event[i] if i < len(self._with_event) else self._with_event[0]
+
+    def _write_data(self, index: int, value: int) -> None:
+        slot = self.slots[index]
+        if self.command is CpuhpCommand.OST_EVENT:
+            slot.ost_event = value
+        elif self.command is CpuhpCommand.OST_STATUS:
+            slot.ost_status = value
+            if self.trace is not None:
+                self.trace.record(TraceKind.OST, path=f"CPU slot {index}", vcpu=index, device=self.name,
+                                  source=slot.ost_event, status=value)
+            for handler in self.on_ost:
+                handler(index, slot.ost_event, value)
+
+    def _log(self, message: str) -> None:
+        if self.trace is not None:
+            self.trace.log(TraceKind.VMM_LOG, message)

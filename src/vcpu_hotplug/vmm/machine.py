@@ -1,0 +1,330 @@
+"""The machine: hardware boundary, vCPUs, GICv3, PSCI, CPU hotplug block, GED, admin operations.
+
+The memory map and interrupt numbers are QEMU ``virt``'s (``hw/arm/virt.c``
+``base_memmap``/``a15irqmap``), with the CPU hotplug register block where the
+arm64 RFC puts it (0x090C0000, as in ``reference-tables/qemu-rfc-v5``).
+
+Admin operations (what the management plane calls; QMP ``device_add`` /
+``device_del`` of a vCPU map to them):
+
+- :meth:`Machine.enable`: the vCPU becomes ENABLED at once, its insert event
+  is raised in the register block and the GED pulses its interrupt (event
+  0x8). The guest's ``_EVT`` then issues ``Notify(Cxxx, 1)``; ``_STA`` reads
+  0x0F; the guest may ``CPU_ON`` it.
+- :meth:`Machine.disable`: the remove event is raised and the GED pulses.
+  The vCPU stays ENABLED until the guest *ejects* it (``_EJ0`` writes the
+  eject bit, as in QEMU). Linux offlines the CPU first (``CPU_OFF`` from the
+  dying vCPU) and then calls ``_EJ0``; the eject completes when both have
+  happened: an eject written while the vCPU is still powered on waits for its
+  ``CPU_OFF``, which then completes it (a running CPU is never pulled). On
+  completion the vCPU is DISABLED, ``_STA`` reads 0x0D, ``CPU_ON`` is DENIED
+  again, and the "device deleted" observers run.
+- If the guest does not complete within ``unplug_timeout_ns`` of simulated
+  time, or reports a failing ``_OST`` for the eject (status other than 0
+  and 0x84 "in progress"), the request fails: the remove event and the eject
+  permission are withdrawn, the vCPU stays ENABLED (nothing half-changed),
+  and the "unplug failed" observers run.
+
+Every step is traced (VMM_LOG) on the machine's one trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.clock import NS_PER_S, ScheduledEvent
+from vcpu_hotplug.hw.trace import TraceKind
+from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters, OstEvent, OstStatus
+from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, BootVcpuError, ConfigError,
+                                     EjectPendingError, UnknownVcpuError)
+from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
+from vcpu_hotplug.vmm.gic import SPI_BASE, GicV3
+from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware
+from vcpu_hotplug.vmm.smp import SmpConfig, parse_smp
+from vcpu_hotplug.vmm.topology import Topology
+from vcpu_hotplug.vmm.vcpu import BOOT_VCPU, AdminState, PowerState, Vcpu, VcpuSet
+
+GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class VirtMemoryMap:
+    """QEMU ``virt`` addresses (``base_memmap``, ``extended_memmap``) the machine uses or describes."""
+
+    gic_dist: tuple[int, int] = (0x0800_0000, 0x0001_0000)
+    gic_its: tuple[int, int] = (0x0808_0000, 0x0002_0000)
+    gic_redist: tuple[int, int] = (0x080A_0000, 0x00F6_0000)
+    """Room for 123 redistributor frames."""
+    uart: tuple[int, int] = (0x0900_0000, 0x0000_1000)
+    ged: tuple[int, int] = (0x0908_0000, GED_REGION_SIZE)
+    cpuhp: tuple[int, int] = (0x090C_0000, CPUHP_REGION_SIZE)
+    ram_base: int = 0x4000_0000
+    high_gic_redist2: tuple[int, int] = (0x40_0000_0000, 0x0400_0000)
+    """VIRT_HIGH_GIC_REDIST2 at 256 GiB: the frames beyond the first 123."""
+
+
+VIRT_MEMMAP = VirtMemoryMap()
+
+GED_SPI = 9
+"""a15irqmap[VIRT_ACPI_GED]."""
+
+GED_INTID = SPI_BASE + GED_SPI
+"""The GED's GSI/INTID (41), as its ``_CRS`` states it."""
+
+UART_SPI = 1
+"""a15irqmap[VIRT_UART] (for tables that describe the console)."""
+
+NUM_SPIS = 256
+"""QEMU virt's NUM_IRQS."""
+
+DEFAULT_RAM_SIZE = 1 * GiB
+DEFAULT_UNPLUG_TIMEOUT_NS = 5 * NS_PER_S
+"""How long a disable waits for the guest's eject (libvirt waits 5 s for DEVICE_DELETED)."""
+
+
+@dataclass(frozen=True)
+class MachineConfig:
+    """What a machine is built from. ``smp`` accepts QEMU ``-smp`` text or an :class:`SmpConfig`."""
+
+    smp: SmpConfig | str | int = "1"
+    ram_size: int = DEFAULT_RAM_SIZE
+    unplug_timeout_ns: int = DEFAULT_UNPLUG_TIMEOUT_NS
+    cpu_on_delay_ns: int = DEFAULT_CPU_ON_DELAY_NS
+    memmap: VirtMemoryMap = VIRT_MEMMAP
+
+    @property
+    def smp_config(self) -> SmpConfig:
+        return self.smp if isinstance(self.smp, SmpConfig) else parse_smp(self.smp)
+
+
+@dataclass(frozen=True)
+class DeviceDeleted:
+    """An eject completed: the vCPU is now disabled (QMP DEVICE_DELETED)."""
+
+    cpu: int
+    time_ns: int
+
+
+@dataclass(frozen=True)
+class OstReport:
+    """The guest wrote an _OST status for a vCPU (QMP ACPI_DEVICE_OST)."""
+
+    cpu: int
+    source: int
+    status: int
+    time_ns: int
+
+
+@dataclass(frozen=True)
+class UnplugFailed:
+    """A disable did not complete; the vCPU stays enabled. ``status`` is the failing _OST status, if any."""
+
+    cpu: int
+    reason: str
+    time_ns: int
+    status: int | None = None
+
+
+@dataclass
+class UnplugRequest:
+    """A disable waiting for the guest."""
+
+    cpu: int
+    requested_ns: int
+    timeout: ScheduledEvent | None = None
+    eject_written: bool = False
+    """The guest wrote the eject bit while the vCPU was still powered on."""
+
+
+@dataclass
+class Observers:
+    """Callbacks for the management plane (lists: append yours)."""
+
+    device_deleted: list[Callable[[DeviceDeleted], None]] = field(default_factory=list)
+    ost: list[Callable[[OstReport], None]] = field(default_factory=list)
+    unplug_failed: list[Callable[[UnplugFailed], None]] = field(default_factory=list)
+
+
+TOPOLOGY_ID_NAMES = ("socket_id", "cluster_id", "core_id", "thread_id")
+_LEVEL_OF_ID = dict(zip(TOPOLOGY_ID_NAMES, ("sockets", "clusters", "cores", "threads")))
+
+
+class Machine:
+    """An arm64 ``virt`` machine whose firmware is the VMM.
+
+    ``hw`` is the hardware boundary to build on (a fresh one by default);
+    pass the same boundary to a guest to run it on this machine.
+    """
+
+    def __init__(self, config: MachineConfig | None = None, hw: HardwareBoundary | None = None) -> None:
+        self.config = config or MachineConfig()
+        if self.config.unplug_timeout_ns <= 0:
+            raise ConfigError("unplug_timeout_ns", "must be a positive number of nanoseconds")
+        self.smp = self.config.smp_config
+        self.memmap = self.config.memmap
+        self.hw = hw or HardwareBoundary()
+        self.topology = Topology(self.smp)
+        self.vcpus = VcpuSet(self.topology)
+        self.observers = Observers()
+        self._unplugs: dict[int, UnplugRequest] = {}
+
+        mm = self.memmap
+        self.gic = GicV3(self.hw.bus, self.hw.irq, self.vcpus, mm.gic_dist[0],
+                         [mm.gic_redist, mm.high_gic_redist2], NUM_SPIS)
+        ram_end = mm.ram_base + self.config.ram_size
+        self.psci = PsciFirmware(self.vcpus, self.hw.clock, self.hw.vcpus, self.trace,
+                                 valid_entry=lambda address: mm.ram_base <= address < ram_end,
+                                 cpu_on_delay_ns=self.config.cpu_on_delay_ns)
+        self.psci.attach(self.hw.hvc)
+        self.psci.on_cpu_off.append(self._cpu_powered_off)
+        self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU)
+        self.cpuhp.on_eject.append(self._eject_written)
+        self.cpuhp.on_ost.append(self._ost_written)
+        self.hw.bus.map(mm.cpuhp[0], mm.cpuhp[1], self.cpuhp, self.cpuhp.name)
+        self.ged = GenericEventDevice(lambda: self.gic.raise_spi(GED_INTID, "ged"), self.trace)
+        self.hw.bus.map(mm.ged[0], mm.ged[1], self.ged, self.ged.name)
+
+    # shortcuts to the boundary ------------------------------------------
+
+    @property
+    def clock(self):
+        return self.hw.clock
+
+    @property
+    def trace(self):
+        return self.hw.trace
+
+    @property
+    def bus(self):
+        return self.hw.bus
+
+    @property
+    def memory(self):
+        return self.hw.memory
+
+    def _log(self, message: str) -> None:
+        self.trace.log(TraceKind.VMM_LOG, message)
+
+    # admin operations ------------------------------------------------------
+
+    def resolve(self, cpu: int | None = None, **topology_ids: int | None) -> Vcpu:
+        """The vCPU named by index or by ``socket_id``/``cluster_id``/``core_id``/``thread_id``.
+
+        A topology id may be omitted only for a level of size 1.
+        """
+        ids = {k: v for k, v in topology_ids.items() if v is not None}
+        unknown = set(ids) - set(TOPOLOGY_ID_NAMES)
+        if unknown:
+            raise UnknownVcpuError(f"unknown topology id {sorted(unknown)[0]!r} "
+                                   f"(expected {', '.join(TOPOLOGY_ID_NAMES)})")
+        if cpu is not None:
+            if ids:
+                raise UnknownVcpuError("name a vCPU by index or by topology ids, not both", cpu)
+            return self.vcpus[cpu]
+        if not ids:
+            raise UnknownVcpuError("no vCPU named: give an index or topology ids")
+        values = []
+        for name in TOPOLOGY_ID_NAMES:
+            if name in ids:
+                values.append(ids[name])
+            elif getattr(self.smp, _LEVEL_OF_ID[name]) == 1:
+                values.append(0)
+            else:
+                raise UnknownVcpuError(f"{name} is required: this machine has "
+                                       f"{getattr(self.smp, _LEVEL_OF_ID[name])} {_LEVEL_OF_ID[name]}")
+        return self.vcpus[self.topology.by_ids(*values).index]
+
+    def enable(self, cpu: int | None = None, **topology_ids: int | None) -> int:
+        """Hotplug: enable a disabled vCPU, raise its insert event and the GED interrupt. Returns its index."""
+        vcpu = self.resolve(cpu, **topology_ids)
+        i = vcpu.index
+        if vcpu.enabled:
+            extra = " (its unplug is still pending)" if i in self._unplugs else ""
+            raise AlreadyEnabledError(f"vCPU {i} is already enabled{extra}", i)
+        vcpu.admin = AdminState.ENABLED
+        self.cpuhp.request_insert(i)
+        self._log(f"vCPU {i} enabled; insert event raised")
+        self.ged.event(GedEvent.CPU_HOTPLUG)
+        return i
+
+    def disable(self, cpu: int | None = None, **topology_ids: int | None) -> int:
+        """Unplug request: raise the remove event and the GED interrupt. Returns the vCPU index.
+
+        The vCPU becomes disabled only when the guest ejects it, or the request
+        fails after ``unplug_timeout_ns``; observers are told either way.
+        """
+        vcpu = self.resolve(cpu, **topology_ids)
+        i = vcpu.index
+        if vcpu.is_boot:
+            raise BootVcpuError(f"vCPU {i} is the boot vCPU and cannot be disabled", i)
+        if i in self._unplugs:
+            raise EjectPendingError(f"an unplug of vCPU {i} is already pending", i)
+        if not vcpu.enabled:
+            raise AlreadyDisabledError(f"vCPU {i} is already disabled", i)
+        request = UnplugRequest(i, self.clock.now_ns())
+        request.timeout = self.clock.schedule(self.config.unplug_timeout_ns, lambda: self._timed_out(i),
+                                              f"unplug timeout vcpu{i}")
+        self._unplugs[i] = request
+        self.cpuhp.clear_insert(i)
+        self.cpuhp.request_remove(i)
+        self._log(f"vCPU {i} unplug requested; remove event raised")
+        self.ged.event(GedEvent.CPU_HOTPLUG)
+        return i
+
+    def pending_unplugs(self) -> list[int]:
+        """vCPUs with a disable waiting for the guest."""
+        return sorted(self._unplugs)
+
+    # eject path ------------------------------------------------------------
+
+    def _eject_written(self, i: int) -> None:
+        request = self._unplugs.get(i)
+        if request is None:
+            return
+        if self.vcpus[i].power is not PowerState.OFF:
+            request.eject_written = True
+            self._log(f"vCPU {i} eject written while powered on: completes at its CPU_OFF")
+            return
+        self._complete(i)
+
+    def _cpu_powered_off(self, vcpu: Vcpu) -> None:
+        request = self._unplugs.get(vcpu.index)
+        if request is not None and request.eject_written:
+            self._complete(vcpu.index)
+
+    def _complete(self, i: int) -> None:
+        request = self._unplugs.pop(i)
+        if request.timeout is not None:
+            request.timeout.cancel()
+        vcpu = self.vcpus[i]
+        vcpu.admin = AdminState.DISABLED
+        vcpu.entry_point = vcpu.context_id = None
+        self.cpuhp.cancel_remove(i)
+        self._log(f"vCPU {i} ejected: disabled")
+        event = DeviceDeleted(i, self.clock.now_ns())
+        for observer in self.observers.device_deleted:
+            observer(event)
+
+    def _fail(self, i: int, reason: str, status: int | None = None) -> None:
+        request = self._unplugs.pop(i)
+        if request.timeout is not None:
+            request.timeout.cancel()
+        self.cpuhp.cancel_remove(i)
+        self._log(f"vCPU {i} unplug failed: {reason}")
+        event = UnplugFailed(i, reason, self.clock.now_ns(), status)
+        for observer in self.observers.unplug_failed:
+            observer(event)
+
+    def _timed_out(self, i: int) -> None:
+        if i in self._unplugs:
+            self._fail(i, f"guest did not eject within {self.config.unplug_timeout_ns} ns")
+
+    def _ost_written(self, i: int, source: int, status: int) -> None:
+        report = OstReport(i, source, status, self.clock.now_ns())
+        for observer in self.observers.ost:
+            observer(report)
+        failing = status not in (OstStatus.SUCCESS, OstStatus.EJECT_IN_PROGRESS)
+        if i in self._unplugs and source in (OstEvent.EJECT_REQUEST, OstEvent.OSPM_EJECT) and failing:
+            self._fail(i, f"guest reported _OST source {source:#x} status {status:#x}", status)

@@ -1,0 +1,253 @@
+"""PSCI 1.1 firmware on the HVC conduit (Arm DEN0022D.b), with hotplug policy.
+
+The VMM plays firmware: KVM's own PSCI never refuses ``CPU_ON``, so a VMM
+that wants hotplug routes PSCI to itself (the SMCCC filter) and answers
+``DENIED`` for a vCPU that policy keeps disabled. Linux reads that as
+``-EPERM`` and leaves the CPU offline without a word
+(``drivers/firmware/psci/psci.c``, ``arch/arm64/kernel/psci.c``).
+
+Functions and their answers here:
+
+- ``PSCI_VERSION``: 1.1 (``0x10001``).
+- ``PSCI_FEATURES(fid)``: 0 for every function below (for ``CPU_SUSPEND``
+  the feature flags: original power_state format, no OS-initiated mode),
+  ``NOT_SUPPORTED`` otherwise.
+- ``CPU_ON(target, entry, context)``: ``INVALID_PARAMETERS`` when no vCPU has
+  that affinity (``target & 0xff00ffffff``), ``DENIED`` when the vCPU is
+  admin-disabled, ``ALREADY_ON``/``ON_PENDING`` by power state,
+  ``INVALID_ADDRESS`` when the entry point is outside guest RAM (when the
+  machine says where RAM is); else ``SUCCESS``: the vCPU is ON_PENDING and
+  starts running at ``entry`` with x0 = ``context`` after
+  ``cpu_on_delay_ns`` of simulated time (so a second ``CPU_ON`` or an
+  ``AFFINITY_INFO`` in that window sees ON_PENDING).
+- ``CPU_OFF``: the calling vCPU powers down. On hardware it never returns;
+  here the hypercall returns ``SUCCESS`` to the simulation, and the guest
+  must treat the vCPU as stopped. ``DENIED`` if the caller is not ON. If
+  policy is ejecting that vCPU, the machine is told (the eject completes once
+  the guest has both powered it off and written the eject bit).
+- ``AFFINITY_INFO(target, level)``: ON 0 / OFF 1 / ON_PENDING 2 for the vCPUs
+  whose affinity matches ``target`` above ``level`` (levels 0..3, as KVM);
+  ``INVALID_PARAMETERS`` when none matches or the level is above 3. A
+  disabled vCPU is OFF.
+- ``CPU_SUSPEND(power_state, entry, context)``: a simple standby only:
+  power_state 0 (StateType standby, StateID 0, original format) returns
+  ``SUCCESS`` at once, as if a wakeup event arrived; any other state is
+  ``INVALID_PARAMETERS`` (powerdown states are not offered).
+- ``MIGRATE_INFO_TYPE``: 2, no migration needed (no Trusted OS).
+- ``SYSTEM_OFF`` / ``SYSTEM_RESET``: recorded and reported to the machine
+  (:attr:`PsciFirmware.on_system_event`); the hypercall returns ``SUCCESS``
+  to the simulation.
+
+Every call is traced by the conduit (HVC with function, args and result).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+from vcpu_hotplug.hw.clock import NS_PER_US, SimClock
+from vcpu_hotplug.hw.hvc import HvcResult, HypercallConduit, to_register
+from vcpu_hotplug.hw.trace import Trace, TraceKind
+from vcpu_hotplug.hw.vcpu_port import VcpuPort
+from vcpu_hotplug.vmm.topology import AFF_SHIFTS, MPIDR_HWID_MASK
+from vcpu_hotplug.vmm.vcpu import PowerState, Vcpu, VcpuSet
+
+
+class PsciFunction(enum.IntEnum):
+    """PSCI function ids (DEN0022 section 5.1). SMC64 ids have bit 30 set."""
+
+    PSCI_VERSION = 0x8400_0000
+    CPU_SUSPEND = 0xC400_0001
+    CPU_OFF = 0x8400_0002
+    CPU_ON = 0xC400_0003
+    CPU_ON_32 = 0x8400_0003
+    AFFINITY_INFO = 0xC400_0004
+    MIGRATE_INFO_TYPE = 0x8400_0006
+    SYSTEM_OFF = 0x8400_0008
+    SYSTEM_RESET = 0x8400_0009
+    PSCI_FEATURES = 0x8400_000A
+
+
+class PsciReturn(enum.IntEnum):
+    """PSCI return codes (DEN0022 section 5.2.2), as signed 32-bit values."""
+
+    SUCCESS = 0
+    NOT_SUPPORTED = -1
+    INVALID_PARAMETERS = -2
+    DENIED = -3
+    ALREADY_ON = -4
+    ON_PENDING = -5
+    INTERNAL_FAILURE = -6
+    NOT_PRESENT = -7
+    DISABLED = -8
+    INVALID_ADDRESS = -9
+
+
+class AffinityInfo(enum.IntEnum):
+    """AFFINITY_INFO results (DEN0022 section 5.7)."""
+
+    ON = 0
+    OFF = 1
+    ON_PENDING = 2
+
+
+class MigrateInfoType(enum.IntEnum):
+    """MIGRATE_INFO_TYPE results (DEN0022 section 5.8)."""
+
+    UNIPROCESSOR_MIGRATE_CAPABLE = 0
+    UNIPROCESSOR_NOT_MIGRATE_CAPABLE = 1
+    NOT_REQUIRED = 2
+
+
+class SystemEvent(enum.Enum):
+    """What SYSTEM_OFF / SYSTEM_RESET asked for."""
+
+    OFF = "off"
+    RESET = "reset"
+
+
+PSCI_VERSION_1_1 = (1 << 16) | 1
+"""PSCI_VERSION result: major 1 in bits 30:16, minor 1 in bits 15:0."""
+
+SMC64_BIT = 1 << 30
+"""Function-id bit that marks the SMC64/HVC64 calling convention."""
+
+CPU_SUSPEND_STANDBY = 0
+"""The only power_state offered: standby, StateID 0 (original format)."""
+
+CPU_SUSPEND_FEATURES = 0
+"""PSCI_FEATURES(CPU_SUSPEND): bit 1 = 0 original format, bit 0 = 0 no OS-initiated mode."""
+
+MAX_AFFINITY_LEVEL = 3
+
+DEFAULT_CPU_ON_DELAY_NS = 10 * NS_PER_US
+"""Simulated time between a successful CPU_ON and the vCPU running its entry point."""
+
+
+def affinity_mask(level: int) -> int:
+    """Affinity bits compared by AFFINITY_INFO at ``lowest_affinity_level`` ``level`` (KVM's rule)."""
+    mask = MPIDR_HWID_MASK
+    for below in range(level):
+        mask &= ~(0xFF << AFF_SHIFTS[below])
+    return mask
+
+
+class PsciFirmware:
+    """The firmware handler registered on the HVC conduit."""
+
+    def __init__(self, vcpus: VcpuSet, clock: SimClock, port: VcpuPort, trace: Trace | None = None,
+                 valid_entry: Callable[[int], bool] | None = None,
+                 cpu_on_delay_ns: int = DEFAULT_CPU_ON_DELAY_NS) -> None:
+        self.vcpus = vcpus
+        self.clock = clock
+        self.port = port
+        self.trace = trace
+        self.valid_entry = valid_entry
+        self.cpu_on_delay_ns = cpu_on_delay_ns
+        self.on_cpu_off: list[Callable[[Vcpu], None]] = []
+        """Called after a vCPU powers itself off (the machine completes ejects here)."""
+        self.on_system_event: list[Callable[[SystemEvent], None]] = []
+        self.system_event: SystemEvent | None = None
+        self._handlers: dict[int, Callable[[int, int, int, int], int]] = {
+            PsciFunction.PSCI_VERSION: lambda c, a, b, d: PSCI_VERSION_1_1,
+            PsciFunction.PSCI_FEATURES: self._features,
+            PsciFunction.CPU_ON: self._cpu_on,
+            PsciFunction.CPU_ON_32: self._cpu_on_32,
+            PsciFunction.CPU_OFF: self._cpu_off,
+            PsciFunction.AFFINITY_INFO: self._affinity_info,
+            PsciFunction.CPU_SUSPEND: self._cpu_suspend,
+            PsciFunction.MIGRATE_INFO_TYPE: lambda c, a, b, d: MigrateInfoType.NOT_REQUIRED,
+            PsciFunction.SYSTEM_OFF: lambda c, a, b, d: self._system(SystemEvent.OFF),
+            PsciFunction.SYSTEM_RESET: lambda c, a, b, d: self._system(SystemEvent.RESET),
+        }
+
+    def attach(self, conduit: HypercallConduit) -> None:
+        """Answer every HVC on ``conduit``."""
+        conduit.register_firmware(self.handle)
+
+    def handle(self, caller: int, function_id: int, x1: int, x2: int, x3: int) -> HvcResult:
+        """The SMCCC entry: dispatch by function id; unknown ids are NOT_SUPPORTED."""
+        handler = self._handlers.get(function_id)
+        if handler is None:
+            return HvcResult(to_register(PsciReturn.NOT_SUPPORTED))
+        return HvcResult(to_register(int(handler(caller, x1, x2, x3))))
+
+    def _log(self, message: str, vcpu: int | None = None) -> None:
+        if self.trace is not None:
+            self.trace.log(TraceKind.VMM_LOG, message, vcpu)
+
+    def _features(self, caller: int, fid: int, _b: int, _c: int) -> int:
+        fid &= 0xFFFF_FFFF
+        if fid == PsciFunction.CPU_SUSPEND:
+            return CPU_SUSPEND_FEATURES
+        return PsciReturn.SUCCESS if fid in self._handlers else PsciReturn.NOT_SUPPORTED
+
+    def _cpu_on_32(self, caller: int, target: int, entry: int, context: int) -> int:
+        return self._cpu_on(caller, target & 0xFFFF_FFFF, entry & 0xFFFF_FFFF, context & 0xFFFF_FFFF)
+
+    def _cpu_on(self, caller: int, target: int, entry: int, context: int) -> int:
+        vcpu = self.vcpus.by_mpidr(target)
+        if vcpu is None:
+            return PsciReturn.INVALID_PARAMETERS
+        if not vcpu.enabled:
+            self._log(f"CPU_ON of vCPU {vcpu.index} denied: disabled by policy", caller)
+            return PsciReturn.DENIED
+        if vcpu.power is PowerState.ON:
+            return PsciReturn.ALREADY_ON
+        if vcpu.power is PowerState.ON_PENDING:
+            return PsciReturn.ON_PENDING
+        if self.valid_entry is not None and not self.valid_entry(entry):
+            return PsciReturn.INVALID_ADDRESS
+        vcpu.power = PowerState.ON_PENDING
+        vcpu.entry_point = entry
+        vcpu.context_id = context
+        self.clock.schedule(self.cpu_on_delay_ns, lambda: self._start(vcpu), f"vcpu{vcpu.index} start")
+        return PsciReturn.SUCCESS
+
+    def _start(self, vcpu: Vcpu) -> None:
+        if vcpu.power is not PowerState.ON_PENDING:
+            return
+        vcpu.power = PowerState.ON
+        vcpu.starts += 1
+        assert vcpu.entry_point is not None and vcpu.context_id is not None
+        self.port.start(vcpu.index, vcpu.entry_point, vcpu.context_id)
+
+    def _cpu_off(self, caller: int, _a: int, _b: int, _c: int) -> int:
+        try:
+            vcpu = self.vcpus[caller]
+        except LookupError:
+            return PsciReturn.DENIED
+        if vcpu.power is not PowerState.ON:
+            return PsciReturn.DENIED
+        vcpu.power = PowerState.OFF
+        for observer in self.on_cpu_off:
+            observer(vcpu)
+        return PsciReturn.SUCCESS
+
+    def _affinity_info(self, caller: int, target: int, level: int, _c: int) -> int:
+        if level > MAX_AFFINITY_LEVEL:
+            return PsciReturn.INVALID_PARAMETERS
+        mask = affinity_mask(level)
+        want = target & mask
+        matched = [v for v in self.vcpus if v.mpidr & mask == want]
+        if not matched:
+            return PsciReturn.INVALID_PARAMETERS
+        powers = {v.power for v in matched}
+        if PowerState.ON in powers:
+            return AffinityInfo.ON
+        if PowerState.ON_PENDING in powers:
+            return AffinityInfo.ON_PENDING
+        return AffinityInfo.OFF
+
+    def _cpu_suspend(self, caller: int, power_state: int, _entry: int, _ctx: int) -> int:
+        if power_state != CPU_SUSPEND_STANDBY:
+            return PsciReturn.INVALID_PARAMETERS
+        return PsciReturn.SUCCESS
+
+    def _system(self, event: SystemEvent) -> int:
+        self.system_event = event
+        self._log(f"PSCI SYSTEM_{event.name}")
+        for observer in self.on_system_event:
+            observer(event)
+        return PsciReturn.SUCCESS
