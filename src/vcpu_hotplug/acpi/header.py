@@ -20,7 +20,9 @@ offset     size    field
 past the end of the data, checksum) and :func:`build_table` frames a body,
 computing length and checksum, so every table module encodes the same way.
 Text fields are kept as latin-1 strings with their padding so a decoded
-header re-encodes byte for byte.
+header re-encodes byte for byte; a shorter id given to a new header is
+padded with spaces, as QEMU's ids are (ACPICA's iasl pads with NULs; the
+AML builder's tests rely on the space padding).
 """
 
 from __future__ import annotations
