@@ -7,7 +7,8 @@ acknowledged with ``_OST(0x01, success)``; an Eject Request with
 ``_OST(0x03, eject in progress)``, then ``_EJ0`` (the device is deleted), then
 ``_OST(0x03, success)``. A slot listed in ``refuse_unplug`` answers the eject
 with ``_OST(0x03, busy)`` and stays plugged. Work runs only in
-``run_pending``, as the simulated machine does.
+``run_pending``, as the simulated machine does; ``hold`` keeps it queued
+(a guest that has not reacted yet).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class FakeCpuBackend:
         self.run_state = RunState.RUNNING
         self.calls: list[tuple[str, int]] = []
         self.run_pending_calls = 0
+        #: While True, run_pending leaves the guest's work queued (a slow guest).
+        self.hold = False
         self._subscribers: list[Callable[[BackendEvent], None]] = []
         self._work: deque[Callable[[], None]] = deque()
 
@@ -104,7 +107,7 @@ class FakeCpuBackend:
 
     def run_pending(self) -> None:
         self.run_pending_calls += 1
-        while self._work:
+        while self._work and not self.hold:
             self._work.popleft()()
 
     def guest_cpus(self) -> GuestCpuView:
