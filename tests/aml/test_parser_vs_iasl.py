@@ -168,6 +168,7 @@ CASES = [
      ["CopyObject(Arg0,Local0)", "Store(Timer,Local1)", "Store(Revision,Local2)"]),
     ("Sleep (10)\nStall (5)\nDebug = \"x\"\nFatal (1, 2, Arg0)\nNoop\nBreakPoint",
      ["Sleep(0xa)", "Stall(0x5)", 'Store("x",Debug)', "Fatal(0x1,0x2,Arg0)", "Noop", "BreakPoint"]),
+    ("If (\\_OSI (\"Linux\")) { Return (1) }", ['If(\\_OSI("Linux")){Return(One)}']),
     ("Name (LBUF, Buffer (2) {})\nLocal0 = LBUF", ["Name(LBUF,Buffer(0x2){})", "Store(LBUF,Local0)"]),
 ]
 

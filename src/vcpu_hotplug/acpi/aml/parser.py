@@ -13,8 +13,8 @@ leaves a choice:
   from a first pass over this block that collects every named object but
   does not enter method bodies (as ACPICA's load pass 1 defers them); so a
   method can be called before its definition. External(..., MethodObj, n)
-  counts too. An unknown name is an object reference (:class:`NameRef`),
-  as in ACPICA.
+  counts too, and so does the predefined ``\\_OSI`` (one argument). An
+  unknown name is an object reference (:class:`NameRef`), as in ACPICA.
 - Names in SuperName, SimpleName and Target positions, and package elements,
   are references, never calls.
 - ``Else`` stays a separate term after its ``If``.
@@ -108,6 +108,15 @@ KnownObjects = Mapping[str, int | None]
 """Absolute path (``"\\\\_SB_.PCI0.FOO_"``) to the method's argument count, or None for a non-method."""
 
 
+#: Objects every ACPI namespace has before any table is loaded (ACPICA's
+#: ``AcpiGbl_PreDefinedNames``, ACPI 6.5 section 5.3.1 and 5.7): ``\\_OSI`` is a
+#: method of one argument, so ``If (\\_OSI ("Linux"))`` parses as a call.
+PREDEFINED_OBJECTS: dict[str, int | None] = {
+    "\\_GPE": None, "\\_PR_": None, "\\_SB_": None, "\\_SI_": None, "\\_TZ_": None,
+    "\\_REV": None, "\\_OS_": None, "\\_GL_": None, "\\_OSI": 1,
+}
+
+
 def path_string(segments: Scope_t) -> str:
     """The canonical absolute path of ``segments``: ``"\\\\"`` or ``"\\\\_SB_.PCI0"``."""
     return "\\" + ".".join(segments)
@@ -176,7 +185,9 @@ class _Parser:
         self.data = data
         self.table = table
         #: path -> argc (method) / None (other object): what name lookups see.
-        self.names: dict[str, int | None] = dict(known) if known else {}
+        self.names: dict[str, int | None] = dict(PREDEFINED_OBJECTS)
+        if known:
+            self.names.update(known)
         #: named objects this block declares outside method bodies (the result's ``objects``).
         self.declared: dict[str, int | None] = {}
         self.skip_methods = True
