@@ -27,6 +27,13 @@ class BusError(HwError):
         super().__init__(f"MMIO {size}-byte access at {address:#x}: {reason}")
 
 
+class AccessRejected(HwError):
+    """Raised by a device for an access it does not decode (unaligned, bad width).
+
+    The bus turns it into a :class:`BusError` carrying the guest address.
+    """
+
+
 class MappingError(HwError):
     """A device cannot be mapped where asked (overlap, zero size, bad name)."""
 

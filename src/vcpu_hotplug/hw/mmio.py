@@ -7,7 +7,8 @@ unbacked IPA is on KVM/arm64) and is dispatched to the device as
 offset from the device's base. Values are little-endian unsigned integers of
 ``size`` bytes. An access that no device decodes, or that straddles the end
 of a device, raises :class:`~vcpu_hotplug.hw.errors.BusError` naming the
-address (on hardware, an external abort).
+address (on hardware, an external abort); so does an access the device
+rejects by raising :class:`~vcpu_hotplug.hw.errors.AccessRejected`.
 
 Dispatch is the hot path: a region lookup is a bisect over the sorted bases
 with a one-entry cache of the last device hit.
@@ -20,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
-from vcpu_hotplug.hw.errors import BusError, MappingError
+from vcpu_hotplug.hw.errors import AccessRejected, BusError, MappingError
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 
 ACCESS_SIZES = frozenset({1, 2, 4, 8})
@@ -120,9 +121,12 @@ class MmioBus:
         """A guest load of ``size`` bytes at ``address``."""
         region = self._decode(address, size)
         offset = address - region.base
-        value = region.device.read(offset, size) & _MASKS[size]
         self.exits += 1
         self.exits_by_device[region.name] += 1
+        try:
+            value = region.device.read(offset, size) & _MASKS[size]
+        except AccessRejected as e:
+            raise BusError(address, size, f"{region.name}+{offset:#x}: {e}") from None
         if self.trace is not None:
             self.trace.record(TraceKind.MMIO_READ, device=region.name, offset=offset, size=size,
                               value=value, address=address)
@@ -138,7 +142,10 @@ class MmioBus:
         if self.trace is not None:
             self.trace.record(TraceKind.MMIO_WRITE, device=region.name, offset=offset, size=size,
                               value=value, address=address)
-        region.device.write(offset, size, value)
+        try:
+            region.device.write(offset, size, value)
+        except AccessRejected as e:
+            raise BusError(address, size, f"{region.name}+{offset:#x}: {e}") from None
 
     def reset_counters(self) -> None:
         """Zero the exit counters (the trace's counters are separate)."""

@@ -34,7 +34,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from vcpu_hotplug.hw.errors import BusError
+from vcpu_hotplug.hw.errors import AccessRejected
 from vcpu_hotplug.hw.irq import InterruptLines
 from vcpu_hotplug.hw.mmio import MmioBus
 from vcpu_hotplug.hw.trace import TraceKind
@@ -151,12 +151,12 @@ class _Words:
 
     def read(self, offset: int, size: int) -> int:
         if offset % size:
-            raise BusError(offset, size, f"unaligned access to {self.name}")
+            raise AccessRejected(f"unaligned {size}-byte access")
         return _access(self, offset, size)
 
     def write(self, offset: int, size: int, value: int) -> None:
         if offset % size:
-            raise BusError(offset, size, f"unaligned access to {self.name}")
+            raise AccessRejected(f"unaligned {size}-byte access")
         if size == 8:
             self.write32(offset, value & 0xFFFF_FFFF, 0xFFFF_FFFF)
             self.write32(offset + 4, value >> 32, 0xFFFF_FFFF)
