@@ -17,7 +17,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     decode_pkg_length,
     encode_pkg_length,
 )
-from vcpu_hotplug.acpi.aml.parser import parse_definition_block, parse_term_list
+from vcpu_hotplug.acpi.aml.parser import parse_definition_block, parse_method_body, parse_term_list
 from vcpu_hotplug.acpi.errors import AmlError
 
 # -- a tiny AML encoder for the tests ---------------------------------------
@@ -342,3 +342,17 @@ def test_table_length_must_fit_the_data() -> None:
         parse_definition_block(bytes(data))
     with pytest.raises(AmlError):
         parse_definition_block(b"DSDT\x10")
+
+
+def test_a_method_body_reparsed_after_an_ssdt_sees_its_methods() -> None:
+    # The DSDT calls \_SB.LATE (2 args) with no External; an SSDT defines it later.
+    dsdt = parse_definition_block(block(method("CALR", 0, ret(ns("\\_SB.LATE") + b"\x01\x0a\x05"))))
+    (calr,) = dsdt.body
+    assert isinstance(calr.body[0].args[0], T.NameRef) and len(calr.body) == 3
+    ssdt = parse_definition_block(block(scope("\\_SB", method("LATE", 2, ret(b"\x69"))),
+                                        signature=b"SSDT"), known=dsdt.objects)
+    body = parse_method_body(dsdt, calr, known=ssdt.objects)
+    (r,) = body
+    (call,) = r.args
+    assert isinstance(call, T.MethodCall) and call.path == "\\_SB_.LATE"
+    assert [a.value for a in call.args] == [1, 5] and r.end == calr.end

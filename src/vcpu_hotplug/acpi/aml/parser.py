@@ -29,7 +29,7 @@ package, bad name characters, unknown opcodes, nesting deeper than
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from vcpu_hotplug.acpi.aml.opcodes import (
     DEFINITION_BLOCK_HEADER_SIZE,
@@ -158,7 +158,25 @@ def parse_definition_block(data: bytes, *, known: KnownObjects | None = None,
                          oem_table.decode("latin-1"), oem_rev, creator.decode("latin-1"), creator_rev)
     parser = _Parser(data, table, known)
     body = parser.parse(DEFINITION_BLOCK_HEADER_SIZE, length, ())
-    return DefinitionBlock(0, length, header, body, parser.declared)
+    return DefinitionBlock(0, length, header, body, parser.declared, data[:length])
+
+
+def parse_method_body(block: DefinitionBlock, method: Method, *,
+                      known: KnownObjects | None = None) -> list[Node]:
+    """Parse ``method``'s body again, now that more of the namespace is known.
+
+    ACPICA parses a method body when the method runs, so a call to a method
+    that a later table defines (without an External) takes its arguments. Do
+    the same here: pass the objects of every block loaded so far as ``known``
+    (this block's own objects are always included). Returns the new body;
+    offsets are still table offsets.
+    """
+    parser = _Parser(block.data, block.header.signature, None)
+    parser.names.update(block.objects)
+    if known:
+        parser.names.update(known)
+    segs = tuple(method.path[1:].split(".")) if method.path != "\\" else ()
+    return parser.parse_method_body(method.body_offset, method.end, segs)
 
 
 def parse_term_list(aml: bytes, *, start: int = 0, end: int | None = None, scope: str = "\\",
@@ -198,12 +216,24 @@ class _Parser:
     # -- driver ---------------------------------------------------------------
 
     def parse(self, start: int, end: int, scope: Scope_t) -> list[Node]:
-        try:
+        """Both passes over the TermList ``start..end`` in ``scope``."""
+        def both_passes() -> list[Node]:
             self.skip_methods = True
             self._term_list(start, end, scope, False)
             self.skip_methods = False
             self.depth = 0
             return self._term_list(start, end, scope, False)
+        return self._guarded(both_passes)
+
+    def parse_method_body(self, start: int, end: int, scope: Scope_t) -> list[Node]:
+        """One pass over a method body, with the names already in ``self.names``."""
+        self.skip_methods = False
+        return self._guarded(lambda: self._scoped_body(start, end, scope, True))
+
+    def _guarded(self, run: Callable[[], list[Node]]) -> list[Node]:
+        """Run a parse, turning every failure into an AmlError with table, path and offset."""
+        try:
+            return run()
         except AmlError as exc:
             if exc.table is None or exc.path is None or exc.offset is None:
                 raise AmlError(exc.reason, path=exc.path or path_string(self.scope),

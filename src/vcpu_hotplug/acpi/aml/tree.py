@@ -523,6 +523,8 @@ class DefinitionBlock(Node):
     header: TableHeader
     body: list[Node]
     objects: dict[str, int | None] = field(default_factory=dict)
+    #: The table's bytes (header included), for re-parsing a method body later.
+    data: bytes = field(default=b"", repr=False)
 
     @property
     def methods(self) -> dict[str, int]:
