@@ -26,6 +26,7 @@ OST_SOURCE_EJECT_REQUEST = 0x03
 OST_SUCCESS = 0x00
 OST_BUSY = 0x82
 OST_EJECT_IN_PROGRESS = 0x84
+BOOT_VCPU = 0
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class FakeCpuBackend:
 
     def unplug(self, index: int) -> None:
         self.calls.append(("unplug", index))
+        if index == BOOT_VCPU:
+            raise BackendError(f"vCPU {index} is the boot vCPU and cannot be disabled")
         if index not in self.plugged:
             raise BackendError(f"vCPU {index} is not enabled")
         self._work.append(lambda: self._eject(index))

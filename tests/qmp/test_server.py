@@ -391,13 +391,23 @@ def test_device_del_by_full_peripheral_path(tmp_path: Path) -> None:
     ("/machine/peripheral", error("/machine/peripheral is not a hotpluggable device")),
     ("/machine/unattached/device[0]",
      error("Boot CPU(id0=0:0:0:0) hot-unplug not supported")),
-    ("/machine/unattached/device[1]", error("Hot-unplug of cold-booted CPU not supported!")),
 ])
 def test_device_del_errors(tmp_path: Path, name: str, reply: dict) -> None:
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         assert await client.execute("device_del", {"id": name}) == reply
         assert backend.calls == []
         await still_answers(client)
+    scenario(tmp_path, body)
+
+
+def test_a_cold_booted_cpu_other_than_the_boot_cpu_unplugs(tmp_path: Path) -> None:
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        path = "/machine/unattached/device[1]"
+        assert await client.execute("device_del", {"id": path}) == {"return": {}}
+        assert (await client.wait_event("DEVICE_DELETED"))["data"] == {"path": path}
+        assert await client.execute("x-set-vcpus", {"count": 1}) == {"return": {}}
+        cpus = (await client.execute("query-cpus-fast"))["return"]
+        assert [c["cpu-index"] for c in cpus] == [0]
     scenario(tmp_path, body)
 
 
@@ -454,13 +464,13 @@ def test_x_set_vcpus_grows_then_shrinks_from_the_highest_ids(tmp_path: Path) -> 
     scenario(tmp_path, body, backend)
 
 
-@pytest.mark.parametrize("count", [0, 1, 9])
+@pytest.mark.parametrize("count", [0, -1, 9])
 def test_x_set_vcpus_out_of_range(tmp_path: Path, count: int) -> None:
     backend = FakeCpuBackend(Topology(cores=8), boot_cpus=2)
 
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         assert await client.execute("x-set-vcpus", {"count": count}) == error(
-            "Parameter 'count' expects a number of vCPUs between 2 and 8")
+            "Parameter 'count' expects a number of vCPUs between 1 and 8")
         assert backend.calls == []
         await still_answers(client)
     scenario(tmp_path, body, backend)

@@ -3,10 +3,14 @@
 The machine only knows vCPU slots; management sees *devices*. This module
 keeps that mapping the way QEMU does:
 
-- boot vCPUs (plugged when the machine was built) are
-  ``/machine/unattached/device[N]``, without an id, and cannot be unplugged
-  (arm64 RFC v5, hw/arm/virt.c ``virt_cpu_unplug_request``: "Boot CPU(...)
-  hot-unplug not supported", "Hot-unplug of cold-booted CPU not supported!");
+- vCPUs plugged when the machine was built are
+  ``/machine/unattached/device[N]``, without an id; the first of them, the
+  boot CPU, cannot be unplugged (arm64 RFC v5, hw/arm/virt.c
+  ``virt_cpu_unplug_request``: "Boot CPU(...) hot-unplug not supported").
+  The RFC also refuses the other cold-booted vCPUs, as a stop-gap because
+  its MADT marks them Enabled; this project's MADT marks every vCPU but the
+  boot one Online Capable, so they unplug like hot-plugged ones, and
+  whatever else the machine refuses comes back as its own error;
 - a vCPU plugged by ``device_add`` with ``id`` is ``/machine/peripheral/<id>``,
   one without an id ``/machine/peripheral-anon/device[N]`` with a counter
   that is never reused (system/qdev-monitor.c ``qdev_set_id``);
@@ -267,15 +271,16 @@ class CpuDevices:
         device.unplug_pending = True
         return device
 
+    def _first_cpu(self) -> Optional[int]:
+        """Index of the boot CPU (QEMU's ``first_cpu``): the lowest cold-plugged vCPU."""
+        return min((d.index for d in self._devices.values() if d.boot), default=None)
+
     def _check_unpluggable(self, device: CpuDevice) -> None:
-        if not device.boot:
-            return
-        if device.index == min(d.index for d in self._devices.values() if d.boot):
+        if device.boot and device.index == self._first_cpu():
             slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
             socket, cluster, core, thread = slot.topology
             raise QmpError(f"Boot CPU(id{device.index}={socket}:{cluster}:{core}:{thread}) "
                            "hot-unplug not supported")
-        raise QmpError("Hot-unplug of cold-booted CPU not supported!")
 
     # ------------------------------------------------------------ x-set-vcpus
 
@@ -285,8 +290,8 @@ class CpuDevices:
         Returns (indices plugged, indices whose eject was requested).
         """
         slots = self.slots()
-        boot = [d.index for d in self._devices.values() if d.boot]
-        lowest = max(boot) + 1 if boot else 1
+        first_cpu = self._first_cpu()
+        lowest = first_cpu + 1 if first_cpu is not None else 1
         if not lowest <= count <= len(slots):
             raise invalid_parameter_value(
                 "count", f"a number of vCPUs between {lowest} and {len(slots)}")
@@ -304,6 +309,7 @@ class CpuDevices:
         for slot in reversed(slots):
             device = self._devices.get(slot.index)
             if slot.index >= count and device is not None and not device.unplug_pending:
+                self._check_unpluggable(device)
                 self._backend.unplug(slot.index)
                 device.unplug_pending = True
                 unplugging.append(slot.index)
