@@ -1,0 +1,456 @@
+"""The AML interpreter: load definition blocks, evaluate objects (ACPI 6.5 chapters 5.3, 19, 20).
+
+Usage::
+
+    interp = Interpreter(handler=bus, notify=on_notify, clock=clock)
+    interp.load(dsdt_bytes)             # runs the table's module-level code
+    interp.load(ssdt_bytes)
+    interp.evaluate("\\\\_SB.CPUS.C001._STA")  # -> 0x0F
+
+``load`` builds the namespace with the predefined scopes (``\\_GPE``,
+``\\_PR``, ``\\_SB``, ``\\_SI``, ``\\_TZ``, ``\\_GL``, ``\\_OS``, ``\\_OSI``,
+``\\_REV``) and executes the block's top-level terms; as in ACPICA an error
+in one top-level term is recorded in :attr:`Interpreter.load_errors` and the
+load goes on. Method bodies are compiled to closures on first call
+(:mod:`.compiler`). The integer width is 32 bits when the DSDT's revision is
+below 2 (section 19.6.98), else 64.
+
+Host interfaces: region accesses go to ``handler`` (:mod:`.regions`),
+``Notify`` to ``notify(path, value)``, ``Sleep``/``Stall``/``Timer``/timeouts to
+``clock`` (:mod:`.clock`). Stores to ``Debug`` are kept in
+:attr:`Interpreter.debug_log`. Every failure is an :class:`AmlError` naming
+the AML path and offset; loops and call depth are bounded.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+
+from vcpu_hotplug.acpi.aml.clock import SimpleClock
+from vcpu_hotplug.acpi.aml.compiler import RETURN, Compiler, Frame
+from vcpu_hotplug.acpi.aml.fields import FieldIO, read_buffer_field, write_buffer_field
+from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, Namespace, Node
+from vcpu_hotplug.acpi.aml.objects import (
+    DEBUG,
+    AmlString,
+    BufferField,
+    Device,
+    FieldUnit,
+    IndexRef,
+    Method,
+    Mutex,
+    NodeRef,
+    OperationRegion,
+    Package,
+    Processor,
+    Reference,
+    Scope,
+    SlotRef,
+    UnresolvedName,
+    type_name,
+)
+from vcpu_hotplug.acpi.aml.osi import OsiPolicy, osi_answer
+from vcpu_hotplug.acpi.aml.regions import RegionHandler, RegionSpace, SparseStore
+from vcpu_hotplug.acpi.aml.store import Stores, unwind
+from vcpu_hotplug.acpi.aml.sync import SyncState
+from vcpu_hotplug.acpi.errors import AcpiError, AmlError
+
+#: ``\_OS`` and ``\_REV`` as ACPICA defines them (section 5.7.3, 5.7.4).
+OS_NAME = "Microsoft Windows NT"
+OS_REVISION = 2
+#: SyncLevel of ``\_GL`` (section 5.7.1).
+GLOBAL_LOCK_SYNC_LEVEL = 0
+
+#: Defaults: a loop may run 2**20 iterations; methods nest 256 deep.
+DEFAULT_MAX_LOOP_ITERATIONS = 1 << 20
+DEFAULT_MAX_CALL_DEPTH = 256
+#: Largest Buffer or Package an AML program may create.
+MAX_OBJECT_SIZE = 1 << 24
+#: Python frames needed per nested AML call (closures nest a few deep per term).
+_PY_FRAMES_PER_CALL = 40
+
+#: ACPICA's internal space id for DataTableRegion (not a RegionSpace value of the spec).
+DATA_TABLE_SPACE = 0x7E
+
+INTEGER_BYTES_REV1 = 4
+INTEGER_BYTES = 8
+DSDT_SIGNATURE = "DSDT"
+_HEADER_SIZE = 36
+_PROCESSOR_HID = "ACPI0007"
+
+
+class _TableBytes:
+    """Region handler for DataTableRegion: reads the bytes of a loaded table."""
+
+    def __init__(self, tables: list[bytes]) -> None:
+        self.tables = tables
+
+    def read(self, space, address: int, size: int) -> int:
+        index, offset = divmod(address, 1 << 32)
+        data = self.tables[index]
+        return int.from_bytes(data[offset:offset + size].ljust(size, b"\x00"), "little")
+
+    def write(self, space, address: int, size: int, value: int) -> None:
+        raise AmlError("DataTableRegion is read-only")
+
+
+class Interpreter:
+    """An ACPI namespace with its AML, ready to evaluate (see the module docstring)."""
+
+    def __init__(self, handler: RegionHandler | None = None,
+                 notify: Callable[[str, int], None] | None = None,
+                 clock=None, osi: OsiPolicy = None,
+                 max_loop_iterations: int = DEFAULT_MAX_LOOP_ITERATIONS,
+                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH) -> None:
+        self.handler = handler if handler is not None else SparseStore()
+        self.notify_callback = notify
+        self.clock = clock if clock is not None else SimpleClock()
+        self.osi = osi
+        self.max_loop_iterations = max_loop_iterations
+        self.max_call_depth = max_call_depth
+        self.max_buffer_size = MAX_OBJECT_SIZE
+        #: Number of AML opcodes executed so far (the VMM reports opcodes per event).
+        self.opcodes_executed = 0
+        #: Every value stored to ``Debug``, as Python values.
+        self.debug_log: list = []
+        #: Every Notify, as ``(path, value)``.
+        self.notifications: list[tuple[str, int]] = []
+        #: Errors raised by module-level code while loading (the load went on).
+        self.load_errors: list[AmlError] = []
+        self.tables: list[bytes] = []
+        self.namespace = Namespace()
+        self.stores = Stores(self)
+        self.sync = SyncState(self.clock)
+        self.fields = FieldIO(self._handler_for)
+        self.int_bytes = INTEGER_BYTES
+        self.ones = (1 << 64) - 1
+        self.depth = 0
+        self._table_handler = _TableBytes(self.tables)
+        self._predefine()
+
+    # ------------------------------------------------------------------ setup -------------
+
+    def _predefine(self) -> None:
+        ns = self.namespace
+        for name in PREDEFINED_SCOPES:
+            ns.create("\\" + name, Scope())
+        ns.create("\\_GL_", Mutex(sync_level=GLOBAL_LOCK_SYNC_LEVEL))
+        ns.create("\\_OS_", AmlString(OS_NAME.encode()))
+        ns.create("\\_REV", OS_REVISION)
+        osi = Method(arg_count=1, native=self._osi)
+        osi.node = ns.create("\\_OSI", osi)
+
+    def _osi(self, interp, args) -> int:
+        arg = args[0] if args else None
+        if type(arg) is not AmlString:
+            raise AmlError(f"_OSI needs a String, not a {type_name(arg)}")
+        return self.ones if osi_answer(str(arg), self.osi) else 0
+
+    def _set_width(self, revision: int) -> None:
+        self.int_bytes = INTEGER_BYTES_REV1 if revision < 2 else INTEGER_BYTES
+        self.ones = (1 << (8 * self.int_bytes)) - 1
+        rev = self.namespace.lookup("\\_REV")
+        if rev is not None and type(rev.value) is int:
+            rev.value &= self.ones
+
+    def _known(self) -> dict[str, int | None]:
+        """The namespace as the parser's ``known`` mapping (absolute padded path -> argc)."""
+        known: dict[str, int | None] = {}
+        for node in self.namespace.walk():
+            if node.parent is None:
+                continue
+            segs = []
+            n = node
+            while n.parent is not None:
+                segs.append(n.name)
+                n = n.parent
+            path = "\\" + ".".join(reversed(segs))
+            v = node.value
+            known[path] = v.arg_count if type(v) is Method else None
+        return known
+
+    # ------------------------------------------------------------------ loading -----------
+
+    def load(self, table: bytes) -> None:
+        """Load a DSDT or SSDT and run its module-level code (ACPICA's load passes)."""
+        from vcpu_hotplug.acpi.aml.parser import parse_definition_block
+
+        data = bytes(table)
+        try:
+            block = parse_definition_block(data, known=self._known())
+        except AmlError:
+            raise
+        except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
+            raise AmlError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
+        if not self.tables and block.header.signature == DSDT_SIGNATURE:
+            self._set_width(block.header.revision)
+        elif not self.tables:
+            self._set_width(block.header.revision)
+        self.tables.append(data)
+        name = block.header.signature
+        try:
+            code = Compiler(self, table=name, tolerant=True).block(block.body)
+        except AmlError as exc:
+            raise AmlError(exc.reason, path=exc.path, offset=exc.offset, table=name) from exc
+        except Exception as exc:        # noqa: BLE001 - no Python error escapes
+            raise AmlError(f"cannot compile: {type(exc).__name__}: {exc}", table=name) from exc
+        frame = Frame(self, self.namespace.root, table=name)
+        self._run_top(code, frame)
+
+    def _run_top(self, code, frame: Frame):
+        old_limit = sys.getrecursionlimit()
+        need = self.max_call_depth * _PY_FRAMES_PER_CALL + 1000
+        if need > old_limit:
+            sys.setrecursionlimit(need)
+        try:
+            return code(frame)
+        except AmlError:
+            raise
+        except RecursionError as exc:
+            raise AmlError("nesting too deep") from exc
+        except Exception as exc:         # noqa: BLE001 - no Python error escapes
+            raise AmlError(f"internal error: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if self.depth == 0:
+                self.sync.release_all()
+            if need > old_limit:
+                sys.setrecursionlimit(old_limit)
+
+    # ------------------------------------------------------------------ methods -----------
+
+    def invoke(self, method: Method, args) -> object:
+        """Run a method with ``args`` (AML objects); its return value, or None."""
+        if method.native is not None:
+            return method.native(self, list(args))
+        if self.depth >= self.max_call_depth:
+            where = method.node.path if method.node is not None else "?"
+            raise AmlError(f"call depth exceeds {self.max_call_depth}", path=where)
+        code = method.compiled
+        if code is None:
+            code = Compiler(self, table=method.table).block(method.body)
+            method.compiled = code
+        frame = Frame(self, method.node, method, args, method.table)
+        frame.created = []
+        mutex = None
+        if method.serialized:
+            mutex = method.mutex
+            if mutex is None:
+                mutex = method.mutex = Mutex(sync_level=method.sync_level)
+            self.sync.acquire(mutex, 0xFFFF)
+        self.depth += 1
+        try:
+            r = code(frame)
+        finally:
+            self.depth -= 1
+            for node in reversed(frame.created):
+                self.namespace.remove(node)
+            if mutex is not None and mutex.depth:
+                self.sync.release(mutex)
+        if r == RETURN:
+            return frame.ret
+        return None
+
+    # ------------------------------------------------------------------ objects -----------
+
+    def read_object(self, obj):
+        """The value of an object used as an operand (fields are read)."""
+        t = type(obj)
+        if t is FieldUnit:
+            return self.fields.read(obj, self.int_bytes)
+        if t is BufferField:
+            return read_buffer_field(obj, self.int_bytes, obj.is_create_field)
+        return obj
+
+    def write_object(self, obj, value) -> None:
+        if isinstance(value, Reference):
+            value = self.stores.resolve_value(value)
+        if type(obj) is FieldUnit:
+            self.fields.write(obj, value, self.int_bytes)
+        else:
+            write_buffer_field(obj, value, self.int_bytes)
+
+    def _handler_for(self, region: OperationRegion):
+        if region.space == DATA_TABLE_SPACE:
+            return self._table_handler, DATA_TABLE_SPACE
+        space = region.space
+        try:
+            space = RegionSpace(space)
+        except ValueError:
+            pass
+        return self.handler, space
+
+    def region_created(self, region: OperationRegion) -> None:
+        """Hook for a new OperationRegion (``_REG`` is not run: default spaces are always on)."""
+
+    def data_table_region(self, signature: str, oem_id: str, oem_table_id: str) -> OperationRegion:
+        for i, data in enumerate(self.tables):
+            if data[:4].decode("latin-1") != signature:
+                continue
+            if oem_id and data[10:16].decode("latin-1").rstrip("\x00 ") != oem_id.rstrip("\x00 "):
+                continue
+            if oem_table_id and data[16:24].decode("latin-1").rstrip("\x00 ") != \
+                    oem_table_id.rstrip("\x00 "):
+                continue
+            return OperationRegion(space=DATA_TABLE_SPACE, offset=i << 32, length=len(data))
+        raise AmlError(f"DataTableRegion: no table {signature!r} loaded")
+
+    def debug_store(self, value) -> None:
+        self.debug_log.append(self.to_python(value))
+
+    def notify_host(self, path: str, value: int) -> None:
+        self.notifications.append((path, value))
+        if self.notify_callback is not None:
+            self.notify_callback(path, value)
+
+    # ------------------------------------------------------------------ public API --------
+
+    def _node(self, path: str) -> Node:
+        if not isinstance(path, str) or not path:
+            raise AmlError(f"invalid path {path!r}")
+        try:
+            node = self.namespace.lookup(path if path.startswith("\\") else "\\" + path)
+        except AmlError:
+            raise AmlError(f"invalid path {path!r}") from None
+        if node is None:
+            raise AmlError(f"{path} does not exist")
+        return node
+
+    def evaluate(self, path: str, *args):
+        """Evaluate ``path`` (a method is called with ``args``); a Python value.
+
+        Integers are ``int``, Strings ``str``, Buffers ``bytes``, Packages
+        ``list``, references the path they name, nothing ``None``. Arguments
+        may be int, str, bytes or list.
+        """
+        node = self._node(path)
+        obj = node.value
+        aml_args = [self.from_python(a) for a in args]
+        if type(obj) is Method:
+            if len(aml_args) > obj.arg_count:
+                raise AmlError(f"{node.path} takes {obj.arg_count} arguments, "
+                               f"{len(aml_args)} given", path=node.path)
+            aml_args += [None] * (obj.arg_count - len(aml_args))
+
+            def call(frame):
+                frame.ret = self.invoke(obj, aml_args)
+                return RETURN
+            frame = Frame(self, node)
+            self._run_top(call, frame)
+            return self.to_python(frame.ret)
+        if args:
+            raise AmlError(f"{node.path} is a {type_name(obj)}, not a method", path=node.path)
+        result = []
+
+        def read(frame):
+            result.append(self.read_object(obj))
+            return None
+        self._run_top(read, Frame(self, node))
+        return self.to_python(result[0])
+
+    def exists(self, path: str) -> bool:
+        try:
+            return self.namespace.lookup(path if path.startswith("\\") else "\\" + path) is not None
+        except AmlError:
+            return False
+
+    def object_type(self, path: str) -> str:
+        """ACPICA's type name of the object at ``path`` ("Integer", "Device", "Method"...)."""
+        return type_name(self._node(path).value)
+
+    def devices(self, hid: str | None = None) -> Iterator[tuple[str, object]]:
+        """``(path, object)`` of every Device and Processor; with ``hid``, those whose
+        ``_HID`` (or ``_CID``) is ``hid`` (a Processor object matches ``ACPI0007``)."""
+        for node in list(self.namespace.walk()):
+            obj = node.value
+            if not isinstance(obj, (Device, Processor)):
+                continue
+            if hid is None:
+                yield node.path, obj
+                continue
+            if isinstance(obj, Processor) and hid == _PROCESSOR_HID:
+                yield node.path, obj
+                continue
+            if hid in self._ids(node):
+                yield node.path, obj
+
+    def _ids(self, node: Node) -> list[str]:
+        from vcpu_hotplug.acpi.aml.eisaid import eisa_id_text
+
+        ids = []
+        for name in ("_HID", "_CID"):
+            child = node.children.get(name)
+            if child is None:
+                continue
+            try:
+                value = self.evaluate(child.path)
+            except AcpiError:
+                continue
+            for v in value if isinstance(value, list) else [value]:
+                if isinstance(v, int):
+                    ids.append(eisa_id_text(v))
+                elif isinstance(v, str):
+                    ids.append(v)
+        return ids
+
+    # ------------------------------------------------------------------ conversions -------
+
+    def from_python(self, value):
+        """A Python argument as an AML object."""
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return self.ones if value else 0
+        if isinstance(value, int):
+            if value < 0:
+                value &= self.ones
+            return value & self.ones
+        if isinstance(value, str):
+            return AmlString(value.encode("latin-1", "replace"))
+        if isinstance(value, (bytes, bytearray)):
+            return bytearray(value)
+        if isinstance(value, (list, tuple)):
+            return Package(self.from_python(v) for v in value)
+        raise AmlError(f"cannot pass a Python {type(value).__name__} to AML")
+
+    def to_python(self, value, _depth: int = 0):
+        """An AML object as a Python value (see :meth:`evaluate`)."""
+        if _depth > 64:
+            raise AmlError("object nests too deep to convert")
+        t = type(value)
+        if value is None or t is int:
+            return value
+        if t is AmlString:
+            return value.decode("latin-1")
+        if t is bytearray or t is bytes:
+            return bytes(value)
+        if t is Package:
+            return [self.to_python(v, _depth + 1) for v in value]
+        if t is NodeRef:
+            return value.node.path
+        if t is UnresolvedName:
+            return value.path
+        if t is SlotRef or t is IndexRef:
+            final = unwind(value)
+            if type(final) is NodeRef:
+                return final.node.path
+            return self.to_python(self.stores.load(final), _depth + 1)
+        if t is FieldUnit or t is BufferField:
+            return self.to_python(self.read_object(value), _depth + 1)
+        if value is DEBUG:
+            return "[Debug Object]"
+        node = getattr(value, "node", None)
+        if isinstance(node, Node):
+            return node.path
+        return f"[{type_name(value)}]"
+
+
+def load_tables(tables, **kw) -> Interpreter:
+    """An interpreter with ``tables`` (DSDT first, then SSDTs) loaded; ``kw`` go to it."""
+    interp = Interpreter(**kw)
+    for data in tables:
+        interp.load(data)
+    return interp
+
+
+__all__ = ["Interpreter", "load_tables"]
