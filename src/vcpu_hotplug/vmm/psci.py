@@ -214,10 +214,9 @@ class PsciFirmware:
         self.port.start(vcpu.index, vcpu.entry_point, vcpu.context_id)
 
     def _cpu_off(self, caller: int, _a: int, _b: int, _c: int) -> int:
-        try:
-            vcpu = self.vcpus[caller]
-        except LookupError:
+        if not 0 <= caller < len(self.vcpus):
             return PsciReturn.DENIED
+        vcpu = self.vcpus[caller]
         if vcpu.power is not PowerState.ON:
             return PsciReturn.DENIED
         vcpu.power = PowerState.OFF
