@@ -189,8 +189,29 @@ class CpuDevices:
             socket, cluster, core, thread = slot.topology
             raise QmpError(f"cpu(id{slot.index}={socket}:{cluster}:{core}:{thread}) "
                            f"with arch-id {slot.arch_id} exist")
-        self._backend.plug(slot.index)
-        return self._register(slot.index, driver, dev_id)
+        return self._plug(slot.index, driver, dev_id)
+
+    def _plug(self, index: int, driver: str, dev_id: Optional[str]) -> CpuDevice:
+        # Registered first: a backend may report the guest's reaction (_OST)
+        # before plug() returns, and that event must name the device.
+        counter = self._anon_count
+        device = self._register(index, driver, dev_id)
+        try:
+            self._backend.plug(index)
+        except BaseException:
+            del self._devices[index]
+            self._anon_count = counter
+            raise
+        return device
+
+    def _unplug(self, device: CpuDevice) -> None:
+        # Marked first: the eject may complete (DEVICE_DELETED) before unplug() returns.
+        device.unplug_pending = True
+        try:
+            self._backend.unplug(device.index)
+        except BaseException:
+            device.unplug_pending = False
+            raise
 
     def _check_id(self, args: Mapping[str, object]) -> Optional[str]:
         if "id" not in args:
@@ -267,8 +288,7 @@ class CpuDevices:
         if device.unplug_pending:
             raise QmpError(f"Device {name} is already in the process of unplug")
         self._check_unpluggable(device)
-        self._backend.unplug(device.index)
-        device.unplug_pending = True
+        self._unplug(device)
         return device
 
     def _first_cpu(self) -> Optional[int]:
@@ -303,15 +323,13 @@ class CpuDevices:
         plugged, unplugging = [], []
         for slot in slots:
             if slot.index < count and slot.index not in self._devices:
-                self._backend.plug(slot.index)
-                self._register(slot.index, self._backend.cpu_type(), None)
+                self._plug(slot.index, self._backend.cpu_type(), None)
                 plugged.append(slot.index)
         for slot in reversed(slots):
             device = self._devices.get(slot.index)
             if slot.index >= count and device is not None and not device.unplug_pending:
                 self._check_unpluggable(device)
-                self._backend.unplug(slot.index)
-                device.unplug_pending = True
+                self._unplug(device)
                 unplugging.append(slot.index)
         return plugged, unplugging
 
