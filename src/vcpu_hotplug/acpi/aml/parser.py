@@ -101,7 +101,7 @@ _HEADER = struct.Struct("<4sIBB6s8sI4sI")
 _NAME_START = frozenset(LEAD_NAME_CHARS | {Prefix.ROOT_CHAR, Prefix.PARENT_PREFIX,
                                            Prefix.DUAL_NAME, Prefix.MULTI_NAME})
 
-Scope_t = tuple[str, ...]
+ScopePath = tuple[str, ...]
 """An absolute namespace path as its segments (``()`` is the root)."""
 
 KnownObjects = Mapping[str, int | None]
@@ -117,12 +117,12 @@ PREDEFINED_OBJECTS: dict[str, int | None] = {
 }
 
 
-def path_string(segments: Scope_t) -> str:
+def path_string(segments: ScopePath) -> str:
     """The canonical absolute path of ``segments``: ``"\\\\"`` or ``"\\\\_SB_.PCI0"``."""
     return "\\" + ".".join(segments)
 
 
-def resolve(name: NameString, scope: Scope_t) -> Scope_t:
+def resolve(name: NameString, scope: ScopePath) -> ScopePath:
     """Apply ``name``'s prefixes to ``scope`` (no search): the path ``name`` declares in ``scope``.
 
     Raises :class:`AmlError` when parent prefixes climb above the root.
@@ -210,12 +210,12 @@ class _Parser:
         self.declared: dict[str, int | None] = {}
         self.skip_methods = True
         self.depth = 0
-        self.scope: Scope_t = ()
+        self.scope: ScopePath = ()
         self.pos = 0
 
     # -- driver ---------------------------------------------------------------
 
-    def parse(self, start: int, end: int, scope: Scope_t) -> list[Node]:
+    def parse(self, start: int, end: int, scope: ScopePath) -> list[Node]:
         """Both passes over the TermList ``start..end`` in ``scope``."""
         def both_passes() -> list[Node]:
             self.skip_methods = True
@@ -225,7 +225,7 @@ class _Parser:
             return self._term_list(start, end, scope, False)
         return self._guarded(both_passes)
 
-    def parse_method_body(self, start: int, end: int, scope: Scope_t) -> list[Node]:
+    def parse_method_body(self, start: int, end: int, scope: ScopePath) -> list[Node]:
         """One pass over a method body, with the names already in ``self.names``."""
         self.skip_methods = False
         return self._guarded(lambda: self._scoped_body(start, end, scope, True))
@@ -252,7 +252,7 @@ class _Parser:
 
     # -- names ----------------------------------------------------------------
 
-    def _declare(self, name: NameString, scope: Scope_t, argc: int | None, in_method: bool,
+    def _declare(self, name: NameString, scope: ScopePath, argc: int | None, in_method: bool,
                  offset: int) -> str:
         try:
             segs = resolve(name, scope)
@@ -264,7 +264,7 @@ class _Parser:
             self.declared[path] = argc
         return path
 
-    def _lookup(self, name: NameString, scope: Scope_t) -> tuple[str, int | None]:
+    def _lookup(self, name: NameString, scope: ScopePath) -> tuple[str, int | None]:
         """(path, argc) of the object ``name`` finds from ``scope`` (section 5.3), or ("", None)."""
         names = self.names
         if name.is_single_segment:
@@ -297,7 +297,7 @@ class _Parser:
             raise self._error(f"PkgLength {length:#x} is shorter than its own encoding", pos)
         return pkg_end, body
 
-    def _term_list(self, pos: int, end: int, scope: Scope_t, in_method: bool) -> list[Node]:
+    def _term_list(self, pos: int, end: int, scope: ScopePath, in_method: bool) -> list[Node]:
         terms: list[Node] = []
         term = self._term
         while pos < end:
@@ -306,7 +306,7 @@ class _Parser:
             pos = node.offset + node.length
         return terms
 
-    def _term(self, pos: int, end: int, scope: Scope_t, in_method: bool, calls: bool) -> Node:
+    def _term(self, pos: int, end: int, scope: ScopePath, in_method: bool, calls: bool) -> Node:
         """One term at ``pos``; a name is a method call when ``calls`` and it resolves to a method."""
         data = self.data
         self.pos = pos
@@ -351,7 +351,7 @@ class _Parser:
         return node
 
     def _call(self, pos: int, p: int, end: int, name: NameString, path: str, argc: int,
-              scope: Scope_t, in_method: bool) -> MethodCall:
+              scope: ScopePath, in_method: bool) -> MethodCall:
         args = []
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -365,7 +365,7 @@ class _Parser:
             self.depth -= 1
         return MethodCall(pos, p - pos, name, path, args)
 
-    def _operand(self, kind: ArgKind, p: int, end: int, scope: Scope_t,
+    def _operand(self, kind: ArgKind, p: int, end: int, scope: ScopePath,
                  in_method: bool) -> tuple[Node | int | None, int]:
         data = self.data
         if kind is ArgKind.TERM_ARG:
@@ -402,7 +402,7 @@ class _Parser:
 
     # -- generic operators ----------------------------------------------------
 
-    def _op(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t, in_method: bool) -> Op:
+    def _op(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath, in_method: bool) -> Op:
         args: list[Node | int | None] = []
         operand = self._operand
         for kind in info.args:
@@ -412,7 +412,7 @@ class _Parser:
 
     # -- data objects ---------------------------------------------------------
 
-    def _integer(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _integer(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                  in_method: bool) -> Integer:
         op = info.opcode
         size = _INTEGER_SIZES[op]
@@ -422,21 +422,21 @@ class _Parser:
             value = _CONSTANTS[op]
         return Integer(pos, 1 + size, value, op)
 
-    def _string(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _string(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                 in_method: bool) -> String:
         nul = self.data.find(b"\0", p, end)
         if nul < 0:
             raise self._error("String has no terminating NUL inside its package", pos)
         return String(pos, nul + 1 - pos, self.data[p:nul].decode("latin-1"))
 
-    def _buffer(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _buffer(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                 in_method: bool) -> Buffer:
         pkg_end, p = self._pkg(p, end)
         size = self._term(p, pkg_end, scope, in_method, True)
         p = size.offset + size.length
         return Buffer(pos, pkg_end - pos, size, self.data[p:pkg_end], p)
 
-    def _package(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _package(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                  in_method: bool) -> Package:
         pkg_end, p = self._pkg(p, end)
         count: int | Node
@@ -458,7 +458,7 @@ class _Parser:
 
     # -- namespace modifiers and named objects --------------------------------
 
-    def _scoped_body(self, pos: int, end: int, segs: Scope_t, in_method: bool) -> list[Node]:
+    def _scoped_body(self, pos: int, end: int, segs: ScopePath, in_method: bool) -> list[Node]:
         saved = self.scope
         self.scope = segs
         try:
@@ -472,7 +472,7 @@ class _Parser:
         finally:
             self.scope = saved
 
-    def _scope_like(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _scope_like(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                     in_method: bool) -> Node:
         """Scope, Device, ThermalZone, Processor, PowerResource, Method."""
         op = info.opcode
@@ -512,7 +512,7 @@ class _Parser:
             return Processor(pos, length, name, path, extra[0], extra[1], extra[2], body)
         return PowerResource(pos, length, name, path, extra[0], extra[1], body)
 
-    def _if_while(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _if_while(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                   in_method: bool) -> Node:
         pkg_end, p = self._pkg(p, end)
         if info.opcode is Opcode.ELSE:
@@ -522,14 +522,14 @@ class _Parser:
         cls = If if info.opcode is Opcode.IF else While
         return cls(pos, pkg_end - pos, predicate, body)
 
-    def _name_op(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _name_op(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                  in_method: bool) -> Name:
         name, p = self._name(p, end)
         path = self._declare(name, scope, None, in_method, pos + 1)
         value = self._term(p, end, scope, in_method, False)
         return Name(pos, value.offset + value.length - pos, name, path, value)
 
-    def _alias(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _alias(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                in_method: bool) -> Alias:
         source, p = self._name(p, end)
         name_at = p
@@ -538,7 +538,7 @@ class _Parser:
         path = self._declare(name, scope, argc, in_method, name_at)
         return Alias(pos, p - pos, name, path, source)
 
-    def _external(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _external(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                   in_method: bool) -> External:
         name, p = self._name(p, end)
         if p + 2 > end:
@@ -553,7 +553,7 @@ class _Parser:
                                 if obj_type == ObjectTypeCode.METHOD else None)
         return External(pos, p + 2 - pos, name, path, obj_type, argc)
 
-    def _simple_named(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _simple_named(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                       in_method: bool) -> Node:
         """Mutex, Event, OperationRegion, DataTableRegion: NameString then operands."""
         name_at = p
@@ -573,7 +573,7 @@ class _Parser:
             return OperationRegion(pos, length, name, path, values[0], values[1], values[2])
         return DataRegion(pos, length, name, path, values[0], values[1], values[2])
 
-    def _create_field(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _create_field(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                       in_method: bool) -> CreateField:
         source = self._term(p, end, scope, in_method, True)
         index = self._term(source.offset + source.length, end, scope, in_method, True)
@@ -589,7 +589,7 @@ class _Parser:
 
     # -- fields ---------------------------------------------------------------
 
-    def _field(self, info: OpInfo, pos: int, p: int, end: int, scope: Scope_t,
+    def _field(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                in_method: bool) -> Node:
         op = info.opcode
         pkg_end, p = self._pkg(p, end)
@@ -612,7 +612,7 @@ class _Parser:
             return IndexField(pos, length, flags, elements, first, second)  # type: ignore[arg-type]
         return BankField(pos, length, flags, elements, first, second, bank_value)  # type: ignore[arg-type]
 
-    def _field_list(self, p: int, end: int, scope: Scope_t, in_method: bool) -> list[FieldElement]:
+    def _field_list(self, p: int, end: int, scope: ScopePath, in_method: bool) -> list[FieldElement]:
         data = self.data
         elements: list[FieldElement] = []
         bit = 0
