@@ -211,3 +211,31 @@ def test_x_set_vcpus_resizes_the_real_machine(tmp_path: Path) -> None:
         assert server.internal_errors == []
 
     run(main())
+
+
+def test_qemu_qmp_client_against_the_real_machine(tmp_path: Path) -> None:
+    qmp = pytest.importorskip("qemu.qmp")
+    machine = make_machine()
+    RegisterLevelGuestStub(machine)
+
+    async def main() -> None:
+        path = tmp_path / "qmp.sock"
+        server = QmpServer(MachineBackend(machine))
+        await server.start(UnixAddress(path))
+        client = qmp.QMPClient("orchestrator")
+        await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+        try:
+            with client.listener("DEVICE_DELETED") as listener:
+                await asyncio.wait_for(client.execute(
+                    "device_add", {"driver": "host-arm-cpu", "id": "core5", "core-id": 5}),
+                    TIMEOUT)
+                assert machine.vcpus[5].enabled
+                await asyncio.wait_for(client.execute("device_del", {"id": "core5"}), TIMEOUT)
+                deleted = await asyncio.wait_for(listener.get(), TIMEOUT)
+            assert deleted["data"]["device"] == "core5"
+            assert not machine.vcpus[5].enabled
+        finally:
+            await asyncio.wait_for(client.disconnect(), TIMEOUT)
+            await server.close()
+
+    run(main())

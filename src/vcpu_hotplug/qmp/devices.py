@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Mapping, Optional, Sequence
 
 from .backend import BackendEvent, CpuBackend, CpuSlot, DeviceDeleted, OstReported, UnplugFailed
@@ -43,6 +44,16 @@ PERIPHERAL_ANON_PATH = "/machine/peripheral-anon"
 UNATTACHED_PATH = "/machine/unattached"
 CONTAINER_PATHS = frozenset({MACHINE_PATH, PERIPHERAL_PATH, PERIPHERAL_ANON_PATH, UNATTACHED_PATH})
 
+class EventName(str, Enum):
+    """The events this module emits (qapi/qdev.json, qapi/acpi.json)."""
+
+    DEVICE_DELETED = "DEVICE_DELETED"
+    DEVICE_UNPLUG_GUEST_ERROR = "DEVICE_UNPLUG_GUEST_ERROR"
+    ACPI_DEVICE_OST = "ACPI_DEVICE_OST"
+
+
+#: ``ACPIOSTInfo.slot-type`` of a processor (qapi/acpi.json ``ACPISlotType``).
+ACPI_SLOT_TYPE_CPU = "CPU"
 #: ``CpuInfoFast.target`` (qapi/machine.json ``SysEmuTarget``).
 TARGET = "aarch64"
 #: Each arm64 hotpluggable unit is one vCPU (``HotpluggableCPU.vcpus-count``).
@@ -341,21 +352,22 @@ class CpuDevices:
             device = self._devices.pop(event.index, None)
             if device is None:
                 return []
-            return [QmpEvent("DEVICE_DELETED", _device_event_data(device))]
+            return [QmpEvent(EventName.DEVICE_DELETED.value, _device_event_data(device))]
         if isinstance(event, OstReported):
             info: dict[str, object] = {}
             device = self._devices.get(event.index)
             if device is not None and device.id is not None:
                 info["device"] = device.id
-            info.update({"slot": str(event.index), "slot-type": "CPU",
+            info.update({"slot": str(event.index), "slot-type": ACPI_SLOT_TYPE_CPU,
                          "source": event.source, "status": event.status})
-            return [QmpEvent("ACPI_DEVICE_OST", {"info": info})]
+            return [QmpEvent(EventName.ACPI_DEVICE_OST.value, {"info": info})]
         if isinstance(event, UnplugFailed):
             device = self._devices.get(event.index)
             if device is None:
                 return []
             device.unplug_pending = False
-            return [QmpEvent("DEVICE_UNPLUG_GUEST_ERROR", _device_event_data(device))]
+            return [QmpEvent(EventName.DEVICE_UNPLUG_GUEST_ERROR.value,
+                             _device_event_data(device))]
         return []
 
 

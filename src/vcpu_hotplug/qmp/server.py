@@ -53,7 +53,8 @@ DEFAULT_TCP_HOST = "127.0.0.1"
 READ_CHUNK = 64 * 1024
 #: Output a client may leave unread before it is disconnected.
 MAX_CLIENT_BACKLOG = 16 << 20
-#: ``SHUTDOWN`` event data for ``quit`` (qapi/run-state.json ``ShutdownCause``).
+#: The event ``quit`` broadcasts, and its data (qapi/run-state.json ``ShutdownCause``).
+SHUTDOWN_EVENT = "SHUTDOWN"
 QUIT_SHUTDOWN_DATA = {"guest": False, "reason": "host-qmp-quit"}
 
 
@@ -319,7 +320,7 @@ class QmpServer:
         """After ``quit``: tell everyone, let the output reach them, then close."""
         if self._closed is not None and self._closed.is_set():
             return
-        self.emit_event("SHUTDOWN", dict(QUIT_SHUTDOWN_DATA))
+        self.emit_event(SHUTDOWN_EVENT, dict(QUIT_SHUTDOWN_DATA))
         self._flush_events()
         for client in list(self._clients):
             try:
