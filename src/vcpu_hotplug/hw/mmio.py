@@ -128,8 +128,7 @@ class MmioBus:
         except AccessRejected as e:
             raise BusError(address, size, f"{region.name}+{offset:#x}: {e}") from None
         if self.trace is not None:
-            self.trace.record(TraceKind.MMIO_READ, device=region.name, offset=offset, size=size,
-                              value=value, address=address)
+            self.trace.mmio(TraceKind.MMIO_READ, region.name, offset, size, value, address)
         return value
 
     def write(self, address: int, size: int, value: int) -> None:
@@ -140,8 +139,7 @@ class MmioBus:
         self.exits += 1
         self.exits_by_device[region.name] += 1
         if self.trace is not None:
-            self.trace.record(TraceKind.MMIO_WRITE, device=region.name, offset=offset, size=size,
-                              value=value, address=address)
+            self.trace.mmio(TraceKind.MMIO_WRITE, region.name, offset, size, value, address)
         try:
             region.device.write(offset, size, value)
         except AccessRejected as e:

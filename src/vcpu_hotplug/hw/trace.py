@@ -123,6 +123,19 @@ class Trace:
             listener(event)
         return event
 
+    def mmio(self, kind: TraceKind, device: str, offset: int, size: int, value: int, address: int) -> None:
+        """Record one MMIO access (the bus's hot path: no keyword unpacking)."""
+        self.counts[kind] += 1
+        if not self.enabled:
+            return
+        event = TraceEvent(self._now(), kind, device, offset, size, value, address)
+        events = self._events
+        if events.maxlen is not None and len(events) == events.maxlen:
+            self.dropped += 1
+        events.append(event)
+        for listener in self._listeners:
+            listener(event)
+
     def log(self, kind: TraceKind, message: str, vcpu: int | None = None) -> TraceEvent | None:
         """A free-form line (``kind`` is VMM_LOG or GUEST_LOG)."""
         return self.record(kind, message=message, vcpu=vcpu)

@@ -127,6 +127,9 @@ class OstStatus(enum.IntEnum):
     EJECT_IN_PROGRESS = 0x84
 
 
+_PRESENT, _ENABLED, _INSERT, _REMOVE, _FW_EJECT = (int(f) for f in (
+    CpuhpFlag.PRESENT, CpuhpFlag.ENABLED, CpuhpFlag.INSERT, CpuhpFlag.REMOVE, CpuhpFlag.FW_EJECT))
+
 EjectHandler = Callable[[int], None]
 OstHandler = Callable[[int, int, int], None]
 
@@ -141,6 +144,7 @@ class CpuHotplugRegisters:
         self.trace = trace
         self.boot_vcpu = boot_vcpu
         self.slots = [CpuSlot() for _ in range(len(vcpus))]
+        self._vcpu_list = list(vcpus)
         self.selector = 0
         self.command = CpuhpCommand.NEXT_CPU_WITH_EVENT
         self._with_event: list[int] = []
@@ -192,18 +196,18 @@ class CpuHotplugRegisters:
     # guest side (MMIO) ----------------------------------------------------
 
     def flags(self, index: int) -> int:
-        """The flags byte as the guest reads it for ``index``."""
+        """The flags byte as the guest reads it for ``index`` (plain ints: this is the hot path)."""
         slot = self.slots[index]
-        value = CpuhpFlag.PRESENT
-        if self.vcpus[index].enabled:
-            value |= CpuhpFlag.ENABLED
+        value = _PRESENT
+        if self._vcpu_list[index].enabled:
+            value |= _ENABLED
         if slot.inserting:
-            value |= CpuhpFlag.INSERT
+            value |= _INSERT
         if slot.removing:
-            value |= CpuhpFlag.REMOVE
+            value |= _REMOVE
         if slot.fw_remove:
-            value |= CpuhpFlag.FW_EJECT
-        return int(value)
+            value |= _FW_EJECT
+        return value
 
     def read(self, offset: int, size: int) -> int:
         index = self.selector
@@ -215,10 +219,10 @@ class CpuHotplugRegisters:
             if self.command is CpuhpCommand.NEXT_CPU_WITH_EVENT:
                 return index
             if self.command is CpuhpCommand.ARCH_ID:
-                return self.vcpus[index].mpidr & 0xFFFF_FFFF
+                return self._vcpu_list[index].mpidr & 0xFFFF_FFFF
             return 0
         if offset == CpuhpReg.SELECTOR and self.command is CpuhpCommand.ARCH_ID:
-            return self.vcpus[index].mpidr >> 32
+            return self._vcpu_list[index].mpidr >> 32
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
