@@ -427,6 +427,32 @@ def test_device_del_while_an_unplug_is_in_progress(tmp_path: Path) -> None:
     scenario(tmp_path, body)
 
 
+def test_x_set_vcpus_waits_for_a_pending_unplug_below_the_target(tmp_path: Path) -> None:
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        await plug(client, 2, "core2")
+        backend.hold = True
+        assert await client.execute("device_del", {"id": "core2"}) == {"return": {}}
+        assert await client.execute("x-set-vcpus", {"count": 4}) == error(
+            "vCPU 2 is being unplugged; wait for its DEVICE_DELETED event, then resize again")
+        assert backend.calls == [("plug", 2), ("unplug", 2)]
+        backend.hold = False
+        backend.run_pending()
+        await client.wait_event("DEVICE_DELETED")
+        assert await client.execute("x-set-vcpus", {"count": 4}) == {"return": {}}
+    scenario(tmp_path, body)
+
+
+def test_events_without_any_negotiated_client_are_dropped(tmp_path: Path) -> None:
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        backend.plug(3)
+        backend.run_pending()  # an _OST while nobody is in command mode
+        await asyncio.sleep(0.01)
+        await client.negotiate()
+        await still_answers(client)
+        assert client.events == []
+    scenario(tmp_path, body, negotiate=False)
+
+
 def test_guest_refusing_an_unplug_keeps_the_device(tmp_path: Path) -> None:
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         await plug(client, 2, "core2")

@@ -236,7 +236,12 @@ class QmpServer:
     # --------------------------------------------------------------- events
 
     def emit_event(self, name: str, data: Optional[dict[str, object]] = None) -> None:
-        """Broadcast an event to every negotiated client (queued while a command runs)."""
+        """Broadcast an event to every negotiated client (queued while a command runs).
+
+        With no client in command mode the event is dropped, as QEMU does.
+        """
+        if not any(client.session.negotiated for client in self._clients):
+            return
         self._outbox.append(event(name, data, Timestamp.from_time(self._clock())))
         self._schedule_flush()
 
