@@ -327,7 +327,7 @@ def test_errors_name_table_scope_and_offset() -> None:
     b"\x0c\x01\x02",                                       # truncated DWordConst
     b"\x5b\xff",                                           # unknown extended opcode
     b"\x02",                                               # unknown opcode
-    Opcode.ADD.encoding * 400 + b"\x01" * 801,             # nesting far too deep
+    Opcode.ADD.encoding * 3000 + b"\x01" * 6001,           # nesting far too deep
     scope("^^FOO"),                                        # climbs above the root
 ])
 def test_malformed_aml_raises_aml_error(aml: bytes) -> None:
@@ -356,3 +356,28 @@ def test_a_method_body_reparsed_after_an_ssdt_sees_its_methods() -> None:
     (call,) = r.args
     assert isinstance(call, T.MethodCall) and call.path == "\\_SB_.LATE"
     assert [a.value for a in call.args] == [1, 5] and r.end == calr.end
+
+
+def test_long_elseif_chains_parse() -> None:
+    # iasl nests each ElseIf (and each Switch Case) inside the previous Else:
+    # a 300-way chain is 600 terms deep, and firmware does contain such chains.
+    chain = b""
+    for i in reversed(range(300)):
+        value = Opcode.WORD_PREFIX.encoding + i.to_bytes(2, "little")
+        test = pkg(Opcode.IF, b"\x93\x68" + value, ret(value))
+        chain = test + (pkg(Opcode.ELSE, chain) if chain else b"")
+    blk = parse_definition_block(block(method("SW", 1, chain)))
+    depth, node = 0, blk.body[0]
+    while isinstance(node.body[-1], T.Else):
+        node = node.body[-1]
+        depth += 1
+    assert depth == 299 and isinstance(node.body[0], T.If)
+    assert node.body[0].predicate.args[1].value == 299
+
+
+def test_deeply_nested_scopes_within_the_limit_parse() -> None:
+    nested = b""
+    for _ in range(1000):
+        nested = scope("S", nested)
+    blk = parse_definition_block(block(nested))
+    assert len([n for n in T.walk(blk) if isinstance(n, T.Scope)]) == 1000

@@ -29,6 +29,7 @@ package, bad name characters, unknown opcodes, nesting deeper than
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable, Mapping
 
 from vcpu_hotplug.acpi.aml.opcodes import (
@@ -89,8 +90,17 @@ from vcpu_hotplug.acpi.aml.tree import (
 )
 from vcpu_hotplug.acpi.errors import AmlError
 
-#: Deepest nesting of terms accepted (real tables nest a few tens deep).
-MAX_DEPTH = 96
+#: Deepest nesting of terms accepted. Real tables nest a few tens deep, except
+#: ElseIf chains (and Switch, which iasl compiles to one): each ElseIf nests
+#: an Else and an If inside the previous Else, so a 500-case chain is 1000 deep.
+MAX_DEPTH = 1024
+
+#: Python frames one level of :data:`MAX_DEPTH` can use (Scope: _term,
+#: _scope_like, _scoped_body, _term_list); the parse raises the interpreter's
+#: recursion limit (never lowers it) so that MAX_DEPTH is reachable.
+_FRAMES_PER_DEPTH = 4
+_FRAME_MARGIN = 100
+_RECURSION_LIMIT_STEP = 1024
 
 #: Value of ``Ones`` in the tree (an interpreter truncates it for revision < 2 blocks).
 ONES_VALUE = (1 << 64) - 1
@@ -115,6 +125,23 @@ PREDEFINED_OBJECTS: dict[str, int | None] = {
     "\\_GPE": None, "\\_PR_": None, "\\_SB_": None, "\\_SI_": None, "\\_TZ_": None,
     "\\_REV": None, "\\_OS_": None, "\\_GL_": None, "\\_OSI": 1,
 }
+
+
+def _ensure_recursion_limit() -> None:
+    """Let MAX_DEPTH nested terms fit on the Python stack from where we are now.
+
+    Python 3.11 runs Python-to-Python calls without growing the C stack, so a
+    higher limit is safe; it is only ever raised, so concurrent parses cannot
+    lower it under each other.
+    """
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    needed = depth + _FRAMES_PER_DEPTH * MAX_DEPTH + _FRAME_MARGIN
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(-(-needed // _RECURSION_LIMIT_STEP) * _RECURSION_LIMIT_STEP)
 
 
 def path_string(segments: ScopePath) -> str:
@@ -232,6 +259,7 @@ class _Parser:
 
     def _guarded(self, run: Callable[[], list[Node]]) -> list[Node]:
         """Run a parse, turning every failure into an AmlError with table, path and offset."""
+        _ensure_recursion_limit()
         try:
             return run()
         except AmlError as exc:
