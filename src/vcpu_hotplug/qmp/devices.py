@@ -96,10 +96,6 @@ class CpuDevice:
     boot: bool
     unplug_pending: bool = False
 
-    @property
-    def name(self) -> str:
-        return self.id if self.id is not None else self.qom_path
-
 
 @dataclass(frozen=True)
 class QmpEvent:
