@@ -79,6 +79,29 @@ UART_SPI = 1
 NUM_SPIS = 256
 """QEMU virt's NUM_IRQS."""
 
+PPI_BASE = 16
+"""First PPI INTID: QEMU's ``PPI(n)`` is n + 16."""
+
+
+@dataclass(frozen=True)
+class VirtPpis:
+    """Per-CPU interrupts QEMU virt describes (``include/hw/arm/virt.h``), as INTIDs.
+
+    They go to the MADT GICC (performance, VGIC maintenance) and the GTDT
+    (timers); the values match ``reference-tables/qemu-rfc-v5``.
+    """
+
+    pmu: int = PPI_BASE + 7                    # VIRTUAL_PMU_IRQ -> 23
+    vgic_maintenance: int = PPI_BASE + 9       # ARCH_GIC_MAINT_IRQ -> 25
+    timer_ns_el2: int = PPI_BASE + 10          # ARCH_TIMER_NS_EL2_IRQ -> 26
+    timer_virt: int = PPI_BASE + 11            # ARCH_TIMER_VIRT_IRQ -> 27
+    timer_ns_el2_virt: int = PPI_BASE + 12     # ARCH_TIMER_NS_EL2_VIRT_IRQ -> 28
+    timer_s_el1: int = PPI_BASE + 13           # ARCH_TIMER_S_EL1_IRQ -> 29
+    timer_ns_el1: int = PPI_BASE + 14          # ARCH_TIMER_NS_EL1_IRQ -> 30
+
+
+VIRT_PPIS = VirtPpis()
+
 DEFAULT_RAM_SIZE = 1 * GiB
 DEFAULT_UNPLUG_TIMEOUT_NS = 5 * NS_PER_S
 """How long a disable waits for the guest's eject (libvirt waits 5 s for DEVICE_DELETED)."""
