@@ -597,6 +597,22 @@ def test_unix_socket_is_owner_only_and_replaces_a_stale_socket(tmp_path: Path) -
     run(main())
 
 
+def test_unix_socket_mode_does_not_depend_on_the_callers_umask(tmp_path: Path) -> None:
+    async def main() -> None:
+        path = tmp_path / "qmp.sock"
+        old = os.umask(0)  # the most permissive caller
+        try:
+            server = QmpServer(FakeCpuBackend())
+            await server.start(UnixAddress(path))
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+            assert os.umask(0) == 0  # the caller's umask is back
+            await server.close()
+        finally:
+            os.umask(old)
+
+    run(main())
+
+
 def test_unix_socket_refuses_to_replace_a_regular_file(tmp_path: Path) -> None:
     path = tmp_path / "precious"
     path.write_text("data")
