@@ -2,6 +2,7 @@
 
 import pytest
 
+from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.cpuhp import CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.machine import VIRT_MEMMAP, Machine, MachineConfig
@@ -161,3 +162,11 @@ def test_ost_values_reach_observers_and_the_trace_exactly():
     assert [(o.cpu, o.source, o.status) for o in seen] == [(1, 0x103, 0x80)]
     (event,) = m.trace.filter(TraceKind.OST)
     assert (event.vcpu, event.source, event.status) == (1, 0x103, 0x80)
+
+
+def test_8_byte_accesses_are_not_decoded_like_qemus_block():
+    m, aml = make()
+    with pytest.raises(BusError, match="up to 4 bytes"):
+        m.bus.read(BASE + 4, 8)
+    with pytest.raises(BusError, match="up to 4 bytes"):
+        m.bus.write(BASE, 8, 1)

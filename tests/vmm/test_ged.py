@@ -1,5 +1,8 @@
 """GED: the event selector clears on read; enable and disable pulse INTID 41."""
 
+import pytest
+
+from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.ged import GedEvent
 from vcpu_hotplug.vmm.gic import GicdReg
@@ -46,3 +49,12 @@ def test_a_masked_ged_interrupt_is_held_pending_and_delivered_on_unmask():
     assert m.bus.read(VIRT_MEMMAP.gic_dist[0] + GicdReg.ISPENDR + bank, 4) == 1 << (GED_INTID % 32)
     m.bus.write(VIRT_MEMMAP.gic_dist[0] + GicdReg.ISENABLER + bank, 4, 1 << (GED_INTID % 32))
     assert fired == [(41, 0x8)]
+
+
+def test_only_4_byte_accesses_decode_like_qemus_ged():
+    m = Machine(MachineConfig(smp="2"))
+    m.ged.event(GedEvent.CPU_HOTPLUG)
+    for size in (1, 2):
+        with pytest.raises(BusError, match="4-byte accesses only"):
+            m.bus.read(ESEL, size)
+    assert m.bus.read(ESEL, 4) == 0x8       # a rejected access did not clear the selector

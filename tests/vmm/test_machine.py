@@ -191,3 +191,27 @@ def test_machine_shares_a_given_hardware_boundary_and_validates_its_config():
     assert m.bus is hw.bus and m.clock is hw.clock and m.trace is hw.trace
     with pytest.raises(ConfigError, match="unplug_timeout_ns"):
         Machine(MachineConfig(smp="2", unplug_timeout_ns=0))
+
+
+def test_system_reset_powers_secondaries_off_but_keeps_policy_and_pending_unplugs():
+    m, aml, _ = make()
+    seen = []
+    m.observers.system.append(seen.append)
+    online(m, 1)
+    m.enable(3)
+    online(m, 3)
+    m.disable(1)
+    m.hw.hvc.hvc(0, PsciFunction.CPU_ON, m.vcpus[2].mpidr, ENTRY, 0)       # denied, stays off
+    m.hw.hvc.hvc(3, PsciFunction.SYSTEM_RESET)
+    assert [v.power for v in m.vcpus] == [PowerState.ON] + [PowerState.OFF] * 5
+    assert m.vcpus.enabled() == [0, 1, 3] and m.pending_unplugs() == [1]
+    assert m.bus.read(VIRT_MEMMAP.ged[0], 4) == 0
+    online(m, 3)                                   # a rebooted guest can bring it up again
+    assert [e.name for e in seen] == ["RESET"]
+
+
+def test_system_off_stops_every_vcpu():
+    m, _, _ = make()
+    online(m, 1)
+    m.hw.hvc.hvc(0, PsciFunction.SYSTEM_OFF)
+    assert m.powered_off and m.vcpus.online() == []

@@ -23,7 +23,8 @@ offset  size   meaning
                32 bits after command 3, else 0. write: _OST event/status
 ======  =====  ===========================================================
 
-As in QEMU, the register is decided by the access's start offset (a 4-byte
+Accesses of 1 to 4 bytes are decoded (8 is a bus error, as in QEMU). As in
+QEMU, the register is decided by the access's start offset (a 4-byte
 read at 4 returns the flags); other offsets read 0 and ignore writes; while
 the selector points past the last vCPU every read returns 0 and every write
 other than the selector is ignored; command values above 3 are ignored.
@@ -54,11 +55,15 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vcpu_hotplug.hw.errors import AccessRejected
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.vmm.vcpu import VcpuSet
 
 CPUHP_REGION_SIZE = 12
 """ACPI_CPU_HOTPLUG_REG_LEN."""
+
+CPUHP_MAX_ACCESS = 4
+"""QEMU's ``cpu_hotplug_ops`` decode 1- to 4-byte accesses (valid max_access_size = 4)."""
 
 
 class CpuhpReg(enum.IntEnum):
@@ -210,6 +215,8 @@ class CpuHotplugRegisters:
         return value
 
     def read(self, offset: int, size: int) -> int:
+        if size > CPUHP_MAX_ACCESS:
+            raise AccessRejected(f"the CPU hotplug block decodes accesses of up to {CPUHP_MAX_ACCESS} bytes")
         index = self.selector
         if index >= len(self.slots):
             return 0
@@ -226,6 +233,8 @@ class CpuHotplugRegisters:
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
+        if size > CPUHP_MAX_ACCESS:
+            raise AccessRejected(f"the CPU hotplug block decodes accesses of up to {CPUHP_MAX_ACCESS} bytes")
         if offset == CpuhpReg.SELECTOR:
             self.selector = value
             return

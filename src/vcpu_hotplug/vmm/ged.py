@@ -4,7 +4,7 @@ Follows QEMU's ``hw/acpi/generic_event_device.c``: one 32-bit event selector
 register at offset 0 (``ESEL``); an event ORs its bit into the selector and
 pulses the GED's interrupt; a guest read returns the selector and clears it
 (the ``_EVT`` method reads it once and dispatches on the bits); writes are
-ignored. Event bits are QEMU's ``ACPI_GED_*_EVT``; the CPU hotplug event is
+ignored; only 4-byte accesses are decoded, others are a bus error. Event bits are QEMU's ``ACPI_GED_*_EVT``; the CPU hotplug event is
 0x8. On QEMU ``virt`` the GED's interrupt is SPI 9 (``a15irqmap[VIRT_ACPI_GED]``),
 so GSI/INTID 41 in its ``_CRS`` (edge, active high).
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
+from vcpu_hotplug.hw.errors import AccessRejected
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 
 GED_REGION_SIZE = 4
@@ -21,6 +22,9 @@ GED_REGION_SIZE = 4
 
 GED_EVT_SEL_OFFSET = 0
 """ACPI_GED_EVT_SEL_OFFSET."""
+
+GED_ACCESS_SIZE = 4
+"""QEMU's ``ged_evt_ops`` accept 4-byte accesses only (valid min = max = 4)."""
 
 
 class GedEvent(enum.IntFlag):
@@ -53,10 +57,14 @@ class GenericEventDevice:
         self._raise_irq()
 
     def read(self, offset: int, size: int) -> int:
+        if size != GED_ACCESS_SIZE:
+            raise AccessRejected(f"the GED decodes {GED_ACCESS_SIZE}-byte accesses only")
         if offset != GED_EVT_SEL_OFFSET:
             return 0
         value, self.selector = self.selector, 0
         return value
 
     def write(self, offset: int, size: int, value: int) -> None:
-        """The selector is read-only."""
+        """The selector is read-only: the write is ignored."""
+        if size != GED_ACCESS_SIZE:
+            raise AccessRejected(f"the GED decodes {GED_ACCESS_SIZE}-byte accesses only")

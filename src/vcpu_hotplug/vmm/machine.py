@@ -41,7 +41,7 @@ from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, 
                                      EjectPendingError, UnknownVcpuError)
 from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
 from vcpu_hotplug.vmm.gic import SPI_BASE, GicV3
-from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware
+from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware, SystemEvent
 from vcpu_hotplug.vmm.smp import SmpConfig, parse_smp
 from vcpu_hotplug.vmm.topology import Topology
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU, AdminState, PowerState, Vcpu, VcpuSet
@@ -168,6 +168,8 @@ class Observers:
     device_deleted: list[Callable[[DeviceDeleted], None]] = field(default_factory=list)
     ost: list[Callable[[OstReport], None]] = field(default_factory=list)
     unplug_failed: list[Callable[[UnplugFailed], None]] = field(default_factory=list)
+    system: list[Callable[[SystemEvent], None]] = field(default_factory=list)
+    """PSCI SYSTEM_OFF / SYSTEM_RESET, after the machine has acted on it (QMP SHUTDOWN / RESET)."""
 
 
 TOPOLOGY_ID_NAMES = ("socket_id", "cluster_id", "core_id", "thread_id")
@@ -202,6 +204,9 @@ class Machine:
                                  cpu_on_delay_ns=self.config.cpu_on_delay_ns)
         self.psci.attach(self.hw.hvc)
         self.psci.on_cpu_off.append(self._cpu_powered_off)
+        self.psci.on_system_event.append(self._system_event)
+        self.powered_off = False
+        """Set by PSCI SYSTEM_OFF."""
         self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU)
         self.cpuhp.on_eject.append(self._eject_written)
         self.cpuhp.on_ost.append(self._ost_written)
@@ -229,6 +234,37 @@ class Machine:
 
     def _log(self, message: str) -> None:
         self.trace.log(TraceKind.VMM_LOG, message)
+
+    # power -------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Warm reset (PSCI SYSTEM_RESET): the boot vCPU runs again, every other vCPU is off.
+
+        Admin policy survives a reset, as a hot-plugged CPU stays plugged on
+        QEMU; so do pending unplugs (their timeouts keep running) and the
+        register block's selector (QEMU's spec: "on reset it keeps the current
+        value"). The GED selector is cleared.
+        """
+        for vcpu in self.vcpus:
+            vcpu.power = PowerState.OFF
+            vcpu.entry_point = vcpu.context_id = None
+        boot = self.vcpus[BOOT_VCPU]
+        boot.power = PowerState.ON
+        boot.starts += 1
+        self.ged.selector = 0
+        self.powered_off = False
+        self._log("machine reset: boot vCPU running, all others off")
+
+    def _system_event(self, event: SystemEvent) -> None:
+        if event is SystemEvent.RESET:
+            self.reset()
+        else:
+            self.powered_off = True
+            for vcpu in self.vcpus:
+                vcpu.power = PowerState.OFF
+            self._log("machine powered off")
+        for observer in self.observers.system:
+            observer(event)
 
     # admin operations ------------------------------------------------------
 
