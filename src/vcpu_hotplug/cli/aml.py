@@ -75,3 +75,38 @@ def eval_(items: tuple[str, ...]) -> None:
         sys.exit(1)
     click.echo(json.dumps({"type": _JSON_TYPES.get(type(value), "String"), "value": _jsonable(value),
                            "notifies": [list(n) for n in interp.notifications]}))
+
+
+#: Table signatures that hold a definition block (AML), ACPI 6.5 sections 5.2.11.1-2.
+_DEFINITION_BLOCKS = ("DSDT", "SSDT")
+
+
+@aml.command("disasm")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="TABLE.aml...")
+@click.option("--asl2", is_flag=True, help="Use ASL 2.0 operators (Local0 = Arg0, If (A == B)).")
+def disasm(files: tuple[str, ...], asl2: bool) -> None:
+    """Print the DSDT/SSDTs in the TABLE files as ASL source.
+
+    TABLE files are raw tables or acpidump text. The DSDT comes first, then
+    the SSDTs, each parsed knowing the methods of those before it. The output
+    recompiles with iasl (ASL 1.0 by default, byte for byte where ASL can say
+    it).
+    """
+    from vcpu_hotplug.acpi.aml.asl import to_asl
+    from vcpu_hotplug.acpi.aml.parser import parse_definition_block
+    from vcpu_hotplug.acpi.tableio import read_tables
+
+    tables = read_tables(files)
+    blocks = [t for t in tables if t.signature in _DEFINITION_BLOCKS]
+    if not blocks:
+        found = ", ".join(sorted({t.signature for t in tables})) or "nothing"
+        raise AmlError(f"no DSDT or SSDT in {', '.join(files)} (found {found})")
+    blocks.sort(key=lambda t: t.signature != "DSDT")  # stable: DSDT first, SSDTs in file order
+    known: dict[str, int | None] = {}
+    texts = []
+    for table in blocks:
+        name = f"{table.source} ({table.signature})" if len(blocks) > 1 else table.source
+        tree = parse_definition_block(table.data, known=known, table=name)
+        known = dict(tree.objects)
+        texts.append(to_asl(tree, asl2=asl2, source=name))
+    click.echo("\n".join(texts), nl=False)
