@@ -125,6 +125,13 @@ DEFAULT_CPU_ON_DELAY_NS = 10 * NS_PER_US
 """Simulated time between a successful CPU_ON and the vCPU running its entry point."""
 
 
+_AFFINITY_OF_POWER = {PowerState.ON: AffinityInfo.ON, PowerState.OFF: AffinityInfo.OFF,
+                      PowerState.ON_PENDING: AffinityInfo.ON_PENDING}
+
+SMC32_MASK = 0xFFFF_FFFF
+"""SMC32 calls pass 32-bit values (w registers)."""
+
+
 def affinity_mask(level: int) -> int:
     """Affinity bits compared by AFFINITY_INFO at ``lowest_affinity_level`` ``level`` (KVM's rule)."""
     mask = MPIDR_HWID_MASK
@@ -178,13 +185,13 @@ class PsciFirmware:
             self.trace.log(TraceKind.VMM_LOG, message, vcpu)
 
     def _features(self, caller: int, fid: int, _b: int, _c: int) -> int:
-        fid &= 0xFFFF_FFFF
+        fid &= SMC32_MASK
         if fid == PsciFunction.CPU_SUSPEND:
             return CPU_SUSPEND_FEATURES
         return PsciReturn.SUCCESS if fid in self._handlers else PsciReturn.NOT_SUPPORTED
 
     def _cpu_on_32(self, caller: int, target: int, entry: int, context: int) -> int:
-        return self._cpu_on(caller, target & 0xFFFF_FFFF, entry & 0xFFFF_FFFF, context & 0xFFFF_FFFF)
+        return self._cpu_on(caller, target & SMC32_MASK, entry & SMC32_MASK, context & SMC32_MASK)
 
     def _cpu_on(self, caller: int, target: int, entry: int, context: int) -> int:
         vcpu = self.vcpus.by_mpidr(target)
@@ -227,6 +234,11 @@ class PsciFirmware:
     def _affinity_info(self, caller: int, target: int, level: int, _c: int) -> int:
         if level > MAX_AFFINITY_LEVEL:
             return PsciReturn.INVALID_PARAMETERS
+        if level == 0:                      # what Linux asks: one vCPU, no scan
+            vcpu = self.vcpus.by_mpidr(target)
+            if vcpu is None:
+                return PsciReturn.INVALID_PARAMETERS
+            return _AFFINITY_OF_POWER[vcpu.power]
         mask = affinity_mask(level)
         want = target & mask
         matched = [v for v in self.vcpus if v.mpidr & mask == want]
