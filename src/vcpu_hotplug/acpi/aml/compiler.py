@@ -266,6 +266,10 @@ class Compiler:
                 return None, False
         if isinstance(node, t.Named) or isinstance(node, t.FieldBase):
             return self.declaration(node), False
+        if isinstance(node, t.MethodCall):
+            return self.method_call(node, need_value=False), False
+        if isinstance(node, t.NameRef):
+            return self.name_value(str(node.name), need_value=False), False
         return self.expr(node), False
 
     # ------------------------------------------------------------------ names -------------
@@ -288,7 +292,7 @@ class Compiler:
             return node
         return get
 
-    def name_value(self, name: str):
+    def name_value(self, name: str, need_value: bool = True):
         """A name used as a value: the object's value, a field read, or a call with no arguments."""
         get = self.node_getter(name)
         interp = self.interp
@@ -299,7 +303,10 @@ class Compiler:
             if tv is int or tv is AmlString or tv is bytearray or tv is Package:
                 return v
             if tv is Method:
-                return interp.invoke(v, ())
+                r = interp.invoke(v, ())
+                if r is None and need_value:
+                    raise AmlError(f"{name} returned no value")
+                return r
             return interp.read_object(v)
         return value
 
@@ -411,7 +418,7 @@ class Compiler:
             return Package(values)
         return make
 
-    def method_call(self, node: t.MethodCall):
+    def method_call(self, node: t.MethodCall, need_value: bool = True):
         get = self.node_getter(node.path if node.path else str(node.name))
         args = tuple(self.expr(a) for a in node.args)
         interp = self.interp
@@ -423,7 +430,10 @@ class Compiler:
                 if nargs == 0:
                     return interp.read_object(v)
                 raise AmlError(f"{node.name} is a {type_name(v)}, not a method")
-            return interp.invoke(v, [a(f) for a in args])
+            r = interp.invoke(v, [a(f) for a in args])
+            if r is None and need_value:
+                raise AmlError(f"{node.name} returned no value")
+            return r
         return call
 
     # ------------------------------------------------------------------ targets -----------
@@ -452,7 +462,7 @@ class Compiler:
             if op == Opcode.DEBUG:
                 interp = self.interp
                 return lambda f, v: interp.debug_store(v)
-            ref = self.expr(node)
+            ref = self.location(node) if op == Opcode.DEREF_OF else self.expr(node)
             return lambda f, v: stores.store_ref(ref(f), v)
         if isinstance(node, t.NameRef):
             get = self.node_getter(str(node.name))
@@ -554,10 +564,22 @@ class Compiler:
             return handler(self, node)
         if op in _LOCALS:
             i = op - Opcode.LOCAL0
-            return lambda f: f.L[i]
+
+            def local(f):
+                v = f.L[i]
+                if v is None:
+                    raise AmlError(f"Local{i} is not initialized")
+                return v
+            return local
         if op in _ARGS:
             i = op - Opcode.ARG0
-            return lambda f: f.A[i]
+
+            def arg(f):
+                v = f.A[i]
+                if v is None:
+                    raise AmlError(f"Arg{i} is not initialized")
+                return v
+            return arg
         if op in _BINARY:
             return self.binary(node, _BINARY[op])
         if op in _COMPARE:
@@ -831,6 +853,7 @@ def _op_to_hex_string(c: Compiler, node: t.Op):
     return c.with_target(node, lambda x: to_hex_string(x, width), 1)
 
 
+
 def _op_to_decimal_string(c: Compiler, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x: to_decimal_string(x, width), 1)
@@ -1079,7 +1102,8 @@ def _op_fatal(c: Compiler, node: t.Op):
     arg = c.int_expr(node.args[2])
 
     def fatal(f):
-        raise AmlError(f"Fatal(type {kind:#x}, code {code:#x}, argument {arg(f):#x})")
+        # As ACPICA and Linux (acpi_os_signal): reported to the host, execution goes on.
+        f.interp.fatal_events.append((kind, code, arg(f)))
     return fatal
 
 

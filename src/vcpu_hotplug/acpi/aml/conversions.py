@@ -127,7 +127,8 @@ def to_hex_string(value, width: int) -> AmlString:
     if t is AmlString:
         return AmlString(value)
     if t is int:
-        return AmlString(f"0x{value:X}".encode())
+        # ACPICA 20200925 (what Linux 6.x and acpiexec run): every digit of the width, no prefix.
+        return integer_to_hex_string(value, width)
     if t is bytearray or t is bytes:
         return buffer_to_hex_string(value, ",")
     raise AmlError(f"cannot convert {type_name(value)} to a hex String")

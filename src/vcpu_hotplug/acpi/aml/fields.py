@@ -18,7 +18,7 @@ Ported from ACPICA ``exfldio.c`` (``AcpiExExtractFromField``,
 
 from __future__ import annotations
 
-from vcpu_hotplug.acpi.aml.objects import BufferField, FieldUnit, OperationRegion
+from vcpu_hotplug.acpi.aml.objects import AmlString, BufferField, FieldUnit, OperationRegion
 from vcpu_hotplug.acpi.aml.regions import RegionSpace
 from vcpu_hotplug.acpi.errors import AmlError
 
@@ -129,10 +129,8 @@ def _as_bits(value, int_bytes: int) -> int:
     t = type(value)
     if t is int or t is bool:
         return int(value) & ((1 << (8 * int_bytes)) - 1)
-    if t is bytearray or t is bytes:
+    if t is bytearray or t is bytes or t is AmlString:
         return int.from_bytes(bytes(value), "little")
-    if t is str:
-        return int.from_bytes(value.encode("latin-1", "replace"), "little")
     raise AmlError(f"cannot write a {type(value).__name__} object to a field")
 
 

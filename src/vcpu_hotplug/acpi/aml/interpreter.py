@@ -116,6 +116,8 @@ class Interpreter:
         self.debug_log: list = []
         #: Every Notify, as ``(path, value)``.
         self.notifications: list[tuple[str, int]] = []
+        #: ``Fatal(type, code, arg)`` executions, as tuples (execution goes on, as in Linux).
+        self.fatal_events: list[tuple[int, int, int]] = []
         #: Errors raised by module-level code while loading (the load went on).
         self.load_errors: list[AmlError] = []
         self.tables: list[bytes] = []

@@ -19,7 +19,7 @@ from vcpu_hotplug.acpi.aml.objects import AmlString, Package, type_name
 from vcpu_hotplug.acpi.errors import AmlError
 
 #: Small-resource End Tag (ACPI 6.5 section 6.4.2.9): tag byte and total length.
-END_TAG = 0x79
+END_TAG = 0x78
 END_TAG_LENGTH = 2
 
 #: Match operators (section 19.6.82).
@@ -61,7 +61,7 @@ def concatenate(a, b, width: int):
 
 
 def _strip_end_tag(data: bytes) -> bytes:
-    if len(data) >= END_TAG_LENGTH and data[-END_TAG_LENGTH] & 0xF8 == END_TAG:
+    if len(data) >= END_TAG_LENGTH and data[-END_TAG_LENGTH] == END_TAG | 1:
         return data[:-END_TAG_LENGTH]
     if len(data) == 0:
         return data
