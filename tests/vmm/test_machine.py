@@ -215,3 +215,13 @@ def test_system_off_stops_every_vcpu():
     online(m, 1)
     m.hw.hvc.hvc(0, PsciFunction.SYSTEM_OFF)
     assert m.powered_off and m.vcpus.online() == []
+
+
+def test_vcpu_status_reports_policy_power_and_pending_unplugs():
+    m, _, _ = make("cpus=2,maxcpus=4,sockets=2,cores=2")
+    online(m, 1)
+    m.disable(1)
+    rows = {r.index: r for r in m.vcpu_status()}
+    assert (rows[1].socket_id, rows[1].core_id, rows[1].power, rows[1].unplug_pending) == \
+        (0, 1, PowerState.ON, True)
+    assert (rows[2].socket_id, rows[2].admin, rows[2].unplug_pending) == (1, AdminState.DISABLED, False)

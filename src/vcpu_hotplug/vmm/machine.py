@@ -172,6 +172,21 @@ class Observers:
     """PSCI SYSTEM_OFF / SYSTEM_RESET, after the machine has acted on it (QMP SHUTDOWN / RESET)."""
 
 
+@dataclass(frozen=True)
+class VcpuStatus:
+    """One row of :meth:`Machine.vcpu_status` (for ``query-cpus-fast``, the CLI, metrics)."""
+
+    index: int
+    socket_id: int
+    cluster_id: int
+    core_id: int
+    thread_id: int
+    mpidr: int
+    admin: AdminState
+    power: PowerState
+    unplug_pending: bool
+
+
 TOPOLOGY_ID_NAMES = ("socket_id", "cluster_id", "core_id", "thread_id")
 _LEVEL_OF_ID = dict(zip(TOPOLOGY_ID_NAMES, ("sockets", "clusters", "cores", "threads")))
 
@@ -331,6 +346,11 @@ class Machine:
         self._log(f"vCPU {i} unplug requested; remove event raised")
         self.ged.event(GedEvent.CPU_HOTPLUG)
         return i
+
+    def vcpu_status(self) -> list[VcpuStatus]:
+        """Every possible vCPU: where it sits, its policy, its power state, a pending unplug."""
+        return [VcpuStatus(v.index, *v.topology.ids, v.mpidr, v.admin, v.power, v.index in self._unplugs)
+                for v in self.vcpus]
 
     def pending_unplugs(self) -> list[int]:
         """vCPUs with a disable waiting for the guest."""
