@@ -99,7 +99,7 @@ _PRINTABLE_FIRST, _PRINTABLE_LAST = 0x20, 0x7E
 def asl_name(name: NameString | str) -> str:
     """A NameString as ASL writes it: ``\\\\_SB_.GED_`` -> ``\\\\_SB.GED`` (padding dropped)."""
     if isinstance(name, str):
-        return _trim_seg(name)
+        name = NameString.parse(name)
     prefix = "\\" if name.root else "^" * name.parents
     return prefix + ".".join(_trim_seg(s) for s in name.segments)
 
@@ -178,7 +178,7 @@ class AslPrinter:
             "{",
         ]
         externals = undeclared_names(block)
-        lines += [f"{INDENT}External ({asl_name(path)}, UnknownObj)" for path in externals]
+        lines += [f"{INDENT}External ({asl_name(path)}, {kind})" for path, kind in externals.items()]
         if externals:
             lines.append("")
         lines += self.body(block.body, 1)
@@ -472,7 +472,7 @@ _SCOPE_NODES = (t.Scope, t.Device, t.Processor, t.PowerResource, t.ThermalZone, 
 
 def _referenced_names(node: t.Node) -> list[NameString]:
     """The names ``node`` itself refers to (not those of its children)."""
-    if isinstance(node, t.NameRef):
+    if isinstance(node, (t.NameRef, t.MethodCall)):
         return [node.name]
     if isinstance(node, t.Field):
         return [node.region]
@@ -508,13 +508,20 @@ def _exists(name: NameString, scope: ScopePath, known: set[str]) -> tuple[bool, 
     return False, target
 
 
-def undeclared_names(block: t.DefinitionBlock) -> list[str]:
-    """Absolute paths the block refers to but neither declares nor gets from ACPI (sorted)."""
-    known = set(block.objects) | set(PREDEFINED_OBJECTS) | {"\\"}
-    # names declared inside method bodies are not in ``objects`` (they exist while the method runs)
-    known |= {n.path for n in t.walk(block) if isinstance(n, (t.Named, t.NamedField))
-              and not isinstance(n, t.Scope)}
-    missing: set[str] = set()
+def undeclared_names(block: t.DefinitionBlock) -> dict[str, str]:
+    """Absolute paths the block uses but does not declare, with their External type keyword.
+
+    These come from other tables (an SSDT calling the DSDT's methods) or are
+    simply missing (QEMU's ``\\_SB.NVDR`` without NVDIMMs); iasl needs an
+    ``External`` for each to compile the printed ASL. A name called as a
+    method is ``MethodObj``, anything else ``UnknownObj``.
+    """
+    # Only what this block declares (``objects`` also holds what earlier tables declared),
+    # including names declared inside method bodies.
+    known = {n.path for n in t.walk(block) if isinstance(n, (t.Named, t.NamedField))
+             and not isinstance(n, t.Scope)}
+    known |= set(PREDEFINED_OBJECTS) | {"\\"}
+    missing: dict[str, str] = {}
     stack: list[tuple[t.Node, ScopePath]] = [(n, ()) for n in block.body]
     while stack:
         node, scope = stack.pop()
@@ -523,10 +530,15 @@ def undeclared_names(block: t.DefinitionBlock) -> list[str]:
                 continue
             found, target = _exists(name, scope, known)
             if not found:
-                missing.add(path_string(target))
+                path = node.path if isinstance(node, t.MethodCall) else path_string(target)
+                is_method = isinstance(node, t.MethodCall) or block.objects.get(path) is not None
+                if is_method or path not in missing:
+                    missing[path] = _keyword(OBJECT_TYPE_KEYWORDS, ObjectTypeCode,
+                                             ObjectTypeCode.METHOD if is_method
+                                             else ObjectTypeCode.UNINITIALIZED)
         inner = _scope_of(node.path) if isinstance(node, _SCOPE_NODES) else scope
         stack.extend((child, inner) for child in node.children())
-    return sorted(missing)
+    return dict(sorted(missing.items()))
 
 
 def _balanced_outer(text: str) -> bool:
