@@ -191,6 +191,10 @@ def test_machine_shares_a_given_hardware_boundary_and_validates_its_config():
     assert m.bus is hw.bus and m.clock is hw.clock and m.trace is hw.trace
     with pytest.raises(ConfigError, match="unplug_timeout_ns"):
         Machine(MachineConfig(smp="2", unplug_timeout_ns=0))
+    with pytest.raises(ConfigError, match="ram_size"):
+        Machine(MachineConfig(smp="2", ram_size=0))
+    with pytest.raises(ConfigError, match="maxcpus"):
+        Machine(MachineConfig(smp="cpus=2,maxcpus=3,cores=2"))
 
 
 def test_system_reset_powers_secondaries_off_but_keeps_policy_and_pending_unplugs():

@@ -75,8 +75,11 @@ class TraceEvent:
             return f"{t} {self.device}+{self.offset:#x}/{self.size} {arrow} {self.value:#x}"
         if k is TraceKind.HVC:
             args = ", ".join(f"{a:#x}" for a in (self.args or ()))
-            res = self.result[0] if self.result else None
-            return f"{t} vcpu{self.vcpu} fn={self.function:#x}({args}) = {res:#x}"
+            x0 = self.result[0] if self.result else 0
+            low = x0 & 0xFFFF_FFFF
+            ret = low - (1 << 32) if low & 0x8000_0000 else low   # as Linux reads w0
+            shown = f"{ret}" if ret < 0 else f"{x0:#x}"
+            return f"{t} vcpu{self.vcpu} fn={self.function:#x}({args}) = {shown}"
         if k is TraceKind.IRQ:
             return f"{t} INTID {self.gsi}" + (f" from {self.device}" if self.device else "")
         if k is TraceKind.VCPU_START:

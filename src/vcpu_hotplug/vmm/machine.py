@@ -202,6 +202,10 @@ class Machine:
         self.config = config or MachineConfig()
         if self.config.unplug_timeout_ns <= 0:
             raise ConfigError("unplug_timeout_ns", "must be a positive number of nanoseconds")
+        if self.config.cpu_on_delay_ns < 0:
+            raise ConfigError("cpu_on_delay_ns", "must not be negative")
+        if self.config.ram_size <= 0:
+            raise ConfigError("ram_size", "must be a positive number of bytes")
         self.smp = self.config.smp_config
         self.memmap = self.config.memmap
         self.hw = hw or HardwareBoundary()
