@@ -47,6 +47,7 @@ from vcpu_hotplug.acpi.aml.objects import (
     Reference,
     Scope,
     SlotRef,
+    ThermalZone,
     UnresolvedName,
     type_name,
 )
@@ -78,6 +79,10 @@ INTEGER_BYTES = 8
 DSDT_SIGNATURE = "DSDT"
 _HEADER_SIZE = 36
 _PROCESSOR_HID = "ACPI0007"
+#: ``_STA`` bits (section 6.3.7) and the status assumed when there is no ``_STA``.
+_STA_PRESENT = 0x01
+_STA_FUNCTIONING = 0x08
+_STA_DEFAULT = 0x0F
 
 
 class _TableBytes:
@@ -218,6 +223,43 @@ class Interpreter:
                 self.sync.release_all()
             if need > old_limit:
                 sys.setrecursionlimit(old_limit)
+
+    def initialize(self) -> None:
+        """Run ``_INI`` as ACPICA's ``AcpiInitializeObjects`` does (ACPI 6.5 section 6.5.1).
+
+        ``\\_SB._INI`` first, then every Device, Processor and ThermalZone in
+        namespace order: ``_STA`` (0x0F when absent) decides; ``_INI`` runs when
+        present, and the children are visited when present or functioning.
+        Failures are recorded in :attr:`load_errors`.
+        """
+        sb = self.namespace.lookup("\\_SB_")
+        if sb is not None and "_INI" in sb.children:
+            self._init_call(sb.children["_INI"])
+        self._init_walk(self.namespace.root)
+
+    def _init_call(self, node: Node):
+        try:
+            return self.evaluate(node.path)
+        except AmlError as exc:
+            self.load_errors.append(exc)
+            return None
+
+    def _init_walk(self, node: Node) -> None:
+        for key, child in list(node.children.items()):
+            if child.name != key or child.parent is not node:
+                continue
+            obj = child.value
+            if isinstance(obj, (Device, Processor, ThermalZone)):
+                status = _STA_DEFAULT
+                if "_STA" in child.children:
+                    value = self._init_call(child.children["_STA"])
+                    status = value if isinstance(value, int) else 0
+                if status & _STA_PRESENT and "_INI" in child.children:
+                    self._init_call(child.children["_INI"])
+                if status & (_STA_PRESENT | _STA_FUNCTIONING):
+                    self._init_walk(child)
+            elif not isinstance(obj, Method):
+                self._init_walk(child)
 
     # ------------------------------------------------------------------ methods -----------
 
