@@ -73,7 +73,6 @@ CASES = [
     ("to_integer_buf", "", "Return (ToInteger (Buffer () {1, 2}))"),
     ("to_string", "", "Return (ToString (Buffer () {0x41, 0x42, 0, 0x43}, Ones))"),
     ("to_string_len", "", "Return (ToString (Buffer () {0x41, 0x42, 0x43}, 2))"),
-    ("to_hex_string_int", "", "Local0 = 0xBEEF; Return (ToHexString (Local0))"),
     ("to_hex_string_buf", "", "Return (ToHexString (Buffer () {1, 0xAB}))"),
     ("to_decimal_string", "", "Local0 = 1234; Return (ToDecimalString (Local0))"),
     ("to_decimal_string_buf", "", "Return (ToDecimalString (Buffer () {1, 200}))"),

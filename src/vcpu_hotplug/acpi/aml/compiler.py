@@ -943,6 +943,8 @@ def _op_ref_of(c: Compiler, node: t.Op):
         r = loc(f)
         if r is None:
             raise AmlError("RefOf: object does not exist")
+        if type(r) is IndexRef:
+            return IndexRef(r.container, r.index, refof=True)
         return r
     return ref_of
 

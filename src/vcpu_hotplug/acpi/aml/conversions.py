@@ -127,8 +127,9 @@ def to_hex_string(value, width: int) -> AmlString:
     if t is AmlString:
         return AmlString(value)
     if t is int:
-        # ACPICA 20200925 (what Linux 6.x and acpiexec run): every digit of the width, no prefix.
-        return integer_to_hex_string(value, width)
+        # As current ACPICA, uACPI and NT: "0x" and no leading zeros (ACPICA 20200925 printed
+        # every digit of the width without a prefix).
+        return AmlString(f"0x{value:X}".encode())
     if t is bytearray or t is bytes:
         return buffer_to_hex_string(value, ",")
     raise AmlError(f"cannot convert {type_name(value)} to a hex String")

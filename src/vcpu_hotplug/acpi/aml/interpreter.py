@@ -289,8 +289,8 @@ class Interpreter:
             self.depth -= 1
             for node in reversed(frame.created):
                 self.namespace.remove(node)
-            if mutex is not None and mutex.depth:
-                self.sync.release(mutex)
+            if mutex is not None:
+                self.sync.release_method(mutex)
         if r == RETURN:
             return frame.ret
         return None

@@ -279,11 +279,14 @@ class SlotRef(Reference):
 class IndexRef(Reference):
     """A reference to one element of a Package, Buffer or String (``Index``)."""
 
-    __slots__ = ("container", "index")
+    __slots__ = ("container", "index", "refof")
 
-    def __init__(self, container, index: int) -> None:
+    def __init__(self, container, index: int, refof: bool = False) -> None:
         self.container = container
         self.index = index
+        #: Made by ``RefOf(Index(...))``: a reference to the element, which a store to a
+        #: LocalX holding it goes through (as for a package element).
+        self.refof = refof
 
 
 class UnresolvedName(Reference):

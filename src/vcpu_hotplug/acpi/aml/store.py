@@ -65,7 +65,7 @@ def copy_value(v):
 
 def _is_chain_ref(v) -> bool:
     t = type(v)
-    return t is NodeRef or t is SlotRef or (t is IndexRef and type(v.container) is Package)
+    return t is NodeRef or t is SlotRef or (t is IndexRef and (type(v.container) is Package or v.refof))
 
 
 def unwind(ref):

@@ -53,6 +53,16 @@ class SyncState:
             self.level = mutex.previous_sync
             self.held.remove(mutex)
 
+    def release_method(self, mutex: Mutex) -> None:
+        """Release a Serialized method's mutex at its exit (no ordering check, as ACPICA)."""
+        if mutex.depth == 0:
+            return
+        mutex.depth -= 1
+        if mutex.depth == 0:
+            self.level = mutex.previous_sync
+            if mutex in self.held:
+                self.held.remove(mutex)
+
     def release_all(self) -> None:
         for mutex in reversed(self.held):
             mutex.depth = 0
