@@ -1232,7 +1232,7 @@ class DefinitionBlock:
     creator_id: str = "VCHP"
     creator_revision: int = 1
     terms: list[Term] = field(default_factory=list)
-    _open: list[Container] = field(default_factory=list, repr=False)
+    _open: list[Container] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.signature) != 4:
