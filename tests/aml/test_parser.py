@@ -205,14 +205,23 @@ def test_single_segment_names_search_upwards_and_the_nearest_object_wins() -> No
     assert call.path == "\\FOO_" and call.args[0].value == 7
 
 
-def test_names_in_supername_and_target_positions_are_never_calls() -> None:
-    store = Opcode.STORE.encoding + b"\x60" + ns("FOO")
-    notify = Opcode.NOTIFY.encoding + ns("FOO") + b"\x01"
-    data = block(method("FOO", 1, ret(b"\x68")), method("BAR", 0, store, notify))
+def test_supernames_may_be_method_calls_but_not_under_refof_condrefof_objecttype() -> None:
+    # As ACPICA's AcpiPsGetNextArg: Release (M000 (2)) calls M000; RefOf (M000) does not.
+    release = Opcode.RELEASE.encoding + ns("M000") + byte(2)
+    refof = Opcode.REF_OF.encoding + ns("M000") + byte(3)      # RefOf (M000), then 3 on its own
+    objtype = Opcode.OBJECT_TYPE.encoding + ns("M000")
+    condref = Opcode.COND_REF_OF.encoding + ns("M000") + b"\x60"
+    copy = Opcode.COPY_OBJECT.encoding + b"\x01" + ns("M000")  # SimpleName: never a call
+    store = Opcode.STORE.encoding + b"\x60" + b"\x00"          # NullName destination
+    data = block(method("M000", 1, ret(b"\x68")),
+                 method("BAR", 0, release, refof, objtype, condref, copy, store))
     (bar,) = find(parse_definition_block(data), T.Method, "\\BAR_")
-    s, n = bar.body
-    assert isinstance(s.args[1], T.NameRef) and isinstance(n.args[0], T.NameRef)
-    assert n.args[1].value == 1
+    rel, ref, three, ot, cr, cp, st_ = bar.body
+    assert isinstance(rel.args[0], T.MethodCall) and rel.args[0].args[0].value == 2
+    assert isinstance(ref.args[0], T.NameRef) and three.value == 3
+    assert isinstance(ot.args[0], T.NameRef) and isinstance(cr.args[0], T.NameRef)
+    assert cr.args[1].opcode is Opcode.LOCAL0
+    assert isinstance(cp.args[1], T.NameRef) and st_.args[1] is None
 
 
 def test_external_method_declares_an_argument_count() -> None:

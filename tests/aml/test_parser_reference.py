@@ -90,7 +90,7 @@ def test_method_invocations_match_acpica(dsdt: Path, iasl: str, tmp_path: Path) 
     blk = parse_definition_block(dsdt.read_bytes())
     ours = collections.Counter(n.name.segments[-1].rstrip("_")
                                for n in T.walk(blk) if isinstance(n, T.MethodCall))
-    leaves = {p.rsplit(".", 1)[-1].rstrip("_") for p in blk.methods}
+    leaves = {p.rsplit(".", 1)[-1].lstrip("\\").rstrip("_") for p in blk.methods}
     assert ours == _iasl_calls(iasl, dsdt, tmp_path, leaves)
 
 

@@ -15,8 +15,11 @@ leaves a choice:
   method can be called before its definition. External(..., MethodObj, n)
   counts too, and so does the predefined ``\\_OSI`` (one argument). An
   unknown name is an object reference (:class:`NameRef`), as in ACPICA.
-- Names in SuperName, SimpleName and Target positions, and package elements,
-  are references, never calls.
+- A name in a SuperName or Target position is a call too when it resolves
+  to a method (ACPICA's ``AcpiPsGetNextArg``: ``Release (M000 (2))``),
+  except the operand of RefOf, CondRefOf and ObjectType and a SimpleName
+  (CopyObject's destination). Names in package elements and Name()'s value
+  are references, never calls. A NullName in any name position is None.
 - ``Else`` stays a separate term after its ``If``.
 
 Offsets in the tree and in errors are from the start of the table. Any
@@ -393,8 +396,9 @@ class _Parser:
             self.depth -= 1
         return MethodCall(pos, p - pos, name, path, args)
 
-    def _operand(self, kind: ArgKind, p: int, end: int, scope: ScopePath,
-                 in_method: bool) -> tuple[Node | int | None, int]:
+    def _operand(self, kind: ArgKind, p: int, end: int, scope: ScopePath, in_method: bool,
+                 name_calls: bool = True) -> tuple[Node | int | None, int]:
+        """One operand of ``kind``; ``name_calls`` False keeps a name in a SuperName a reference."""
         data = self.data
         if kind is ArgKind.TERM_ARG:
             node = self._term(p, end, scope, in_method, True)
@@ -402,11 +406,9 @@ class _Parser:
         if kind is ArgKind.TARGET or kind is ArgKind.SUPER_NAME or kind is ArgKind.SIMPLE_NAME:
             if p >= end:
                 raise self._error("unexpected end of operands", p)
-            if data[p] == Prefix.NULL_NAME:
-                if kind is ArgKind.TARGET:
-                    return None, p + 1
-                raise self._error(f"NullName where a {kind.value} is required", p)
-            node = self._term(p, end, scope, in_method, False)
+            if data[p] == Prefix.NULL_NAME:  # ACPICA accepts it in any name position
+                return None, p + 1
+            node = self._term(p, end, scope, in_method, name_calls and kind is not ArgKind.SIMPLE_NAME)
             return node, node.offset + node.length
         if kind is ArgKind.BYTE_DATA:
             if p + 1 > end:
@@ -433,8 +435,9 @@ class _Parser:
     def _op(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath, in_method: bool) -> Op:
         args: list[Node | int | None] = []
         operand = self._operand
+        name_calls = info.opcode not in _NAMES_NEVER_CALLED
         for kind in info.args:
-            arg, p = operand(kind, p, end, scope, in_method)
+            arg, p = operand(kind, p, end, scope, in_method, name_calls)
             args.append(arg)
         return Op(pos, p - pos, info.opcode, args)
 
@@ -680,6 +683,12 @@ class _Parser:
             p = q
         return elements
 
+
+#: Operators whose SuperName operand is never a method call: ACPICA parses it
+#: as ARGP_SIMPLENAME (``source/include/acopcode.h``); every other SuperName
+#: and Target may be a MethodInvocation (ACPI 6.5 section 20.2.2, UserTermObj),
+#: as ACPICA's ``AcpiPsGetNextArg`` allows.
+_NAMES_NEVER_CALLED = frozenset({Opcode.REF_OF, Opcode.COND_REF_OF, Opcode.OBJECT_TYPE})
 
 _INTEGER_SIZES = {Opcode.ZERO: 0, Opcode.ONE: 0, Opcode.ONES: 0, Opcode.BYTE_PREFIX: 1,
                   Opcode.WORD_PREFIX: 2, Opcode.DWORD_PREFIX: 4, Opcode.QWORD_PREFIX: 8}

@@ -19,7 +19,8 @@ Conventions (stable; the interpreter, the ASL printer and the builder rely on th
   are in ``name``; their resolved absolute path (after the scope rules of the
   parse) in ``path`` (``"\\\\_SB_.PCI0.S00_"``), usable as a namespace key.
 - Operands are child nodes in grammar order. A ``Target`` that is the
-  NullName (omitted in ASL) is ``None``.
+  NullName (omitted in ASL) is ``None`` (so is a NullName SuperName, which
+  ACPICA's parser accepts too; an interpreter rejects it).
 - :class:`Op` is every operator with no dedicated class: all Type1/Type2
   opcodes other than those below, plus LocalX, ArgX, Debug, Revision, Timer,
   Noop, Break, ... (no operands). Its ``args`` hold the operands in grammar
@@ -32,8 +33,10 @@ Conventions (stable; the interpreter, the ASL printer and the builder rely on th
   parse time is a :class:`MethodCall` (``args`` are the argument terms, maybe
   none). Any other name used as a value is a :class:`NameRef`: an object
   reference, or a method the parse did not know (the interpreter decides from
-  the object it finds at run time). Names in SuperName/Target positions and
-  package elements are always :class:`NameRef`.
+  the object it finds at run time). A SuperName or Target may be a
+  :class:`MethodCall` too (``Release (M000 (2))``), as in ACPICA, except the
+  operand of RefOf/CondRefOf/ObjectType and a SimpleName; package elements
+  are always :class:`NameRef`.
 """
 
 from __future__ import annotations
