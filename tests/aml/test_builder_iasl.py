@@ -194,6 +194,24 @@ TOP_CASES = [
            b.BankField("PRST", "CCMD", 2, "DWordAcc", "NoLock", "Preserve", b.Offset(8), ("BNK0", 32)),
            b.OperationRegion("PCI0", "PCI_Config", 0, 0x100),
            b.OperationRegion("EC00", "EmbeddedControl", 0, 0xFF)]),
+    ("serial-bus-access-and-table-regions", """
+        OperationRegion (SMB0, SMBus, Zero, 0x0100)
+        Field (SMB0, BufferAcc, NoLock, Preserve) {
+            AccessAs (BufferAcc, AttribQuick), FLD0, 8, AccessAs (BufferAcc, AttribBytes (4)), FLD1, 8
+        }
+        DataTableRegion (DTR0, "DSDT", "", "")
+        Name (HNDL, Zero)
+        Method (LD00, 1, NotSerialized) {
+            Load (HNDL, Local0) Unload (Local0)
+            Store (LoadTable ("OEM1", "", "", "\\\\", "", Zero), Local1)
+        }
+     """, [b.OperationRegion("SMB0", "SMBus", 0, 0x100),
+           b.Field("SMB0", "BufferAcc", "NoLock", "Preserve", b.AccessAs("BufferAcc", "AttribQuick"),
+                   ("FLD0", 8), b.AccessAs("BufferAcc", "AttribBytes", 4), ("FLD1", 8)),
+           b.DataTableRegion("DTR0", "DSDT", "", ""),
+           b.Name("HNDL", 0),
+           b.Method("LD00", 1, b.Load("HNDL", Local0), b.Unload(Local0),
+                    b.Store(b.LoadTable("OEM1", "", "", "\\", "", 0), Local1))]),
 ]
 
 

@@ -36,7 +36,9 @@ from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.builder import Integer
 from vcpu_hotplug.acpi.aml.eisaid import eisa_id, eisa_id_text
 from vcpu_hotplug.acpi.aml.keywords import (
+    ACCESS_ATTRIB_KEYWORDS,
     ACCESS_TYPE_KEYWORDS,
+    EXTENDED_ACCESS_ATTRIB_KEYWORDS,
     LOCK_RULE_KEYWORDS,
     MATCH_OPERATOR_KEYWORDS,
     OBJECT_TYPE_KEYWORDS,
@@ -328,8 +330,10 @@ class AslPrinter:
         if isinstance(element, t.AccessAs):
             access = _keyword(ACCESS_TYPE_KEYWORDS, AccessType, element.access)
             if element.access_length is not None:
-                return f"AccessAs ({access}, 0x{element.attrib:02X}, 0x{element.access_length:02X})"
-            return f"AccessAs ({access}, 0x{element.attrib:02X})"
+                attrib = EXTENDED_ACCESS_ATTRIB_KEYWORDS.get(element.attrib, f"0x{element.attrib:02X}")
+                return f"AccessAs ({access}, {attrib} ({element.access_length}))"
+            attrib = ACCESS_ATTRIB_KEYWORDS.get(element.attrib, f"0x{element.attrib:02X}")
+            return f"AccessAs ({access}, {attrib})"
         if isinstance(element, t.Connection):
             if element.name is not None:
                 return f"Connection ({asl_name(element.name)})"

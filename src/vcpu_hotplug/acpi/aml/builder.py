@@ -59,7 +59,9 @@ from vcpu_hotplug.acpi.aml.encoding import (
     with_pkg_length,
 )
 from vcpu_hotplug.acpi.aml.keywords import (
+    ACCESS_ATTRIB_KEYWORDS,
     ACCESS_TYPE_KEYWORDS,
+    EXTENDED_ACCESS_ATTRIB_KEYWORDS,
     LOCK_RULE_KEYWORDS,
     MATCH_OPERATOR_KEYWORDS,
     OBJECT_TYPE_KEYWORDS,
@@ -757,15 +759,31 @@ class Offset(FieldEntry):
 
 @dataclass(frozen=True)
 class AccessAs(FieldEntry):
-    """``AccessAs(access_type, attrib)``: the access width of the following units."""
+    """``AccessAs(access_type, attrib)``: the access width (and protocol) of the following units.
+
+    ``attrib`` is a number or a keyword (``"AttribQuick"``...); with ``length``
+    it is an extended attribute (``AccessAs(BufferAcc, AttribBytes (4))`` is
+    ``AccessAs("BufferAcc", "AttribBytes", 4)``), encoded as an ExtendedAccessField.
+    """
 
     access: AccessType | int | str
-    attrib: int = 0
+    attrib: int | str = 0
+    length: int | None = None
 
     def encode(self, bit_position: int) -> tuple[bytes, int]:
         access = lookup(AccessType, ACCESS_TYPE_KEYWORDS, self.access, "AccessAs")
-        attrib = _check_range(self.attrib, 0, _BYTE_MAX, "AccessAs attribute")
-        return bytes([FieldElementTag.ACCESS, access, attrib]), bit_position
+        keywords = ACCESS_ATTRIB_KEYWORDS if self.length is None else EXTENDED_ACCESS_ATTRIB_KEYWORDS
+        attrib = self.attrib
+        if isinstance(attrib, str):
+            by_name = {v.lower(): k for k, v in keywords.items()}
+            if attrib.lower() not in by_name:
+                raise AmlError(f"AccessAs: unknown attribute {attrib!r} (one of {', '.join(keywords.values())})")
+            attrib = by_name[attrib.lower()]
+        attrib = _check_range(attrib, 0, _BYTE_MAX, "AccessAs attribute")
+        if self.length is None:
+            return bytes([FieldElementTag.ACCESS, access, attrib]), bit_position
+        length = _check_range(self.length, 0, _BYTE_MAX, "AccessAs length")
+        return bytes([FieldElementTag.EXTENDED_ACCESS, access, attrib, length]), bit_position
 
 
 FieldItem = Union[FieldEntry, tuple]

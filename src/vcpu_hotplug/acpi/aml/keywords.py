@@ -58,6 +58,17 @@ UPDATE_RULE_KEYWORDS: dict[UpdateRule, str] = {
     UpdateRule.WRITE_AS_ZEROS: "WriteAsZeros",
 }
 
+ACCESS_ATTRIB_KEYWORDS: dict[int, str] = {
+    0x02: "AttribQuick", 0x04: "AttribSendReceive", 0x06: "AttribByte", 0x08: "AttribWord",
+    0x0A: "AttribBlock", 0x0C: "AttribProcessCall", 0x0D: "AttribBlockProcessCall",
+}
+"""AccessAs AccessAttribute keywords (section 19.6.2; GenericSerialBus/SMBus protocols)."""
+
+EXTENDED_ACCESS_ATTRIB_KEYWORDS: dict[int, str] = {
+    0x0B: "AttribBytes", 0x0E: "AttribRawBytes", 0x0F: "AttribRawProcessBytes",
+}
+"""AccessAs attributes that take an AccessLength (ExtendedAccessField, section 20.2.5.2)."""
+
 MATCH_OPERATOR_KEYWORDS: dict[MatchOperator, str] = {op: op.name for op in MatchOperator}
 
 OBJECT_TYPE_KEYWORDS: dict[ObjectTypeCode, str] = {
