@@ -115,3 +115,14 @@ def run_acpiexec(acpiexec: str, aml: Path, names: list[str], extra: list[Path] =
     proc = subprocess.run([acpiexec, str(aml), *map(str, extra)], input=commands,
                           capture_output=True, text=True, timeout=300)
     return parse_acpiexec_output(proc.stdout + proc.stderr)
+
+
+def interpreter_for(iasl: str, directory: Path, body: str, revision: int = 2, **kw):
+    """An Interpreter with ``body`` (ASL inside a DefinitionBlock) compiled and loaded."""
+    from vcpu_hotplug.acpi.aml import Interpreter
+
+    source = f'DefinitionBlock ("", "DSDT", {revision}, "VCPUHP", "TEST", 1)\n{{\n{body}\n}}\n'
+    aml = compile_asl(iasl, source, directory)
+    interp = Interpreter(**kw)
+    interp.load(aml.read_bytes())
+    return interp
