@@ -77,3 +77,44 @@ def test_random_methods_round_trip_through_iasl(iasl, tmp_path, statements):
     asl = disassemble(data)
     again = compile_asl(iasl, asl, tmp_path, flags=("-oa",))
     assert body(again) == body(data), asl
+
+
+_strings = st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x7F), max_size=12)
+_data = st.recursive(
+    st.one_of(_integers, _strings, st.binary(max_size=20)),
+    lambda children: st.lists(children, max_size=5),
+    max_leaves=10,
+)
+_seg_names = st.from_regex(r"[A-Z_][A-Z0-9_]{0,3}", fullmatch=True)
+_field_entries = st.lists(
+    st.one_of(st.tuples(st.just("unit"), st.integers(min_value=1, max_value=70)),
+              st.tuples(st.just("gap"), st.integers(min_value=1, max_value=70)),
+              st.tuples(st.just("access"), st.sampled_from(["AnyAcc", "ByteAcc", "WordAcc", "DWordAcc",
+                                                            "QWordAcc"]))),
+    min_size=1, max_size=8)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(values=st.lists(_data, min_size=1, max_size=6), entries=_field_entries,
+       flags=st.tuples(st.sampled_from(["AnyAcc", "ByteAcc", "WordAcc", "DWordAcc", "QWordAcc", "BufferAcc"]),
+                       st.sampled_from(["NoLock", "Lock"]),
+                       st.sampled_from(["Preserve", "WriteAsOnes", "WriteAsZeros"])))
+def test_random_data_objects_and_fields_round_trip_through_iasl(iasl, tmp_path, values, entries, flags):
+    dsdt = b.DefinitionBlock("SSDT", oem_table_id="RANDOM")
+    for i, value in enumerate(values):
+        dsdt.name(f"V{i:03X}", value)
+    dsdt.operation_region("REG0", "SystemMemory", 0x1000, 0x10000)
+    field = []
+    for n, (kind, arg) in enumerate(entries):
+        if kind == "unit":
+            field.append((f"F{n:03X}", arg))
+        elif kind == "gap":
+            field.append(b.Reserved(arg))
+        else:
+            field.append(b.AccessAs(arg))
+    dsdt.field("REG0", *flags, *field)
+    data = dsdt.encode()
+    asl = disassemble(data)
+    again = compile_asl(iasl, asl, tmp_path, flags=("-oa",))
+    assert body(again) == body(data), asl

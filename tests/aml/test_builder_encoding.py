@@ -81,11 +81,14 @@ def test_pkg_length_rejects_too_long():
         pkg_length(1 << 28)
 
 
-@pytest.mark.parametrize(("bits", "expected"), [(1, b"\x01"), (63, b"\x3f"), (64, b"\x40\x04"),
-                                                (100, b"\x44\x06"), (5000, b"\x88\x38\x01")])
-def test_field_lengths_are_encoded_without_self_length(bits, expected):
-    # values checked against iasl 20200925 output for "XX, 100" and "YY, 5000"
+@pytest.mark.parametrize(("bits", "expected"), [
+    (1, b"\x01"), (62, b"\x3e"), (63, b"\x4f\x03"), (64, b"\x40\x04"), (100, b"\x44\x06"),
+    (4093, b"\x4d\xff"), (4094, b"\x8e\xff\x00"), (5000, b"\x88\x38\x01"),
+])
+def test_field_lengths_store_the_value_but_size_like_a_pkg_length(bits, expected):
+    # bytes iasl 20200925 emits for "X, <bits>" in a field list: 63 bits already take two bytes
     assert field_length(bits) == expected
+    assert decode_pkg_length(expected, 0) == (bits, len(expected))
 
 
 # ---------------------------------------------------------------------------

@@ -309,3 +309,15 @@ def test_pkg_length_boundaries_match_iasl(iasl, tmp_path, size):
     dsdt = b.DefinitionBlock("SSDT", oem_table_id="PKGLEN")
     dsdt.name("BUFX", data)
     assert body(dsdt.encode()) == body(expected)
+
+
+@pytest.mark.parametrize("bits", [62, 63, 64, 4093, 4094, 4095])
+def test_field_length_boundaries_match_iasl(iasl, tmp_path, bits):
+    asl = ('DefinitionBlock ("", "SSDT", 2, "VCPUHP", "FLDLEN", 1)\n'
+           "{ OperationRegion (REG0, SystemMemory, Zero, 0x00100000)\n"
+           f"  Field (REG0, AnyAcc, NoLock, Preserve) {{ , {bits}, UNIT, {bits} }} }}\n")
+    expected = compile_asl(iasl, asl, tmp_path)
+    dsdt = b.DefinitionBlock("SSDT", oem_table_id="FLDLEN")
+    dsdt.operation_region("REG0", "SystemMemory", 0, 0x100000)
+    dsdt.field("REG0", "AnyAcc", "NoLock", "Preserve", b.Reserved(bits), ("UNIT", bits))
+    assert body(dsdt.encode()) == body(expected)

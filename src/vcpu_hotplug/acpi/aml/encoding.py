@@ -37,13 +37,6 @@ def _length_bytes(value: int, following: int) -> bytes:
     return bytes([lead]) + rest.to_bytes(following, "little")
 
 
-def _following_needed(value: int) -> int:
-    for following in range(1, _MAX_FOLLOWING + 1):
-        if value < 1 << (_LEAD_NIBBLE_BITS + 8 * following):
-            return following
-    raise AmlError(f"length {value} does not fit a PkgLength (max {PKG_LENGTH_MAX})")
-
-
 def pkg_length(body_length: int) -> bytes:
     """The PkgLength bytes for a package whose contents after the PkgLength are ``body_length`` bytes.
 
@@ -63,12 +56,20 @@ def pkg_length(body_length: int) -> bytes:
 
 
 def field_length(bits: int) -> bytes:
-    """A field element's bit length (NamedField/ReservedField), PkgLength layout, value as is."""
+    """A field element's bit length (NamedField/ReservedField) in the PkgLength layout.
+
+    The value is stored as is, but the number of bytes is chosen as for a
+    PkgLength, as if the value counted its own bytes: 62 bits fit one byte,
+    63 take two. That is what iasl emits (ACPICA's parser reads either).
+    """
     if bits < 0:
         raise AmlError(f"negative field length {bits}")
-    if bits <= _ONE_BYTE_MAX:
+    if bits + 1 <= _ONE_BYTE_MAX:
         return bytes([bits])
-    return _length_bytes(bits, _following_needed(bits))
+    for following in range(1, _MAX_FOLLOWING + 1):
+        if bits + 1 + following < 1 << (_LEAD_NIBBLE_BITS + 8 * following):
+            return _length_bytes(bits, following)
+    raise AmlError(f"field length {bits} does not fit a PkgLength (max {PKG_LENGTH_MAX})")
 
 
 def with_pkg_length(body: bytes) -> bytes:
