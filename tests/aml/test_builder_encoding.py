@@ -240,3 +240,11 @@ def test_encoding_while_a_scope_is_open_is_an_error():
     with dsdt.scope("\\_SB"):
         with pytest.raises(AmlError, match="still open"):
             dsdt.encode()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.from_regex(r"[A-Z]{3}[0-9A-F]{4}", fullmatch=True))
+def test_eisa_ids_round_trip(text):
+    value = eisa_id(text)
+    assert 0 <= value <= 0xFFFFFFFF
+    assert eisa_id_text(value) == text

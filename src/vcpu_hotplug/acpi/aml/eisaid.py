@@ -18,8 +18,11 @@ _EISA_ID = re.compile(r"^[A-Z]{3}[0-9A-F]{4}$")
 _ACPI_ID = re.compile(r"^[A-Z0-9]{4}[0-9A-F]{4}$")
 _LETTER_BITS = 5
 _LETTER_BASE = ord("A") - 1
+_LETTER_MASK = (1 << _LETTER_BITS) - 1
 _PRODUCT_BITS = 16
+_PRODUCT_MASK = (1 << _PRODUCT_BITS) - 1
 _EISA_ID_SIZE = 4
+_EISA_ID_MASK = (1 << (8 * _EISA_ID_SIZE)) - 1
 
 
 def eisa_id(text: str) -> int:
@@ -35,11 +38,11 @@ def eisa_id(text: str) -> int:
 
 def eisa_id_text(value: int) -> str:
     """The inverse of :func:`eisa_id` (``0x060AD041`` -> ``"PNP0A06"``)."""
-    compressed = int.from_bytes((value & 0xFFFFFFFF).to_bytes(_EISA_ID_SIZE, "little"), "big")
-    letters = "".join(chr(((compressed >> shift) & 0x1F) + _LETTER_BASE)
+    compressed = int.from_bytes((value & _EISA_ID_MASK).to_bytes(_EISA_ID_SIZE, "little"), "big")
+    letters = "".join(chr(((compressed >> shift) & _LETTER_MASK) + _LETTER_BASE)
                       for shift in (_PRODUCT_BITS + 2 * _LETTER_BITS, _PRODUCT_BITS + _LETTER_BITS,
                                     _PRODUCT_BITS))
-    return f"{letters}{compressed & 0xFFFF:04X}"
+    return f"{letters}{compressed & _PRODUCT_MASK:04X}"
 
 
 def EisaId(text: str) -> Term:  # noqa: N802 - ASL name
