@@ -234,6 +234,8 @@ class Compiler:
                 n += 1
                 if n > limit:
                     raise _fail(AmlError(f"While loop ran more than {limit} iterations"), f, offset)
+                if interp.opcodes_executed > interp.opcode_deadline:
+                    raise _fail(AmlError(f"more than {interp.max_opcodes} opcodes executed"), f, offset)
                 r = body(f)
                 if r is not None:
                     if r == BREAK:

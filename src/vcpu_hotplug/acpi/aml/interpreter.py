@@ -107,13 +107,18 @@ class Interpreter:
                  notify: Callable[[str, int], None] | None = None,
                  clock=None, osi: OsiPolicy = None,
                  max_loop_iterations: int = DEFAULT_MAX_LOOP_ITERATIONS,
-                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH) -> None:
+                 max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
+                 max_opcodes: int | None = None) -> None:
         self.handler = handler if handler is not None else SparseStore()
         self.notify_callback = notify
         self.clock = clock if clock is not None else SimpleClock()
         self.osi = osi
         self.max_loop_iterations = max_loop_iterations
         self.max_call_depth = max_call_depth
+        #: Optional budget of opcodes per evaluate/load (checked at every loop iteration and
+        #: call): bounds nested loops, whose product no per-loop bound limits.
+        self.max_opcodes = max_opcodes
+        self.opcode_deadline = float("inf")
         self.max_buffer_size = MAX_OBJECT_SIZE
         #: Number of AML opcodes executed so far (the VMM reports opcodes per event).
         self.opcodes_executed = 0
@@ -206,6 +211,9 @@ class Interpreter:
         self._run_top(code, frame)
 
     def _run_top(self, code, frame: Frame):
+        if self.depth == 0:
+            self.opcode_deadline = (self.opcodes_executed + self.max_opcodes
+                                    if self.max_opcodes is not None else float("inf"))
         old_limit = sys.getrecursionlimit()
         need = self.max_call_depth * _PY_FRAMES_PER_CALL + 1000
         if need > old_limit:
@@ -270,6 +278,8 @@ class Interpreter:
         if self.depth >= self.max_call_depth:
             where = method.node.path if method.node is not None else "?"
             raise AmlError(f"call depth exceeds {self.max_call_depth}", path=where)
+        if self.opcodes_executed > self.opcode_deadline:
+            raise AmlError(f"more than {self.max_opcodes} opcodes executed")
         code = method.compiled
         if code is None:
             code = Compiler(self, table=method.table).block(method.body)
