@@ -35,6 +35,9 @@ DefinitionBlock ("", "SSDT", 1, "VCPUHP", "RARE", 1)
         AccessAs (BufferAcc, AttribBytes (4)), FLD1, 8
     }
     OperationRegion (GPIO, GeneralPurposeIo, Zero, 0x10)
+    Name (GPI0, ResourceTemplate () {
+        GpioIo (Exclusive, PullUp, 0, 0, IoRestrictionNone, "\\_SB.GPO0", 0, ResourceConsumer, , ) { 2 } })
+    Field (GPIO, ByteAcc, NoLock, Preserve) { Connection (GPI0), PIN2, 1 }
     OperationRegion (CUST, 0x80, Zero, 0x10)
     PowerResource (PWR0, 0x01, 0x0002) { Method (_STA) { Return (One) } }
     ThermalZone (TZ00) { Method (_TMP) { Return (0x0BB8) } }
@@ -49,6 +52,7 @@ def test_rare_constructs_round_trip(iasl, tmp_path):
     assert "AccessAs (BufferAcc, AttribBytes (4))" in printed
     assert 'Name (QUOT, "say \\"hi\\"\\\\")' in printed
     assert "OperationRegion (CUST, 0x80, Zero, 0x10)" in printed
+    assert "Connection (GPI0)," in printed
     again = compile_asl(iasl, printed, tmp_path / "b", flags=("-oa",))
     where = first_difference(normalize(parse_definition_block(original)),
                              normalize(parse_definition_block(again)))

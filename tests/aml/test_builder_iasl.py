@@ -50,6 +50,9 @@ def preamble_terms() -> list[b.Term]:
     ]
 
 
+# GpioIo (Exclusive, PullUp, 0, 0, IoRestrictionNone, "\\_SB.GPO0", 0, ResourceConsumer) {2}, as iasl encodes it
+GPIO_PIN_2 = bytes.fromhex("8c2000010101000000010000000017000019002300000002005c5f53422e47504f3000")
+
 # (id, ASL inside Method (TEST, 7), builder terms)
 METHOD_CASES = [
     ("integers", """
@@ -194,6 +197,19 @@ TOP_CASES = [
            b.BankField("PRST", "CCMD", 2, "DWordAcc", "NoLock", "Preserve", b.Offset(8), ("BNK0", 32)),
            b.OperationRegion("PCI0", "PCI_Config", 0, 0x100),
            b.OperationRegion("EC00", "EmbeddedControl", 0, 0xFF)]),
+    ("gpio-connections", """
+        Name (GPI0, ResourceTemplate () {
+            GpioIo (Exclusive, PullUp, 0, 0, IoRestrictionNone, "\\\\_SB.GPO0", 0, ResourceConsumer, , ) { 2 } })
+        OperationRegion (GPR0, GeneralPurposeIo, Zero, One)
+        Field (GPR0, ByteAcc, NoLock, Preserve) {
+            Connection (GPI0), PIN2, 1,
+            Connection (GpioIo (Exclusive, PullUp, 0, 0, IoRestrictionNone, "\\\\_SB.GPO0", 0,
+                                ResourceConsumer, , ) { 3 }), PIN3, 1
+        }
+     """, [b.Name("GPI0", GPIO_PIN_2 + b"\x79\x00"),
+           b.OperationRegion("GPR0", "GeneralPurposeIo", 0, 1),
+           b.Field("GPR0", "ByteAcc", "NoLock", "Preserve", b.Connection("GPI0"), ("PIN2", 1),
+                   b.Connection(GPIO_PIN_2[:0x17] + b"\x03" + GPIO_PIN_2[0x18:]), ("PIN3", 1))]),
     ("serial-bus-access-and-table-regions", """
         OperationRegion (SMB0, SMBus, Zero, 0x0100)
         Field (SMB0, BufferAcc, NoLock, Preserve) {

@@ -11,7 +11,9 @@ something ASL cannot choose:
 * a ``VarPackage`` whose count is a constant <= 255: iasl makes it a Package;
 * ``External`` opcodes: iasl records externals, it does not emit them.
 
-Those re-encode to terms with the same meaning. Names the block uses but does
+Those re-encode to terms with the same meaning. One construct does not
+recompile: a field list ``Connection`` with an inline resource descriptor is
+printed as a Buffer, where iasl wants a resource macro (``GpioIo (...)``). Names the block uses but does
 not declare (``Notify (\\_SB.NVDR, 0x80)`` in QEMU's memory hotplug DSDT)
 get an ``External (..., UnknownObj)`` at the top, as ``iasl -d`` does, so
 the compiler accepts them.
@@ -337,7 +339,9 @@ class AslPrinter:
         if isinstance(element, t.Connection):
             if element.name is not None:
                 return f"Connection ({asl_name(element.name)})"
-            return f"Connection ({self.expr(element.buffer, level)})"
+            # iasl only accepts a resource macro (GpioIo ...) here, which this printer does not
+            # make: such a field list prints but does not recompile (no QEMU table has one).
+            return f"Connection ({self.expr(element.buffer, level)})  /* inline resource descriptor */"
         raise AmlError(f"cannot print field element {type(element).__name__}", offset=element.offset)
 
     def _field(self, node: t.Field, level: int) -> list[str]:

@@ -786,6 +786,23 @@ class AccessAs(FieldEntry):
         return bytes([FieldElementTag.EXTENDED_ACCESS, access, attrib, length]), bit_position
 
 
+@dataclass(frozen=True)
+class Connection(FieldEntry):
+    """``Connection(resource)``: the GPIO/serial-bus connection of the following units.
+
+    ``resource`` is the name of a resource template (``"GPI0"``) or the bytes
+    of one descriptor given inline (no End Tag, as iasl emits it).
+    """
+
+    resource: str | bytes
+
+    def encode(self, bit_position: int) -> tuple[bytes, int]:
+        tag = bytes([FieldElementTag.CONNECT])
+        if isinstance(self.resource, str):
+            return tag + name_string(self.resource, "Connection"), bit_position
+        return tag + Buffer(bytes(self.resource)).encode(), bit_position
+
+
 FieldItem = Union[FieldEntry, tuple]
 
 
