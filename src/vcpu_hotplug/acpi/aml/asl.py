@@ -25,8 +25,8 @@ iasl compiles ``X = (A + B)`` as ``Add (A, B, X)`` even when the AML was
 ``Store (Add (A, B), X)``.
 
 Layout follows iasl: four-space indentation, braces on their own lines,
-``Offset (n)`` for byte-aligned gaps in field lists, buffers (resource
-templates included) as hex bytes, names as written (root and parent
+``Offset (n)`` for byte-aligned gaps in field lists, buffers as hex bytes
+(a resource template with a comment naming each descriptor), names as written (root and parent
 prefixes kept, the ``_`` padding of segments dropped).
 """
 
@@ -58,6 +58,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     RegionSpace,
     UpdateRule,
 )
+from vcpu_hotplug.acpi.aml.resource_items import describe_item, split_resource_template
 from vcpu_hotplug.acpi.aml.parser import (
     PREDEFINED_OBJECTS,
     ScopePath,
@@ -385,6 +386,7 @@ class AslPrinter:
         raise AmlError(f"cannot print {type(node).__name__}", offset=node.offset)
 
     def buffer(self, node: t.Buffer, level: int) -> str:
+        """``Buffer (size) {bytes}``; a resource template gets a comment line per descriptor."""
         head = f"Buffer ({self.expr(node.size, level)})"
         data = node.data
         if not data:
@@ -393,12 +395,18 @@ class AslPrinter:
             return head + " {" + ", ".join(f"0x{b:02X}" for b in data) + "}"
         pad = INDENT * level
         inner = INDENT * (level + 1)
-        lines = [head, pad + "{"]
-        for start in range(0, len(data), BUFFER_BYTES_PER_LINE):
-            chunk = data[start:start + BUFFER_BYTES_PER_LINE]
-            last = start + BUFFER_BYTES_PER_LINE >= len(data)
-            text = ", ".join(f"0x{b:02X}" for b in chunk) + ("" if last else ",")
-            lines.append(f"{inner}/* {start:04X} */  {text}")
+        items = split_resource_template(data)
+        chunks = ([(describe_item(i), i.offset, i.data) for i in items] if items
+                  else [(None, 0, data)])
+        lines = [head + ("  // ResourceTemplate" if items else ""), pad + "{"]
+        for comment, offset, chunk in chunks:
+            if comment:
+                lines.append(f"{inner}// {comment}")
+            for start in range(0, len(chunk), BUFFER_BYTES_PER_LINE):
+                part = chunk[start:start + BUFFER_BYTES_PER_LINE]
+                last = offset + start + len(part) >= len(data)
+                text = ", ".join(f"0x{b:02X}" for b in part) + ("" if last else ",")
+                lines.append(f"{inner}/* {offset + start:04X} */  {text}")
         lines.append(pad + "}")
         return "\n".join(lines)
 
