@@ -14,7 +14,6 @@ from vcpu_hotplug.acpi.aml.builder import (
     Arg0,
     Arg1,
     Arg2,
-    Arg3,
     Debug,
     Local0,
     Local1,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from vcpu_hotplug.acpi.aml import builder as b
 from vcpu_hotplug.acpi.aml.eisaid import eisa_id, eisa_id_text, hardware_id
 from vcpu_hotplug.acpi.aml.encoding import field_length, name_string, pkg_length
-from vcpu_hotplug.acpi.aml.opcodes import Opcode, decode_name_string, decode_pkg_length
+from vcpu_hotplug.acpi.aml.opcodes import decode_name_string, decode_pkg_length
 from vcpu_hotplug.acpi.aml.parser import parse_definition_block
 from vcpu_hotplug.acpi.aml.resources import Interrupt, Memory32Fixed, ResourceTemplate
 from vcpu_hotplug.acpi.aml.tree import Integer, Name
