@@ -226,8 +226,22 @@ def test_to_hex_string_of_integer_has_prefix(iasl, tmp_path):
     assert interp.evaluate("\\MAIN") == "0x7B"
 
 
-def test_load_table_is_not_supported(iasl, tmp_path):
+def test_load_table_not_found_returns_false(iasl, tmp_path):
     interp = interpreter_for(iasl, tmp_path,
-                             'Method (MAIN) { Local0 = LoadTable ("OEM1", "", "", "", "", 0)\nReturn (1) }')
-    with pytest.raises(AmlError, match="not supported"):
-        interp.evaluate("\\MAIN")
+                             'Method (MAIN) { Local0 = LoadTable ("OEM1", "", "", "", "", 0)\nReturn (Local0) }')
+    assert interp.evaluate("\\MAIN") == 0
+
+
+def test_load_from_an_operation_region(iasl, tmp_path):
+    ssdt = compile_asl(iasl, """DefinitionBlock ("", "SSDT", 2, "VCPUHP", "LOADED", 1)
+        { Method (\\_SB.HELO) { Return ("loaded") } }""", tmp_path, "ssdt").read_bytes()
+    data = ", ".join(f"{b:#04x}" for b in ssdt)
+    interp = interpreter_for(iasl, tmp_path, f"""
+        Name (TABL, Buffer () {{ {data} }})
+        OperationRegion (TREG, SystemMemory, 0x80000, {len(ssdt)})
+        Field (TREG, ByteAcc, NoLock, Preserve) {{ BLOB, {8 * len(ssdt)} }}
+        Method (MAIN) {{ BLOB = TABL\nLoad (TREG, Local0)\nReturn (Local0) }}
+    """)
+    assert not interp.exists("\\_SB.HELO")
+    assert interp.evaluate("\\MAIN") != 0
+    assert interp.evaluate("\\_SB.HELO") == "loaded"

@@ -114,6 +114,10 @@ def _fail(exc: BaseException, f: Frame, offset: int) -> AmlError:
         if exc.path is not None or exc.offset is not None:
             return exc
         reason = exc.reason
+        where = f.method.node.path if f.method is not None and f.method.node is not None else f.scope.path
+        new = type(exc)(reason, path=where, offset=offset, table=f.table)
+        new.__cause__ = exc
+        return new
     elif isinstance(exc, RecursionError):
         reason = "nesting too deep (Python recursion limit)"
     elif isinstance(exc, ZeroDivisionError):
@@ -1111,6 +1115,42 @@ def _op_fatal(c: Compiler, node: t.Op):
     return fatal
 
 
+def _op_load(c: Compiler, node: t.Op):
+    """``Load (Object, Result)``: a table from a region, field or buffer (section 19.6.75).
+
+    Result (and the value) is True when the table loaded, False when it did not.
+    """
+    loc = c.location(node.args[0])
+    w = c.target(node.args[1]) if len(node.args) > 1 else None
+    interp = c.interp
+    ones = c.ones
+
+    def load(f):
+        obj = c.object_at(loc(f))
+        data = interp.table_bytes_of(obj)
+        ok = interp.load_nested(data)
+        r = ones if ok else 0
+        if w is not None:
+            w(f, r)
+        return r
+    return load
+
+
+def _op_load_table(c: Compiler, node: t.Op):
+    """``LoadTable (Signature, OEMID, OEMTableID, RootPath, ParameterPath, ParameterData)``."""
+    operands = [c.expr(a) for a in node.args[:6]]
+    interp = c.interp
+    ones = c.ones
+    data = c.data
+
+    def load_table(f):
+        sig, oem, oem_table, root, param_path, param = [data(e(f)) for e in operands]
+        texts = [str(v) if type(v) is AmlString else "" for v in (sig, oem, oem_table, root, param_path)]
+        ok = interp.load_table(*texts, param, f.scope)
+        return ones if ok else 0
+    return load_table
+
+
 def _op_unsupported(c: Compiler, node: t.Op):
     name = node.opcode.info.asl_name
 
@@ -1160,8 +1200,8 @@ _OPS = {
     Opcode.REVISION: _op_revision,
     Opcode.DEBUG: _op_debug,
     Opcode.FATAL: _op_fatal,
-    Opcode.LOAD: _op_unsupported,
-    Opcode.LOAD_TABLE: _op_unsupported,
+    Opcode.LOAD: _op_load,
+    Opcode.LOAD_TABLE: _op_load_table,
     Opcode.UNLOAD: _op_unsupported,
 }
 

@@ -52,6 +52,8 @@ class FieldIO:
 
     def _region_datum(self, fu: FieldUnit, offset: int, value: int | None) -> int:
         region: OperationRegion = fu.region
+        if region.deleted:
+            raise AmlError("field of an OperationRegion that no longer exists (its method returned)")
         rel = fu.base_byte_offset + offset
         if region.length < rel + fu.access_bytes:
             raise AmlError(

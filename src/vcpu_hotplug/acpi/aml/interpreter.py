@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from vcpu_hotplug.acpi.aml.clock import SimpleClock
 from vcpu_hotplug.acpi.aml.compiler import RETURN, Compiler, Frame
 from vcpu_hotplug.acpi.aml.fields import FieldIO, read_buffer_field, write_buffer_field
-from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, Namespace, Node
+from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, DuplicateName, Namespace, Node
 from vcpu_hotplug.acpi.aml.objects import (
     DEBUG,
     AmlString,
@@ -130,6 +130,8 @@ class Interpreter:
         self.fatal_events: list[tuple[int, int, int]] = []
         #: Errors raised by module-level code while loading (the load went on).
         self.load_errors: list[AmlError] = []
+        #: Errors of tables loaded by AML (Load, LoadTable); such a load returned False.
+        self.nested_load_errors: list[AmlError] = []
         self.tables: list[bytes] = []
         self.namespace = Namespace()
         self.stores = Stores(self)
@@ -209,6 +211,81 @@ class Interpreter:
             raise AmlError(f"cannot compile: {type(exc).__name__}: {exc}", table=name) from exc
         frame = Frame(self, self.namespace.root, table=name)
         self._run_top(code, frame)
+
+    # ------------------------------------------------------------------ Load, LoadTable ---
+
+    def table_bytes_of(self, obj) -> bytes:
+        """The bytes ``Load`` reads from an OperationRegion, a field or a Buffer."""
+        if type(obj) is OperationRegion:
+            handler, space = self._handler_for(obj)
+            if obj.length > self.max_buffer_size:
+                raise AmlError(f"Load: region of {obj.length} bytes is too large")
+            return bytes(handler.read(space, obj.offset + i, 1) & 0xFF for i in range(obj.length))
+        value = self.read_object(obj)
+        if type(value) is int:
+            value = value.to_bytes(self.int_bytes, "little")
+        if type(value) not in (bytearray, bytes, AmlString):
+            raise AmlError(f"Load needs a region, field or Buffer, not a {type_name(obj)}")
+        return bytes(value)
+
+    def load_nested(self, data: bytes, scope: Node | None = None) -> bool:
+        """Load a definition block from running AML; False (no exception) when it fails."""
+        from vcpu_hotplug.acpi.aml.parser import parse_term_list
+
+        if len(data) < _HEADER_SIZE:
+            return False
+        length = int.from_bytes(data[4:8], "little")
+        if length < _HEADER_SIZE or length > len(data):
+            return False
+        data = bytes(data[:length])
+        scope = scope or self.namespace.root
+        name = data[:4].decode("latin-1")
+        try:
+            body = parse_term_list(data, start=_HEADER_SIZE, end=length, scope=scope.path,
+                                   known=self._known(), table=name)
+            code = Compiler(self, table=name, tolerant=True).block(body)
+        except AmlError:
+            return False
+        except Exception:          # noqa: BLE001 - a bad table is a failed Load, not a crash
+            return False
+        self.tables.append(data)
+        # As uACPI: a table whose module-level code fails is a failed Load (the objects it
+        # created stay). Its errors are kept apart so an enclosing Load does not fail too.
+        saved, self.load_errors = self.load_errors, []
+        try:
+            code(Frame(self, scope, table=name))
+        finally:
+            errors, self.load_errors = self.load_errors, saved
+        self.nested_load_errors.extend(errors)
+        # Duplicate names are skipped, not failures (uACPI, ACPICA).
+        return not [e for e in errors if not isinstance(e, DuplicateName)]
+
+    def load_table(self, signature: str, oem_id: str, oem_table_id: str, root_path: str,
+                   parameter_path: str, parameter, scope: Node) -> bool:
+        """``LoadTable``: find a loaded table by its ids and load it again under ``root_path``."""
+        for data in list(self.tables):
+            if data[:4].decode("latin-1") != signature:
+                continue
+            if oem_id and data[10:16].decode("latin-1").rstrip("\x00 ") != oem_id:
+                continue
+            if oem_table_id and data[16:24].decode("latin-1").rstrip("\x00 ") != oem_table_id:
+                continue
+            root = self.namespace.root
+            if root_path:
+                root = self.namespace.lookup(root_path, scope)
+                if root is None:
+                    return False
+            if not self.load_nested(data, root):
+                return False
+            if parameter_path:
+                target = self.namespace.lookup(parameter_path, root)
+                if target is None:
+                    return False
+                # uACPI/NT: the parameter's bytes are copied into the object (an Integer
+                # parameter stored into a String keeps the String's length).
+                self.stores.nt_assign(NodeRef(target), parameter)
+            return True
+        return False
 
     def _run_top(self, code, frame: Frame):
         if self.depth == 0:
@@ -298,6 +375,8 @@ class Interpreter:
         finally:
             self.depth -= 1
             for node in reversed(frame.created):
+                if type(node.value) is OperationRegion:
+                    node.value.deleted = True
                 self.namespace.remove(node)
             if mutex is not None:
                 self.sync.release_method(mutex)

@@ -26,6 +26,10 @@ NAME_SEG_LENGTH = 4
 PREDEFINED_SCOPES = ("_GPE", "_PR_", "_SB_", "_SI_", "_TZ_")
 
 
+class DuplicateName(AmlError):
+    """A named object is created where one already exists (ACPICA ``AE_ALREADY_EXISTS``)."""
+
+
 class Node:
     """One namespace node: its name, parent, children and the object it holds."""
 
@@ -142,7 +146,7 @@ class Namespace:
         """Create ``name`` holding ``value``; AmlError if it already exists."""
         parent, seg = self.parent_and_seg(name, scope)
         if seg in parent.children:
-            raise AmlError(f"{parent.children[seg].path} already exists")
+            raise DuplicateName(f"{parent.children[seg].path} already exists")
         node = Node(seg, parent, value)
         node.table = table
         parent.children[seg] = node
@@ -153,7 +157,7 @@ class Namespace:
         """``Alias``: ``name`` becomes another entry for ``target`` (section 19.6.4)."""
         parent, seg = self.parent_and_seg(name, scope)
         if seg in parent.children:
-            raise AmlError(f"{parent.children[seg].path} already exists")
+            raise DuplicateName(f"{parent.children[seg].path} already exists")
         parent.children[seg] = target
         self.generation += 1
 

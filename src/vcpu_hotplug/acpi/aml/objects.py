@@ -179,6 +179,8 @@ class OperationRegion(AmlObject):
     offset: int = 0
     length: int = 0
     node: Any = None
+    #: Set when the method that created the region returns: its fields can no longer be used.
+    deleted: bool = False
     object_type = ObjectType.OPERATION_REGION
 
 
