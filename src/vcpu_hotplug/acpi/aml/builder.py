@@ -34,6 +34,39 @@ Operand conventions (one rule, no guessing):
   ``str`` is a **name path** (``"CPEN"``, ``"\\\\_SB.PRES.CSEL"``, ``"^CSTA"``);
   ``None`` as a Target is the NullName (result discarded).
 
+Beware: ``Store("CSEL", Local0)`` stores the *string* "CSEL"; the field is
+``Store(NameRef("CSEL"), Local0)``. Storing *into* a name needs no NameRef:
+``Store(Local0, "CSEL")``.
+
+A register block, a GED and a processor device, as the VMM writes them
+(``tests/aml/builder_sample.py`` has QEMU's whole CPU hotplug AML)::
+
+    from vcpu_hotplug.acpi.aml import builder as b
+    from vcpu_hotplug.acpi.aml.eisaid import EisaId
+    from vcpu_hotplug.acpi.aml.resources import Interrupt, Memory32Fixed, ResourceTemplate
+
+    with dsdt.device("PRES"):
+        dsdt.name("_HID", EisaId("PNP0A06"))
+        dsdt.mutex("CPLK", 0)
+        dsdt.name("_CRS", ResourceTemplate(Memory32Fixed(0x090C0000, 0x0C)))
+        dsdt.operation_region("PRST", "SystemMemory", 0x090C0000, 0x0C)
+        dsdt.field("PRST", "ByteAcc", "NoLock", "WriteAsZeros",
+                   b.Offset(4), ("CPEN", 1), ("CINS", 1), ("CRMV", 1), ("CEJ0", 1),
+                   b.Offset(5), ("CCMD", 8))
+    with dsdt.device("GED"):
+        dsdt.name("_HID", "ACPI0013")
+        dsdt.name("_CRS", ResourceTemplate(Interrupt([0x29])))
+        with dsdt.method("_EVT", 1, serialized=True):
+            with dsdt.if_(b.LEqual(b.And(b.NameRef("ESEL"), 8), 8)):
+                dsdt.invoke("\\\\_SB.CPUS.CSCN")
+    with dsdt.device("C001"):
+        dsdt.name("_HID", "ACPI0007")
+        dsdt.name("_UID", 1)
+        with dsdt.method("_STA", 0, serialized=True):
+            dsdt.return_(dsdt.call("CSTA", 1))
+        with dsdt.method("_EJ0", 1):
+            dsdt.invoke("CEJ0", 1)
+
 Integers of a revision-1 definition block are 32-bit (section 19.6.98): inside
 :meth:`DefinitionBlock.encode` ``Ones`` is 0xFFFFFFFF and a larger value is an
 :class:`AmlError`. Names are validated when a term is made (1-4 characters of
