@@ -1,0 +1,323 @@
+"""The DSDT of the VMM: processor devices, CPU hotplug AML and the GED (ACPI 6.5 sections 5.6.9, 6.3, 8.4).
+
+The AML talks to the register block of :mod:`vcpu_hotplug.vmm.cpuhp`
+(QEMU's ``docs/specs/acpi_cpu_hotplug.rst`` layout plus the arm64 RFC's
+*present* bit) and to the GED of :mod:`vcpu_hotplug.vmm.ged`. It is built
+with :mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
+
+    Scope (\\_SB) {
+      Device (GED)  { _HID "ACPI0013", _UID "GED",
+                      _CRS Interrupt (Consumer, Edge, ActiveHigh, Exclusive) { <GED GSI> }
+                      OperationRegion (EREG, SystemMemory, <GED base>, 4)
+                      Field (EREG, DWordAcc, NoLock, WriteAsZeros) { ESEL, 32 }
+                      Method (_EVT, 1, Serialized) {           // Arg0 = the GSI
+                        Local0 = ESEL                           // read clears the selector
+                        If (Local0 & 0x8) { \\_SB.PRES.CSCN () } } }
+      Device (PRES) { _HID PNP0A06, _CRS Memory32Fixed (<block base>, 12), Mutex (CPLK, 0)
+                      OperationRegion (PRST, SystemMemory, <block base>, 12)
+                      Field (PRST, ByteAcc, NoLock, WriteAsZeros)  { Offset (4), CFLG, 8, CCMD, 8 }
+                      Field (PRST, DWordAcc, NoLock, WriteAsZeros) { CSEL, 32, Offset (8), CDAT, 32 }
+                      Method CSTA (1), CEJ0 (1), COST (4), CTFY (2), CSCN (0) }
+      Device (C000) { _HID "ACPI0007", _UID 0, _STA, _OST }           // the boot vCPU: no _EJ0
+      Device (C001) { _HID "ACPI0007", _UID 1, _STA, _EJ0, _OST }
+      ...                                                             // one per possible vCPU
+    }
+
+Processor device paths are ``\\_SB.Cxxx`` with ``xxx`` the vCPU index in
+three upper-case hex digits (``\\_SB.C003``, ``\\_SB.C1FF``), as QEMU ``virt``
+names its CPUs; ``_UID`` is the vCPU index, which is the MADT GICC ACPI
+Processor UID (:mod:`vcpu_hotplug.vmm.firmware_tables`).
+
+Design: what one event costs
+----------------------------
+
+QEMU's ``CSCN`` walks the CPUs with the block's "next CPU with event"
+command, reads each field through its own access (``CDAT`` twice, ``CINS``,
+``CRMV``), queues inserts in a Package and notifies through ``CTFY``, an
+If-chain with one ``If (Arg0 == n)`` per possible CPU: every Notify runs
+O(maxcpus) opcodes. Here:
+
+* **Register accesses per event are constant: 4.** ``CCMD = 0`` (the block
+  moves the selector to the next CPU with an event, at or after the current
+  one), one *byte* read of the whole flags register (``CFLG``: insert and
+  remove together), one ``CDAT`` read (the selected index), one ``CFLG``
+  write that acknowledges the event (bit 1 clears insert, bit 2 remove). A
+  scan adds 4 accesses whatever the number of events: the GED ``ESEL`` read,
+  ``CSEL = 0`` (so the scan also works on a block whose search does not wrap
+  around, as QEMU's does not), and the final ``CCMD``/``CFLG`` pair that
+  finds no event. Plugging one vCPU costs 8 accesses, plugging ``n`` at once
+  ``4n + 4``; neither depends on ``maxcpus``.
+* **Notify dispatch is a balanced binary decision tree** on the index
+  (``CTFY``: ``If (Arg0 < mid) {...} Else {...}`` down to one ``Notify``),
+  so a Notify costs ``ceil(log2 maxcpus)`` comparisons, not ``maxcpus``; an
+  index outside ``0..maxcpus-1`` is ignored by one guard comparison. The
+  table grows linearly (one leaf per CPU, like QEMU's chain), the work per
+  event does not.
+* ``_STA`` is 2 accesses (``CSEL`` write, one ``CFLG`` read; QEMU's RFC reads
+  ``CPRS`` and ``CPEN`` separately: 3); it is 0x0F when the enabled bit is set,
+  else 0x0D, never 0: every possible vCPU is present (DESIGN.md section 3).
+  ``_EJ0`` is 2 accesses, ``_OST`` 5 (as QEMU).
+* Every method that touches the block holds ``CPLK``, because the block's
+  selector is shared state.
+
+``_EJ0`` policy: every vCPU but the boot vCPU (:data:`~vcpu_hotplug.vmm.vcpu.BOOT_VCPU`)
+has ``_EJ0``, including the vCPUs enabled at boot (1..cpus-1), as QEMU's RFC
+does (all but ``C000``). The machine accepts an unplug of any vCPU but the
+boot one (:meth:`~vcpu_hotplug.vmm.machine.Machine.disable`), and Linux can
+only complete an Eject Request on a device that has ``_EJ0``
+(``drivers/acpi/scan.c`` ``acpi_scan_hot_remove``: no ``_EJ0``, no eject),
+so leaving it out there would turn every such unplug into a timeout. The
+boot vCPU has none (the OS never offers to eject it), and the register block
+refuses its eject anyway.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from vcpu_hotplug.acpi.aml import builder as b
+from vcpu_hotplug.acpi.aml.builder import Arg0, Arg1, Arg2, Local0, Local1, Local3, NameRef, Zero
+from vcpu_hotplug.acpi.aml.eisaid import EisaId
+from vcpu_hotplug.acpi.aml.resources import Interrupt, Memory32Fixed, ResourceTemplate
+from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
+from vcpu_hotplug.vmm.errors import ConfigError
+from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
+from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
+
+DSDT_REVISION = 2
+"""64-bit AML integers (section 19.6.98)."""
+
+SB = "\\_SB"
+GED_PATH = "\\_SB.GED"
+PRES_PATH = "\\_SB.PRES"
+"""The device that owns the register block, its fields, mutex and methods."""
+
+PROCESSOR_HID = "ACPI0007"
+GED_HID = "ACPI0013"
+GED_UID = "GED"
+CONTAINER_HID = "PNP0A06"
+"""Generic Container Device: holds the register block's resources, as in QEMU."""
+PRES_UID = "CPU Hotplug resources"
+UART_HID = "ARMH0011"
+"""PL011 (Arm's ACPI id), QEMU virt's COM0."""
+
+MAX_CPU_DEVICES = 0x1000
+"""Three hex digits in ``Cxxx``."""
+
+ACQUIRE_FOREVER = 0xFFFF
+BITS_PER_BYTE = 8
+
+
+class ProcessorStatus(enum.IntEnum):
+    """``_STA`` values a processor device returns (section 6.3.7: present, enabled, shown, functioning)."""
+
+    ENABLED = 0x0F
+    DISABLED = 0x0D
+    """Present and functioning, not enabled: the OS may not use it yet."""
+
+
+class NotifyValue(enum.IntEnum):
+    """Notify values of section 5.6.6 used here."""
+
+    DEVICE_CHECK = 0x01
+    EJECT_REQUEST = 0x03
+
+
+def cpu_device_name(index: int) -> str:
+    """The name segment of vCPU ``index``'s processor device (``C003``)."""
+    if not 0 <= index < MAX_CPU_DEVICES:
+        raise ConfigError("maxcpus", f"vCPU {index} cannot be named with three hex digits")
+    return f"C{index:03X}"
+
+
+def cpu_device_path(index: int) -> str:
+    """The absolute path of vCPU ``index``'s processor device (``\\_SB.C003``)."""
+    return f"{SB}.{cpu_device_name(index)}"
+
+
+def cpu_index_of_path(path: str) -> int | None:
+    """The vCPU index a processor device path names (inverse of :func:`cpu_device_path`), else None."""
+    prefix = SB + ".C"
+    if not path.startswith(prefix) or len(path) != len(prefix) + 3:
+        return None
+    try:
+        return int(path[len(prefix):], 16)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DsdtConfig:
+    """What the DSDT needs to know about the machine."""
+
+    maxcpus: int
+    cpuhp_base: int
+    ged_base: int
+    ged_gsi: int
+    boot_vcpu: int = BOOT_VCPU
+    uart: tuple[int, int] | None = None
+    """Base and size of the PL011, described as ``COM0`` when given."""
+    uart_gsi: int = 0
+    oem_id: str = "VCPUHP"
+    oem_table_id: str = "VCPUHPTB"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.maxcpus <= MAX_CPU_DEVICES:
+            raise ConfigError("maxcpus", f"{self.maxcpus} processor devices cannot be named Cxxx")
+        if not 0 <= self.boot_vcpu < self.maxcpus:
+            raise ConfigError("boot_vcpu", f"vCPU {self.boot_vcpu} is not one of 0..{self.maxcpus - 1}")
+
+
+# register block fields (names as QEMU's, where QEMU has the same field)
+CFLG, CCMD, CSEL, CDAT = "CFLG", "CCMD", "CSEL", "CDAT"
+CPLK = "CPLK"
+_INSERT = int(CpuhpFlag.INSERT)
+_REMOVE = int(CpuhpFlag.REMOVE)
+_EVENTS = _INSERT | _REMOVE
+_NEXT = int(CpuhpCommand.NEXT_CPU_WITH_EVENT)
+
+
+def _p(name: str) -> str:
+    return f"{PRES_PATH}.{name}"
+
+
+def _register_fields(dsdt: b.DefinitionBlock, base: int) -> None:
+    dsdt.name("_CRS", ResourceTemplate(Memory32Fixed(base, CPUHP_REGION_SIZE)))
+    dsdt.operation_region("PRST", "SystemMemory", base, CPUHP_REGION_SIZE)
+    flags_bits = (CpuhpReg.COMMAND - CpuhpReg.FLAGS) * BITS_PER_BYTE
+    dsdt.field("PRST", "ByteAcc", "NoLock", "WriteAsZeros",
+               b.Offset(CpuhpReg.FLAGS), (CFLG, flags_bits), (CCMD, BITS_PER_BYTE))
+    dword = (CpuhpReg.FLAGS - CpuhpReg.SELECTOR) * BITS_PER_BYTE
+    dsdt.field("PRST", "DWordAcc", "NoLock", "WriteAsZeros",
+               (CSEL, dword), b.Offset(CpuhpReg.COMMAND_DATA), (CDAT, dword))
+
+
+def _locked(dsdt: b.DefinitionBlock) -> None:
+    dsdt.add(b.Acquire(CPLK, ACQUIRE_FOREVER))
+
+
+def _notify_tree(lo: int, hi: int) -> list[b.Term]:
+    """Terms that Notify the device of index Arg0 in [lo, hi) with Arg1: a balanced binary search."""
+    if hi - lo == 1:
+        return [b.Notify(cpu_device_path(lo), Arg1)]
+    mid = (lo + hi) // 2
+    return [b.If(b.LLess(Arg0, mid), *_notify_tree(lo, mid)), b.Else(*_notify_tree(mid, hi))]
+
+
+def notify_depth(maxcpus: int) -> int:
+    """Comparisons on the path to one Notify in ``CTFY`` (the tree's depth)."""
+    return (maxcpus - 1).bit_length()
+
+
+def _methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
+    # CSTA (index): _STA of a processor device, from the enabled bit
+    with dsdt.method("CSTA", 1, serialized=True):
+        _locked(dsdt)
+        dsdt.store(Arg0, CSEL)
+        dsdt.store(NameRef(CFLG), Local0)
+        dsdt.add(b.Release(CPLK))
+        with dsdt.if_(b.And(Local0, int(CpuhpFlag.ENABLED))):
+            dsdt.return_(int(ProcessorStatus.ENABLED))
+        dsdt.return_(int(ProcessorStatus.DISABLED))
+
+    # CEJ0 (index): eject; the block honours it only for a vCPU the VMM asked to remove
+    with dsdt.method("CEJ0", 1, serialized=True):
+        _locked(dsdt)
+        dsdt.store(Arg0, CSEL)
+        dsdt.store(int(CpuhpFlag.EJECT), CFLG)
+        dsdt.add(b.Release(CPLK))
+
+    # COST (index, source event, status, status buffer): _OST to the VMM
+    with dsdt.method("COST", 4, serialized=True):
+        _locked(dsdt)
+        dsdt.store(Arg0, CSEL)
+        dsdt.store(int(CpuhpCommand.OST_EVENT), CCMD)
+        dsdt.store(Arg1, CDAT)
+        dsdt.store(int(CpuhpCommand.OST_STATUS), CCMD)
+        dsdt.store(Arg2, CDAT)
+        dsdt.add(b.Release(CPLK))
+
+    # CTFY (index, value): Notify the processor device of that index, O(log maxcpus)
+    with dsdt.method("CTFY", 2):
+        with dsdt.if_(b.LGreaterEqual(Arg0, config.maxcpus)):
+            dsdt.return_()
+        dsdt.add(*_notify_tree(0, config.maxcpus))
+
+    # CSCN: every pending event, 4 register accesses each
+    with dsdt.method("CSCN", 0, serialized=True):
+        _locked(dsdt)
+        dsdt.store(Zero, CSEL)
+        dsdt.store(Zero, Local3)
+        with dsdt.while_(b.LLess(Local3, config.maxcpus)):
+            dsdt.store(_NEXT, CCMD)
+            dsdt.store(NameRef(CFLG), Local0)
+            with dsdt.if_(b.LNot(b.And(Local0, _EVENTS))):
+                dsdt.break_()
+            dsdt.store(NameRef(CDAT), Local1)
+            with dsdt.if_(b.And(Local0, _INSERT)):
+                dsdt.invoke("CTFY", Local1, int(NotifyValue.DEVICE_CHECK))
+                dsdt.store(_INSERT, CFLG)
+            with dsdt.else_():
+                dsdt.invoke("CTFY", Local1, int(NotifyValue.EJECT_REQUEST))
+                dsdt.store(_REMOVE, CFLG)
+            dsdt.add(b.Increment(Local3))
+        dsdt.add(b.Release(CPLK))
+
+
+def _ged(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
+    with dsdt.device("GED"):
+        dsdt.name("_HID", GED_HID)
+        dsdt.name("_UID", GED_UID)
+        dsdt.name("_CRS", ResourceTemplate(Interrupt([config.ged_gsi])))
+        dsdt.operation_region("EREG", "SystemMemory", config.ged_base, GED_REGION_SIZE)
+        dsdt.field("EREG", "DWordAcc", "NoLock", "WriteAsZeros", ("ESEL", GED_ACCESS_SIZE * BITS_PER_BYTE))
+        with dsdt.method("_EVT", 1, serialized=True):
+            dsdt.store(NameRef("ESEL"), Local0)
+            with dsdt.if_(b.And(Local0, int(GedEvent.CPU_HOTPLUG))):
+                dsdt.invoke(_p("CSCN"))
+
+
+def _processor(dsdt: b.DefinitionBlock, index: int, ejectable: bool) -> None:
+    with dsdt.device(cpu_device_name(index)):
+        dsdt.name("_HID", PROCESSOR_HID)
+        dsdt.name("_UID", index)
+        with dsdt.method("_STA", 0):
+            dsdt.return_(b.Call(_p("CSTA"), index))
+        if ejectable:
+            with dsdt.method("_EJ0", 1):
+                dsdt.invoke(_p("CEJ0"), index)
+        with dsdt.method("_OST", 3):
+            dsdt.invoke(_p("COST"), index, Arg0, Arg1, Arg2)
+
+
+def build_dsdt_block(config: DsdtConfig) -> b.DefinitionBlock:
+    """The DSDT as a builder definition block (see the module docstring)."""
+    dsdt = b.DefinitionBlock("DSDT", revision=DSDT_REVISION, oem_id=config.oem_id,
+                             oem_table_id=config.oem_table_id)
+    with dsdt.scope(SB):
+        if config.uart is not None:
+            with dsdt.device("COM0"):
+                dsdt.name("_HID", UART_HID)
+                dsdt.name("_UID", 0)
+                dsdt.name("_CRS", ResourceTemplate(Memory32Fixed(*config.uart),
+                                                   Interrupt([config.uart_gsi], edge=False)))
+        _ged(dsdt, config)
+        with dsdt.device("PRES"):
+            dsdt.name("_HID", EisaId(CONTAINER_HID))
+            dsdt.name("_UID", PRES_UID)
+            dsdt.mutex(CPLK, 0)
+            _register_fields(dsdt, config.cpuhp_base)
+            _methods(dsdt, config)
+        for index in range(config.maxcpus):
+            _processor(dsdt, index, ejectable=index != config.boot_vcpu)
+    return dsdt
+
+
+def build_dsdt(config: DsdtConfig) -> bytes:
+    """The whole DSDT table (header and AML)."""
+    return build_dsdt_block(config).encode()
+
+
+__all__ = ["DsdtConfig", "NotifyValue", "ProcessorStatus", "build_dsdt", "build_dsdt_block",
+           "cpu_device_name", "cpu_device_path", "cpu_index_of_path", "notify_depth"]
