@@ -66,6 +66,8 @@ GLOBAL_LOCK_SYNC_LEVEL = 0
 #: Defaults: a loop may run 2**20 iterations; methods nest 256 deep.
 DEFAULT_MAX_LOOP_ITERATIONS = 1 << 20
 DEFAULT_MAX_CALL_DEPTH = 256
+#: Deepest nesting of Load/LoadTable from AML (a table may load itself again).
+MAX_NESTED_LOADS = 16
 #: Largest Buffer or Package an AML program may create.
 MAX_OBJECT_SIZE = 1 << 24
 #: Python frames needed per nested AML call (closures nest a few deep per term).
@@ -140,6 +142,7 @@ class Interpreter:
         self.int_bytes = INTEGER_BYTES
         self.ones = (1 << 64) - 1
         self.depth = 0
+        self._load_depth = 0
         self._table_handler = _TableBytes(self.tables)
         self._predefine()
 
@@ -232,7 +235,7 @@ class Interpreter:
         """Load a definition block from running AML; False (no exception) when it fails."""
         from vcpu_hotplug.acpi.aml.parser import parse_term_list
 
-        if len(data) < _HEADER_SIZE:
+        if len(data) < _HEADER_SIZE or self._load_depth >= MAX_NESTED_LOADS:
             return False
         length = int.from_bytes(data[4:8], "little")
         if length < _HEADER_SIZE or length > len(data):
@@ -252,9 +255,11 @@ class Interpreter:
         # As uACPI: a table whose module-level code fails is a failed Load (the objects it
         # created stay). Its errors are kept apart so an enclosing Load does not fail too.
         saved, self.load_errors = self.load_errors, []
+        self._load_depth += 1
         try:
             code(Frame(self, scope, table=name))
         finally:
+            self._load_depth -= 1
             errors, self.load_errors = self.load_errors, saved
         self.nested_load_errors.extend(errors)
         # Duplicate names are skipped, not failures (uACPI, ACPICA).
