@@ -1,0 +1,255 @@
+"""ACPI namespace scan and hotplug events: ``drivers/acpi/scan.c`` and ``drivers/acpi/bus.c``.
+
+**Boot scan** (``acpi_scan_init`` -> ``acpi_bus_scan``): every ``Device`` and
+``Processor`` object becomes an ACPI device, named ``<HID>:<instance>``
+(``ACPI0007:04``). Processor devices (``ACPI0007`` or ``Processor``
+objects) get the processor scan handler, with hotplug notifications
+enabled. A device is attached only when ``_STA`` says present
+(``acpi_dev_ready_for_enumeration``); ``acpi_processor_add`` then demands
+present and enabled itself.
+
+**Notify** (``acpi_bus_notify``): Bus Check (0), Device Check (1) and Eject
+Request (3) on a device are queued to the hotplug workqueue
+(``acpi_hotplug_schedule``); the work (``acpi_device_hotplug``) runs
+``acpi_generic_hotplug_event``:
+
+- Bus/Device Check: re-read ``_STA``; if present and not yet handled,
+  rescan: a newly enabled processor is added and registered. Otherwise
+  "Already enumerated".
+- Eject Request: "Eject disabled" when the handler's hotplug is off
+  (``-EPERM``); else ``_OST(3, 0x84 in progress)``, then
+  ``acpi_scan_hot_remove``: offline the CPU ("Offline disabled." ->
+  ``-EPERM``, "Offline failed." -> ``-EBUSY``), detach, ``_EJ0(1)``, re-read
+  ``_STA``: still enabled is "Eject incomplete - status 0x%llx", else
+  ``post_eject`` (unregister the CPU).
+
+The result goes back to firmware with ``_OST(source, code)``: 0 success,
+``-EPERM`` 0x80 not supported, ``-EBUSY`` 0x82 busy, anything else 1
+(non-specific failure).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from vcpu_hotplug.acpi.aml.objects import Device, Processor
+from vcpu_hotplug.acpi.errors import AcpiError
+from vcpu_hotplug.guest.acpi_utils import linux_path
+from vcpu_hotplug.guest.errors import Errno
+from vcpu_hotplug.guest.processor import STA_ENABLED, STA_FUNCTIONING, STA_PRESENT
+from vcpu_hotplug.hw.trace import TraceKind
+
+if TYPE_CHECKING:
+    from vcpu_hotplug.guest.kernel import Kernel
+
+
+class NotifyType(enum.IntEnum):
+    """Notify values (ACPI 6.5 table 5.166) the hotplug code handles."""
+
+    BUS_CHECK = 0x00
+    DEVICE_CHECK = 0x01
+    DEVICE_WAKE = 0x02
+    EJECT_REQUEST = 0x03
+
+
+class OstStatus(enum.IntEnum):
+    """``_OST`` status codes Linux reports (``include/acpi/acpi_bus.h`` ``ACPI_OST_SC_*``)."""
+
+    SUCCESS = 0x00
+    NON_SPECIFIC_FAILURE = 0x01
+    UNRECOGNIZED_NOTIFY = 0x02
+    EJECT_NOT_SUPPORTED = 0x80
+    DEVICE_IN_USE = 0x81
+    DEVICE_BUSY = 0x82
+    EJECT_DEPENDENCY_BUSY = 0x83
+    EJECT_IN_PROGRESS = 0x84
+
+
+OST_EC_OSPM_EJECT = 0x103
+"""``ACPI_OST_EC_OSPM_EJECT``: an eject the OS started (sysfs ``eject``)."""
+
+_NOTIFY_NAMES = {
+    NotifyType.BUS_CHECK: "ACPI_NOTIFY_BUS_CHECK",
+    NotifyType.DEVICE_CHECK: "ACPI_NOTIFY_DEVICE_CHECK",
+    NotifyType.DEVICE_WAKE: "ACPI_NOTIFY_DEVICE_WAKE",
+    NotifyType.EJECT_REQUEST: "ACPI_NOTIFY_EJECT_REQUEST",
+}
+
+PROCESSOR_HID = "ACPI0007"
+GED_HID = "ACPI0013"
+
+
+def errno_to_ost(error: int) -> OstStatus:
+    """The switch at the end of ``acpi_device_hotplug``."""
+    if error == 0:
+        return OstStatus.SUCCESS
+    if error == -Errno.EPERM:
+        return OstStatus.EJECT_NOT_SUPPORTED
+    if error == -Errno.EBUSY:
+        return OstStatus.DEVICE_BUSY
+    return OstStatus.NON_SPECIFIC_FAILURE
+
+
+@dataclass(eq=False)
+class AcpiDevice:
+    """``struct acpi_device`` as far as hotplug needs it."""
+
+    path: str
+    obj: object
+    hid: str | None
+    name: str
+    is_processor: bool
+    status: int = 0
+    handler_attached: bool = False
+    hotplug_notify: bool = False
+    cpu: int | None = None
+    """The logical CPU bound to this processor device (its driver data)."""
+
+
+class AcpiScan:
+    """The scan, the notify handler and the hotplug workqueue."""
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.k = kernel
+        self.devices: dict[str, AcpiDevice] = {}
+        self._instances: dict[str, int] = {}
+        self.pending_work = 0
+        """Hotplug work items queued and not yet run."""
+
+    # scan -------------------------------------------------------------------
+
+    def _ids(self, path: str) -> list[str]:
+        return self.k.acpi.interp._ids(self.k.acpi.interp._node(path))
+
+    def scan(self) -> None:
+        """``acpi_bus_scan(ACPI_ROOT_OBJECT)`` at boot."""
+        k = self.k
+        for path, obj in k.acpi.interp.devices():
+            self._add_device(path, obj)
+        processors = [d for d in self.devices.values() if d.is_processor]
+        k.processor_driver.check_duplicates(processors)
+        for adev in self.devices.values():
+            self._attach(adev)
+
+    def _add_device(self, path: str, obj: object) -> AcpiDevice:
+        if isinstance(obj, Processor):
+            hid: str | None = PROCESSOR_HID
+            is_processor = True
+        else:
+            try:
+                ids = self._ids(path)
+            except AcpiError:
+                ids = []
+            hid = ids[0] if ids else None
+            is_processor = PROCESSOR_HID in ids
+        prefix = hid or "device"
+        instance = self._instances.get(prefix, 0)
+        self._instances[prefix] = instance + 1
+        adev = AcpiDevice(path, obj, hid, f"{prefix}:{instance:02x}", is_processor,
+                          hotplug_notify=is_processor)
+        self.devices[path] = adev
+        return adev
+
+    def _attach(self, adev: AcpiDevice) -> None:
+        """``acpi_bus_attach`` for one device."""
+        if adev.handler_attached:
+            return
+        sta = self.k.acpi.status(adev) if (adev.is_processor or adev.hid == GED_HID) else None
+        if sta is not None and not (sta & STA_PRESENT or sta & STA_FUNCTIONING):
+            return
+        if adev.is_processor:
+            if self.k.processor_driver.add(adev) > 0:
+                adev.handler_attached = True
+        elif adev.hid == GED_HID:
+            if self.k.ged.probe(adev):
+                adev.handler_attached = True
+
+    # notify -----------------------------------------------------------------
+
+    def notify(self, path: str, value: int) -> None:
+        """The interpreter's Notify: ``acpi_ev_queue_notify_request`` -> ``acpi_bus_notify``."""
+        k = self.k
+        k.trace.record(TraceKind.NOTIFY, path=path, value=value)
+        if k.knobs.ignore_notifications:
+            k.klog.tracepoint(f"Notify({path}, {value:#x}) ignored (knob)")
+            return
+        name = _NOTIFY_NAMES.get(value)
+        if name is not None:
+            k.klog.debug(f"ACPI: {linux_path(path)}: {name} event")
+        if value not in (NotifyType.BUS_CHECK, NotifyType.DEVICE_CHECK, NotifyType.EJECT_REQUEST):
+            return
+        adev = self.devices.get(path)
+        if adev is None:
+            k.acpi.ost(path, value, OstStatus.NON_SPECIFIC_FAILURE)
+            return
+        self.pending_work += 1
+        k.clock.schedule(k.config.latency.hotplug_work_ns, lambda: self._run_work(adev, value),
+                         f"guest acpi hotplug {path} {value}")
+
+    def _run_work(self, adev: AcpiDevice, src: int) -> None:
+        self.k.cpuhp.with_lock(lambda: self._device_hotplug(adev, src))
+
+    def _device_hotplug(self, adev: AcpiDevice, src: int) -> None:
+        """``acpi_device_hotplug``."""
+        try:
+            if adev.hotplug_notify:
+                error = self._generic_hotplug_event(adev, src)
+            else:
+                return
+            self.k.acpi.ost(adev.path, src, errno_to_ost(error))
+        finally:
+            self.pending_work -= 1
+
+    def _generic_hotplug_event(self, adev: AcpiDevice, src: int) -> int:
+        if src == NotifyType.BUS_CHECK or src == NotifyType.DEVICE_CHECK:
+            return self._device_check(adev)
+        if src == NotifyType.EJECT_REQUEST or src == OST_EC_OSPM_EJECT:
+            if not self.k.knobs.eject_enabled:
+                self.k.klog.info(f"acpi {adev.name}: Eject disabled")
+                return -Errno.EPERM
+            self.k.acpi.ost(adev.path, NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS)
+            return self._hot_remove(adev)
+        return -Errno.EINVAL
+
+    def _device_check(self, adev: AcpiDevice) -> int:
+        """``acpi_scan_device_check`` (Bus Check on a processor behaves the same)."""
+        k = self.k
+        sta = k.acpi.status(adev)
+        if sta is None or not sta & STA_PRESENT:
+            return 0
+        if adev.handler_attached:
+            k.klog.debug(f"acpi {adev.name}: Already enumerated")
+            return 0
+        self._attach(adev)
+        return 0
+
+    def _hot_remove(self, adev: AcpiDevice) -> int:
+        """``acpi_scan_hot_remove``."""
+        k = self.k
+        if adev.cpu is not None:
+            cpu = adev.cpu
+            if not k.devices.hotpluggable(cpu):
+                k.klog.warn(f"cpu cpu{cpu}: Offline disabled.")
+                return -Errno.EPERM
+            err = k.devices.device_offline(cpu)
+            if err < 0:
+                k.klog.warn(f"cpu cpu{cpu}: Offline failed.")
+                return -Errno.EBUSY
+        k.klog.debug(f"ACPI: {linux_path(adev.path)}: Ejecting")
+        adev.handler_attached = False
+        if not k.acpi.exists(adev.path + "._EJ0"):
+            return -Errno.ENODEV
+        try:
+            k.acpi.evaluate(adev.path + "._EJ0", 1)
+        except AcpiError:
+            return -Errno.EIO
+        sta = k.acpi.status(adev)
+        if sta is None:
+            k.klog.warn(f"ACPI: {linux_path(adev.path)}: Status check after eject failed (0x1)")
+        elif sta & STA_ENABLED:
+            k.klog.warn(f"ACPI: {linux_path(adev.path)}: Eject incomplete - status 0x{sta:x}")
+        else:
+            k.processor_driver.post_eject(adev)
+        return 0

@@ -1,0 +1,108 @@
+"""The ACPI core's helpers around the interpreter: ``drivers/acpi/utils.c`` and ``bus.c``.
+
+- :meth:`AcpiCore.evaluate`: ``acpi_evaluate_object``/``acpi_evaluate_integer``,
+  each call traced (``trace: acpi evaluate \\_SB.CPUS.C004._STA``) so the
+  hardware trace shows which AML ran around each register access;
+- :meth:`AcpiCore.status`: ``acpi_bus_get_status`` (``_STA``; 0x0F when absent);
+- :meth:`AcpiCore.ost`: ``acpi_evaluate_ost(handle, source_event, status, NULL)``:
+  ``_OST`` with an empty buffer, only when the device has one;
+- :func:`linux_path`: a namespace path as ACPICA prints it (``\\_SB_.CPUS.C004``).
+
+AML time: the interpreter's ``Sleep``/``Stall`` read the simulated clock but
+do not advance it (the guest runs inside clock events, which must not
+re-enter the clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vcpu_hotplug.acpi.aml import Interpreter
+from vcpu_hotplug.acpi.errors import AcpiError
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.hw.clock import SimClock
+
+STA_DEFAULT = 0x0F
+"""``_STA`` of a device without one: present, enabled, shown, functioning (ACPI 6.5 section 6.3.7)."""
+
+NAME_SEGMENT = 4
+
+
+def linux_path(path: str) -> str:
+    r"""``\_SB.CPUS.C4`` -> ``\_SB_.CPUS.C4__`` (full four-character segments)."""
+    body = path.lstrip("\\")
+    segs = [s.ljust(NAME_SEGMENT, "_") for s in body.split(".") if s]
+    return "\\" + ".".join(segs)
+
+
+class _ReadOnlyClock:
+    """The simulated clock as AML sees it: readable, never advanced from inside an event."""
+
+    def __init__(self, clock: SimClock) -> None:
+        self._clock = clock
+
+    def now_ns(self) -> int:
+        return self._clock.now_ns()
+
+    def advance_ns(self, ns: int) -> None:
+        """Sleep/Stall inside AML: no-op (see the module docstring)."""
+
+
+class AcpiCore:
+    """The guest's ACPI interpreter and the calls Linux makes through it."""
+
+    def __init__(self, handler, notify: Callable[[str, int], None], clock: SimClock, klog: KernelLog) -> None:
+        self.klog = klog
+        self.interp = Interpreter(handler=handler, notify=notify, clock=_ReadOnlyClock(clock))
+
+    def load(self, blocks: list[bytes]) -> None:
+        """Load the DSDT and SSDTs (``acpi_load_tables``); errors are logged as ACPICA logs them."""
+        for data in blocks:
+            try:
+                self.interp.load(data)
+            except AcpiError as e:
+                self.klog.err(f"ACPI Error: {e} (20240322/tbxfload-220)")
+                continue
+            sig = data[:4].decode("latin-1", "replace")
+            for err in self.interp.load_errors:
+                self.klog.err(f"ACPI Error: {err} (in {sig})")
+            self.interp.load_errors.clear()
+        count = len(blocks)
+        self.klog.info(f"ACPI: {count} ACPI AML tables successfully acquired and loaded")
+
+    def exists(self, path: str) -> bool:
+        return self.interp.exists(path)
+
+    def evaluate(self, path: str, *args, trace: bool = True):
+        """Evaluate ``path``; raises :class:`AcpiError` when the AML fails."""
+        if trace:
+            shown = ", ".join(f"{a:#x}" if isinstance(a, int) else repr(a) for a in args)
+            self.klog.tracepoint(f"acpi evaluate {path}({shown})")
+        return self.interp.evaluate(path, *args)
+
+    def status(self, device) -> int | None:
+        """``_STA`` of ``device`` (an object with ``path``); None when evaluation failed."""
+        path = device.path + "._STA"
+        if not self.exists(path):
+            return STA_DEFAULT
+        try:
+            value = self.evaluate(path)
+        except AcpiError as e:
+            self.klog.warn(f"ACPI: {linux_path(device.path)}: _STA evaluation failed: {e}")
+            return None
+        if not isinstance(value, int):
+            return None
+        device.status = value
+        return value
+
+    def ost(self, path: str, source: int, status: int) -> bool:
+        """``acpi_evaluate_ost``; False when there is no ``_OST`` or it failed."""
+        method = path + "._OST"
+        if not self.exists(method):
+            return False
+        try:
+            self.evaluate(method, source, status, b"")
+        except AcpiError as e:
+            self.klog.warn(f"ACPI: {linux_path(path)}: _OST evaluation failed: {e}")
+            return False
+        return True

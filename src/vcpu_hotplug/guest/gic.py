@@ -1,0 +1,190 @@
+"""The GICv3 driver as far as CPU hotplug goes: ``drivers/irqchip/irq-gic-v3.c``.
+
+At boot (``gic_acpi_init``):
+
+- the distributor comes from the MADT GICD; the driver reads ``GICD_PIDR2``
+  and ``GICD_TYPER`` over MMIO and logs "%d SPIs implemented";
+- redistributors come either from MADT GICR structures (one discovery range
+  each, "always on") or, when there are none, from the GICC structures'
+  ``gicr_base_address`` (``single_redist``). The two are mutually exclusive
+  (``gic_acpi_count_gicr_regions`` uses GICR structures whenever there is
+  one). In the GICC case, only an *Enabled* GICC's redistributor is known to
+  be accessible: for an Online Capable but disabled GICC Linux logs
+  "CPU %u's redistributor is inaccessible: this CPU can't be brought
+  online" and puts the CPU in ``broken_rdists``; ``gic_check_rdist`` (the
+  ``irqchip/arm/gicv3:checkrdist`` hotplug state) then fails its bring-up
+  with ``-EINVAL`` before any PSCI call.
+
+When a CPU starts (``gic_starting_cpu`` -> ``gic_populate_rdist``) it walks
+the redistributor regions frame by frame over MMIO, reading ``GICR_PIDR2``
+and ``GICR_TYPER`` until the affinity matches its MPIDR ("CPU%d: found
+redistributor %lx region %d:%pa") or a frame has ``Last`` set; no match
+is "CPU%d: mpidr %lx has no re-distributor!".
+
+``request_irq`` on an SPI unmasks it with a write to ``GICD_ISENABLER<n>``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, Gicr, Madt
+from vcpu_hotplug.guest.errors import Errno
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.hw.errors import BusError
+from vcpu_hotplug.hw.mmio import MmioBus
+
+SZ_64K = 0x10000
+
+
+class GicdReg(enum.IntEnum):
+    """Distributor registers the driver touches (IHI 0069)."""
+
+    TYPER = 0x0004
+    ISENABLER = 0x0100
+    PIDR2 = 0xFFE8
+
+
+class GicrReg(enum.IntEnum):
+    """Redistributor registers the driver touches."""
+
+    TYPER = 0x0008
+    PIDR2 = 0xFFE8
+
+
+GIC_PIDR2_ARCH_MASK = 0xF0
+GIC_PIDR2_ARCH_GICV3 = 0x30
+GIC_PIDR2_ARCH_GICV4 = 0x40
+GICD_TYPER_ITLINES_MASK = 0x1F
+GICR_TYPER_LAST = 1 << 4
+GICR_TYPER_VLPIS = 1 << 1
+GICR_TYPER_AFFINITY_SHIFT = 32
+SPI_BASE = 32
+MAX_SPI_INTID = 1019
+PPI_COUNT = 16
+"""GICv3 without extended PPIs."""
+
+
+def gicr_affinity(mpidr: int) -> int:
+    """Aff3.Aff2.Aff1.Aff0 packed as GICR_TYPER[63:32] holds it (``gic_populate_rdist``)."""
+    return ((mpidr >> 32) & 0xFF) << 24 | (mpidr & 0xFF_FFFF)
+
+
+@dataclass
+class RedistRegion:
+    """One redistributor region as the driver records it."""
+
+    base: int
+    size: int
+    single: bool = False
+    """From a GICC: exactly one redistributor, no Last bit walk needed."""
+
+
+@dataclass
+class GicV3Driver:
+    """The GICv3 irqchip driver state of one guest."""
+
+    bus: MmioBus
+    klog: KernelLog
+    dist_base: int | None = None
+    regions: list[RedistRegion] = field(default_factory=list)
+    broken_rdists: set[int] = field(default_factory=set)
+    single_redist: bool = False
+    spis: int = 0
+    rdist_of: dict[int, int] = field(default_factory=dict)
+    """Logical CPU -> RD_base found for it."""
+
+    def init(self, madt: Madt, cpu_for_uid: dict[int, int]) -> bool:
+        """``gic_acpi_init``; ``cpu_for_uid`` is ``get_cpu_for_acpi_id``. False when there is no GIC."""
+        gicds = madt.of_type(Gicd)
+        if not gicds:
+            self.klog.err("GICv3: no GICD structure in the MADT")
+            return False
+        self.dist_base = gicds[0].physical_base_address
+        try:
+            pidr2 = self.bus.read(self.dist_base + GicdReg.PIDR2, 4)
+            typer = self.bus.read(self.dist_base + GicdReg.TYPER, 4)
+        except BusError:
+            self.klog.err(f"GICv3: no distributor detected at @0x{self.dist_base:016x}, giving up")
+            self.dist_base = None
+            return False
+        arch = pidr2 & GIC_PIDR2_ARCH_MASK
+        if arch not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
+            self.klog.err(f"GICv3: no distributor detected at @0x{self.dist_base:016x}, giving up")
+            self.dist_base = None
+            return False
+        lines = 32 * ((typer & GICD_TYPER_ITLINES_MASK) + 1)
+        self.spis = min(lines, MAX_SPI_INTID + 1) - SPI_BASE
+        self.klog.info(f"GICv3: {self.spis} SPIs implemented")
+        self.klog.info("GICv3: 0 Extended SPIs implemented")
+        self.klog.info("Root IRQ handler: gic_handle_irq")
+        self.klog.info(f"GICv3: GICv3 features: {PPI_COUNT} PPIs")
+        self._collect_redistributors(madt, cpu_for_uid, arch)
+        return True
+
+    def _collect_redistributors(self, madt: Madt, cpu_for_uid: dict[int, int], arch: int) -> None:
+        gicrs = madt.of_type(Gicr)
+        if gicrs:
+            self.single_redist = False
+            for g in gicrs:
+                self.regions.append(RedistRegion(g.discovery_range_base_address, g.discovery_range_length))
+            return
+        self.single_redist = True
+        size = SZ_64K * (4 if arch == GIC_PIDR2_ARCH_GICV4 else 2)
+        enabled_rdists = sum(1 for g in madt.giccs if g.flags & GiccFlags.ENABLED and g.gicr_base_address)
+        if enabled_rdists == 0:
+            self.klog.info("GICv3: No valid GICR entries exist")
+            return
+        for g in madt.giccs:
+            if not g.flags & (GiccFlags.ENABLED | GiccFlags.ONLINE_CAPABLE):
+                continue
+            if not g.flags & GiccFlags.ENABLED:
+                cpu = cpu_for_uid.get(g.acpi_processor_uid, -1)
+                self.klog.warn(f"GICv3: CPU {cpu}'s redistributor is inaccessible: "
+                               f"this CPU can't be brought online")
+                if cpu >= 0:
+                    self.broken_rdists.add(cpu)
+                continue
+            if g.gicr_base_address:
+                self.regions.append(RedistRegion(g.gicr_base_address, size, single=True))
+
+    def check_rdist(self, cpu: int) -> int:
+        """``gic_check_rdist``: 0 or -EINVAL for a CPU whose redistributor is inaccessible."""
+        return -Errno.EINVAL if cpu in self.broken_rdists else 0
+
+    def populate_rdist(self, cpu: int, mpidr: int) -> bool:
+        """``gic_populate_rdist`` on CPU ``cpu`` as it starts; True when its redistributor is found."""
+        aff = gicr_affinity(mpidr)
+        for index, region in enumerate(self.regions):
+            ptr = region.base
+            end = region.base + region.size
+            while ptr < end:
+                try:
+                    pidr2 = self.bus.read(ptr + GicrReg.PIDR2, 4) & GIC_PIDR2_ARCH_MASK
+                except BusError:
+                    break
+                if pidr2 not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
+                    self.klog.warn(f"GICv3: No redistributor present @0x{ptr:016x}")
+                    break
+                typer = self.bus.read(ptr + GicrReg.TYPER, 8)
+                if typer >> GICR_TYPER_AFFINITY_SHIFT == aff:
+                    self.rdist_of[cpu] = ptr
+                    self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:"
+                                   f"0x{ptr:016x}")
+                    return True
+                if region.single or typer & GICR_TYPER_LAST:
+                    break
+                ptr += SZ_64K * (4 if typer & GICR_TYPER_VLPIS else 2)
+        self.klog.warn(f"CPU{cpu}: mpidr {mpidr:x} has no re-distributor!")
+        return False
+
+    def enable_spi(self, intid: int) -> None:
+        """``gic_unmask_irq`` for an SPI: set its bit in ``GICD_ISENABLER<n>``."""
+        if self.dist_base is None or not SPI_BASE <= intid <= MAX_SPI_INTID:
+            return
+        reg = self.dist_base + GicdReg.ISENABLER + 4 * (intid // 32)
+        self.bus.write(reg, 4, 1 << (intid % 32))
+
+
+__all__ = ["GicV3Driver", "Gicc", "RedistRegion", "gicr_affinity"]

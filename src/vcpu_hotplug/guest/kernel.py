@@ -1,0 +1,259 @@
+"""The guest kernel: boot from the firmware hand-off, then run on the simulated clock.
+
+Boot follows Linux arm64's order (``init/main.c``, ``arch/arm64/kernel/setup.c``):
+
+1. "Booting Linux on physical CPU 0x%010lx [0x%08x]";
+2. ACPI tables from the RSDP (:mod:`.acpi_boot`); arm64 requires a
+   hardware-reduced FADT;
+3. PSCI from the FADT (:mod:`.psci`);
+4. ``smp_init_cpus``: MADT GICC -> logical CPUs -> *possible* (:mod:`.smp`);
+5. the GICv3 driver (:mod:`.gic`), the boot CPU's redistributor;
+6. ``smp_prepare_cpus``: *present*. :class:`PresentPolicy` selects Linux
+   6.11 (every possible CPU is present) or the 2026 fix (only CPUs whose
+   GICC is Enabled are present at boot; a hot-add sets present, an eject
+   clears it);
+7. ``smp_init``: ``cpu_up`` of every present secondary via PSCI (DENIED is
+   silent and leaves the CPU offline);
+8. ACPI: DSDT and SSDTs into the interpreter, the namespace scan
+   (processor driver: *enabled* and ``cpuN/``; GED driver).
+
+Afterwards the guest only reacts: GED interrupts, hotplug work, udev,
+secondary CPUs starting, sysfs writes. :class:`GuestKnobs` make it an
+unhappy guest on demand.
+
+The guest touches the machine only through the :class:`~vcpu_hotplug.hw.HardwareBoundary`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vcpu_hotplug.acpi.fadt import FadtFlags
+from vcpu_hotplug.guest.acpi_boot import AcpiTables, TableLoader
+from vcpu_hotplug.guest.acpi_scan import AcpiScan
+from vcpu_hotplug.guest.acpi_utils import AcpiCore
+from vcpu_hotplug.guest.cpumask import CpuMask
+from vcpu_hotplug.guest.errors import BootError, GuestError
+from vcpu_hotplug.guest.ged import GedDriver
+from vcpu_hotplug.guest.gic import GicV3Driver
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.processor import ProcessorDriver
+from vcpu_hotplug.guest.psci import PsciClient
+from vcpu_hotplug.guest.region_bridge import MachineRegionHandler
+from vcpu_hotplug.guest.smp import (DEFAULT_MIDR, DEFAULT_SECONDARY_ENTRY, NR_CPUS, CpuHotplug, LogicalCpu,
+                                    map_gic_cpu_interfaces)
+from vcpu_hotplug.guest.sysfs import CpuDevices, Sysfs
+from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.clock import NS_PER_US
+
+BLOCK_EVENT_LIMIT = 1_000_000
+"""Clock events a blocking call may wait through before it is declared stuck."""
+
+
+class PresentPolicy(enum.Enum):
+    """How the guest fills ``cpu_present_mask``."""
+
+    LINUX_6_11 = "linux-6.11"
+    """``smp_prepare_cpus`` marks every possible CPU present; hot-add/eject never change it."""
+    FIX_2026 = "fix-2026"
+    """Only Enabled GICCs are present at boot; a hot-add sets present, an eject clears it."""
+
+    @property
+    def sets_present_on_hot_add(self) -> bool:
+        return self is PresentPolicy.FIX_2026
+
+
+@dataclass
+class Latency:
+    """How long the guest's asynchronous steps take, in simulated time."""
+
+    irq_thread_ns: int = 2 * NS_PER_US
+    """Hard IRQ to the GED's IRQ thread."""
+    hotplug_work_ns: int = 5 * NS_PER_US
+    """Notify to the ``kacpi_hotplug`` work item."""
+    udev_ns: int = 200 * NS_PER_US
+    """``KOBJ_ADD`` uevent to udev's write of ``cpuN/online``."""
+
+
+@dataclass
+class GuestKnobs:
+    """Behaviour knobs for testing orchestrators against an unhappy guest (mutable at run time)."""
+
+    auto_online: bool = True
+    """udev onlines newly registered CPUs (distributions ship this rule)."""
+    online_delay_ns: int = 0
+    """Slow onlining: extra simulated time before udev onlines a new CPU."""
+    ignore_notifications: bool = False
+    """Drop every ACPI Notify (a guest without working hotplug): disables time out."""
+    busy_cpus: set[int] = field(default_factory=set)
+    """Logical CPUs that refuse to go offline (``-EBUSY``; an eject reports ``_OST`` 0x82)."""
+    offline_disabled: bool = False
+    """``cpu_hotplug_offline_disabled``: every offline is ``-EOPNOTSUPP``."""
+    offline_disabled_cpus: set[int] = field(default_factory=set)
+    """CPUs whose device has ``offline_disabled`` (no ``online`` file; eject: "Offline disabled.")."""
+    eject_enabled: bool = True
+    """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects "Eject disabled" (0x80)."""
+
+
+@dataclass
+class GuestConfig:
+    """What kernel and platform the guest models."""
+
+    present_policy: PresentPolicy = PresentPolicy.LINUX_6_11
+    knobs: GuestKnobs = field(default_factory=GuestKnobs)
+    latency: Latency = field(default_factory=Latency)
+    boot_hw_vcpu: int = 0
+    """The hardware vCPU firmware starts the kernel on."""
+    boot_mpidr: int = 0
+    """MPIDR_EL1 of the boot vCPU (what the kernel reads of itself)."""
+    midr: int = DEFAULT_MIDR
+    secondary_entry: int = DEFAULT_SECONDARY_ENTRY
+    nr_cpus: int = NR_CPUS
+
+
+class Kernel:
+    """One Linux arm64 guest on a :class:`HardwareBoundary`."""
+
+    def __init__(self, hw: HardwareBoundary, config: GuestConfig | None = None) -> None:
+        self.hw = hw
+        self.config = config or GuestConfig()
+        self.clock = hw.clock
+        self.trace = hw.trace
+        self.klog = KernelLog(self.clock.now_ns, self.trace)
+        self.possible = CpuMask("possible")
+        self.present = CpuMask("present")
+        self.enabled = CpuMask("enabled")
+        self.online = CpuMask("online")
+        self.cpus: dict[int, LogicalCpu] = {}
+        self.tables: AcpiTables | None = None
+        self.psci = PsciClient(hw.hvc, self.klog)
+        self.gic = GicV3Driver(hw.bus, self.klog)
+        self.cpuhp = CpuHotplug(self)
+        self.devices = CpuDevices(self)
+        self.sysfs = Sysfs(self)
+        self.processor_driver = ProcessorDriver(self)
+        self.ged = GedDriver(self)
+        self.scan = AcpiScan(self)
+        self.acpi = AcpiCore(MachineRegionHandler(hw.bus, hw.memory), self.scan.notify, self.clock, self.klog)
+        self.booted = False
+        self._blocking = False
+
+    @property
+    def knobs(self) -> GuestKnobs:
+        return self.config.knobs
+
+    # helpers ----------------------------------------------------------------
+
+    def cpu_for_uid(self) -> dict[int, int]:
+        """``get_cpu_for_acpi_id`` over the possible CPUs."""
+        return {c.uid: c.cpu for c in self.cpus.values() if c.uid is not None and c.cpu in self.possible}
+
+    def control_hw_vcpu(self) -> int:
+        """The hardware vCPU running kernel work (the lowest online CPU's)."""
+        for cpu in self.online:
+            hw = self.cpus[cpu].hw_vcpu
+            if hw is not None:
+                return hw
+        return self.config.boot_hw_vcpu
+
+    def block_until(self, condition: Callable[[], bool], what: str = "a blocking call") -> None:
+        """Let simulated time pass until ``condition()`` holds (a blocking syscall)."""
+        if self._blocking:
+            raise GuestError(f"{what}: cannot block inside another blocking call")
+        self._blocking = True
+        try:
+            fired = 0
+            while not condition():
+                nxt = self.clock.next_event_ns()
+                if nxt is None:
+                    raise GuestError(f"{what}: nothing left to wait for, the condition never held")
+                self.clock.advance_ns(nxt - self.clock.now_ns())
+                fired += 1
+                if fired > BLOCK_EVENT_LIMIT:
+                    raise GuestError(f"{what}: still waiting after {BLOCK_EVENT_LIMIT} events")
+        finally:
+            self._blocking = False
+
+    def idle(self) -> bool:
+        """No guest work queued or in flight (hotplug work, bring-up)."""
+        return self.scan.pending_work == 0 and not self.cpuhp.locked
+
+    # boot -------------------------------------------------------------------
+
+    def boot(self, rsdp_address: int) -> None:
+        """Boot from the RSDP at ``rsdp_address``; returns once secondaries are up and ACPI is scanned."""
+        if self.booted:
+            raise GuestError("the guest has already booted")
+        cfg = self.config
+        self.hw.vcpus.register_entry(self.cpuhp.secondary_entry)
+        self.klog.info(f"Booting Linux on physical CPU 0x{cfg.boot_mpidr:010x} [0x{cfg.midr:08x}]")
+        tables = TableLoader(self.hw.memory, self.klog).load(rsdp_address)
+        self.tables = tables
+        if tables.fadt is None or tables.madt is None:
+            missing = "FADT" if tables.fadt is None else "MADT"
+            self.klog.err(f"ACPI: {missing} not found")
+            raise BootError(f"no {missing} among the tables at RSDP {rsdp_address:#x}")
+        if not (tables.fadt.flags or FadtFlags(0)) & FadtFlags.HW_REDUCED_ACPI:
+            self.klog.err("ACPI: FADT not ACPI hardware reduced compliant")
+            raise BootError("FADT not ACPI hardware reduced compliant: arm64 disables ACPI")
+        self.psci.probe(cfg.boot_hw_vcpu, tables.psci_compliant, tables.psci_use_hvc)
+
+        cpus, _ = map_gic_cpu_interfaces(self, tables.madt, cfg.boot_mpidr, cfg.nr_cpus)
+        boot = cpus[0]
+        boot.hw_vcpu = cfg.boot_hw_vcpu
+        self.cpus = {c.cpu: c for c in cpus}
+        self.possible.set(0)
+        for c in cpus[1:]:
+            if not self.psci.available:
+                self.klog.err("Unsupported ACPI enable-method")
+                continue
+            self.possible.set(c.cpu)
+
+        self.gic.init(tables.madt, self.cpu_for_uid())
+        self.klog.info("Detected PIPT I-cache on CPU0")
+        self.gic.populate_rdist(0, boot.mpidr)
+
+        self.present.set(0)
+        for cpu in self.possible:
+            if cpu == 0:
+                continue
+            if cfg.present_policy is PresentPolicy.FIX_2026 and not self.cpus[cpu].madt_enabled:
+                continue
+            self.present.set(cpu)
+        self.online.set(0)
+
+        self.klog.info("smp: Bringing up secondary CPUs ...")
+        for cpu in self.present:
+            if cpu == 0:
+                continue
+            result: list[int] = []
+            self.cpuhp.cpu_up(cpu, result.append)
+            self.block_until(lambda: bool(result), f"bring-up of CPU{cpu}")
+        n = len(self.online)
+        self.klog.info(f"smp: Brought up 1 node, {n} CPU{'s' if n > 1 else ''}")
+        self.klog.info(f"SMP: Total of {n} processors activated.")
+
+        self.acpi.load(tables.aml_blocks)
+        self.klog.info("ACPI: Interpreter enabled")
+        self.klog.info("ACPI: Using GIC for interrupt routing")
+        self.scan.scan()
+        self.booted = True
+
+    # views ------------------------------------------------------------------
+
+    def masks(self) -> dict[str, frozenset[int]]:
+        """possible/present/enabled/online as sets of logical CPUs."""
+        return {"possible": self.possible.as_set(), "present": self.present.as_set(),
+                "enabled": self.enabled.as_set(), "online": self.online.as_set()}
+
+    def cpu_of_mpidr(self, mpidr: int) -> int | None:
+        """The logical CPU with that MPIDR, if the MADT described it."""
+        for c in self.cpus.values():
+            if c.mpidr == mpidr:
+                return c.cpu
+        return None
+
+    def dmesg(self) -> str:
+        return self.klog.dmesg()

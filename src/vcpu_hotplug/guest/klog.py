@@ -1,0 +1,115 @@
+"""The kernel log (``kernel/printk/printk.c``), as data.
+
+Each record has the simulated time it was logged, a console log level
+(``include/linux/kern_levels.h``) and the message text exactly as Linux
+formats it, including the subsystem prefix of the file's ``pr_fmt`` (``psci:
+``, ``GICv3: ``, ``ACPI: ``) or of ``dev_*()`` (``processor cpu4: ``).
+:meth:`KernelLog.dmesg` renders ``[    1.234567] text`` lines like
+``dmesg``. Every record also goes to the hardware trace as a ``GUEST_LOG``
+line, so the trace shows what the guest said between boundary crossings.
+
+Debug records (``pr_debug``) are kept too, with level DEBUG; like a kernel
+with dynamic debug enabled for the files modelled here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vcpu_hotplug.hw.clock import NS_PER_S, NS_PER_US
+from vcpu_hotplug.hw.trace import Trace, TraceKind
+
+
+class LogLevel(enum.IntEnum):
+    """``KERN_EMERG`` .. ``KERN_DEBUG``."""
+
+    EMERG = 0
+    ALERT = 1
+    CRIT = 2
+    ERR = 3
+    WARNING = 4
+    NOTICE = 5
+    INFO = 6
+    DEBUG = 7
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One printk record."""
+
+    time_ns: int
+    level: LogLevel
+    text: str
+
+    def format(self) -> str:
+        """``[%5lu.%06lu] text``, as dmesg prints it."""
+        seconds, rest = divmod(self.time_ns, NS_PER_S)
+        return f"[{seconds:5d}.{rest // NS_PER_US:06d}] {self.text}"
+
+
+TRACEPOINT_PREFIX = "trace: "
+"""Trace-only guest lines (ACPI method calls, CPU registration) start with this; they are not dmesg."""
+
+
+class KernelLog:
+    """The printk ring buffer of one guest."""
+
+    def __init__(self, now: Callable[[], int], trace: Trace | None = None) -> None:
+        self._now = now
+        self.trace = trace
+        self.records: list[LogRecord] = []
+        self._once: set[str] = set()
+
+    def log(self, level: LogLevel, text: str, cpu: int | None = None) -> LogRecord:
+        record = LogRecord(self._now(), level, text)
+        self.records.append(record)
+        if self.trace is not None:
+            self.trace.log(TraceKind.GUEST_LOG, text, cpu)
+        return record
+
+    def emerg(self, text: str) -> LogRecord:
+        return self.log(LogLevel.EMERG, text)
+
+    def crit(self, text: str) -> LogRecord:
+        return self.log(LogLevel.CRIT, text)
+
+    def err(self, text: str) -> LogRecord:
+        return self.log(LogLevel.ERR, text)
+
+    def warn(self, text: str) -> LogRecord:
+        return self.log(LogLevel.WARNING, text)
+
+    def notice(self, text: str) -> LogRecord:
+        return self.log(LogLevel.NOTICE, text)
+
+    def info(self, text: str) -> LogRecord:
+        return self.log(LogLevel.INFO, text)
+
+    def debug(self, text: str) -> LogRecord:
+        return self.log(LogLevel.DEBUG, text)
+
+    def once(self, key: str, level: LogLevel, text: str) -> LogRecord | None:
+        """``pr_*_once``: log ``text`` only the first time ``key`` is seen."""
+        if key in self._once:
+            return None
+        self._once.add(key)
+        return self.log(level, text)
+
+    def tracepoint(self, text: str, cpu: int | None = None) -> None:
+        """A trace-only line (not part of dmesg)."""
+        if self.trace is not None:
+            self.trace.log(TraceKind.GUEST_LOG, TRACEPOINT_PREFIX + text, cpu)
+
+    def lines(self, max_level: LogLevel = LogLevel.DEBUG) -> list[str]:
+        """Message texts at ``max_level`` or more important."""
+        return [r.text for r in self.records if r.level <= max_level]
+
+    def dmesg(self, max_level: LogLevel = LogLevel.DEBUG) -> str:
+        """The log as ``dmesg`` prints it."""
+        return "\n".join(r.format() for r in self.records if r.level <= max_level)
+
+    def contains(self, text: str) -> bool:
+        """True when some record's text contains ``text``."""
+        return any(text in r.text for r in self.records)

@@ -1,0 +1,175 @@
+"""CPU devices and their sysfs view: ``drivers/base/cpu.c``, ``drivers/base/core.c``
+(``online_store``, ``device_online``/``device_offline``) and the udev rule distributions ship.
+
+- ``register_cpu`` puts a CPU in the ``enabled`` mask (Linux 6.11 added
+  ``/sys/devices/system/cpu/enabled``), creates ``cpuN/`` and sends a
+  ``KOBJ_ADD`` uevent; ``cpuN/online`` exists when the CPU is hotpluggable
+  (``offline_disabled`` is false; on arm64 with PSCI every CPU is).
+  ``unregister_cpu`` undoes all that.
+- udev's ``SUBSYSTEM=="cpu", ACTION=="add", TEST=="online",
+  ATTR{online}=="0", ATTR{online}="1"`` onlines a new CPU (the auto-online
+  knob; its delay is the slow-onlining knob).
+- ``/sys/devices/system/cpu/{possible,present,enabled,online,offline}`` print
+  the masks in range-list format with a newline (``offline`` is possible
+  minus online, as ``print_cpus_offline`` shows for CPUs below
+  ``nr_cpu_ids``); ``kernel_max`` is ``NR_CPUS - 1``.
+- writing ``cpuN/online`` parses a boolean (``kstrtobool``: ``EINVAL``
+  otherwise); ``1`` runs ``cpu_up`` (``EPERM`` when PSCI says DENIED,
+  ``EINVAL`` for a CPU whose redistributor is inaccessible, ``EIO`` when it
+  never comes online), ``0`` runs ``cpu_down`` (``EBUSY`` for the last
+  online CPU or a busy CPU, ``EOPNOTSUPP`` when offlining is disabled).
+  Like ``write(2)``, a write blocks until the CPU is up or down: the
+  simulated clock runs meanwhile.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from vcpu_hotplug.guest.cpumask import format_range_list
+from vcpu_hotplug.guest.errors import Errno, GuestError, SysfsError
+
+if TYPE_CHECKING:
+    from vcpu_hotplug.guest.kernel import Kernel
+
+SYSFS_CPU_DIR = "/sys/devices/system/cpu"
+MASK_FILES = ("possible", "present", "enabled", "online", "offline")
+_TRUE = {"1", "y", "yes", "on", "true"}
+_FALSE = {"0", "n", "no", "off", "false"}
+
+
+def kstrtobool(text: str) -> bool | None:
+    """``kstrtobool``-like parsing of what was written; None when it is not a boolean."""
+    t = text.strip().lower()
+    if t in _TRUE:
+        return True
+    if t in _FALSE:
+        return False
+    return None
+
+
+class CpuDevices:
+    """``struct cpu`` devices: registration, online/offline, uevents."""
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.k = kernel
+        self.registered: set[int] = set()
+
+    def hotpluggable(self, cpu: int) -> bool:
+        return cpu not in self.k.knobs.offline_disabled_cpus
+
+    def register_cpu(self, cpu: int) -> int:
+        """``register_cpu``: 0."""
+        k = self.k
+        if cpu in self.registered:
+            return 0
+        self.registered.add(cpu)
+        k.enabled.set(cpu)
+        k.klog.tracepoint(f"register_cpu cpu{cpu}: enabled, {SYSFS_CPU_DIR}/cpu{cpu}/ created")
+        self._uevent_add(cpu)
+        return 0
+
+    def unregister_cpu(self, cpu: int) -> None:
+        """``unregister_cpu``."""
+        k = self.k
+        if cpu not in self.registered:
+            return
+        self.registered.discard(cpu)
+        k.enabled.clear(cpu)
+        k.klog.tracepoint(f"unregister_cpu cpu{cpu}: not enabled, {SYSFS_CPU_DIR}/cpu{cpu}/ removed")
+
+    def _uevent_add(self, cpu: int) -> None:
+        k = self.k
+        if not k.knobs.auto_online or not k.booted:
+            return
+        delay = k.config.latency.udev_ns + k.knobs.online_delay_ns
+        k.clock.schedule(delay, lambda: self._udev_online(cpu), f"guest udev online cpu{cpu}")
+
+    def _udev_online(self, cpu: int) -> None:
+        k = self.k
+        if not k.knobs.auto_online:
+            return
+        if cpu not in self.registered or not self.hotpluggable(cpu) or cpu in k.online:
+            return
+        k.klog.tracepoint(f"udev: echo 1 > {SYSFS_CPU_DIR}/cpu{cpu}/online")
+
+        def done(err: int) -> None:
+            if err:
+                k.klog.tracepoint(f"udev: writing cpu{cpu}/online failed: {Errno(-err).name}")
+        k.cpuhp.cpu_up(cpu, done)
+
+    def device_offline(self, cpu: int) -> int:
+        """``device_offline`` (lock free): 1 already offline, 0 done, or a negative errno."""
+        if not self.hotpluggable(cpu):
+            return -Errno.EPERM
+        if cpu not in self.k.online:
+            return 1
+        return self.k.cpuhp.cpu_down(cpu)
+
+
+class Sysfs:
+    """Reads and writes under ``/sys/devices/system/cpu``."""
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.k = kernel
+
+    def _relative(self, path: str) -> str:
+        p = path.strip()
+        if p.startswith(SYSFS_CPU_DIR):
+            p = p[len(SYSFS_CPU_DIR):]
+        return p.strip("/")
+
+    def _cpu_online_file(self, rel: str, path: str) -> int:
+        parts = rel.split("/")
+        if len(parts) == 2 and parts[0].startswith("cpu") and parts[0][3:].isdigit() and parts[1] == "online":
+            cpu = int(parts[0][3:])
+            if cpu in self.k.devices.registered and self.k.devices.hotpluggable(cpu):
+                return cpu
+        raise SysfsError(path, Errno.ENOENT)
+
+    def listdir(self) -> list[str]:
+        """Entries of ``/sys/devices/system/cpu`` this model provides."""
+        return sorted(MASK_FILES + ("kernel_max",)) + [f"cpu{c}" for c in sorted(self.k.devices.registered)]
+
+    def read(self, path: str) -> str:
+        """The file's content, newline included (``cat``)."""
+        k = self.k
+        rel = self._relative(path)
+        masks = {
+            "possible": k.possible.as_set(), "present": k.present.as_set(),
+            "enabled": k.enabled.as_set(), "online": k.online.as_set(),
+            "offline": k.possible.as_set() - k.online.as_set(),
+        }
+        if rel in masks:
+            return format_range_list(masks[rel]) + "\n"
+        if rel == "kernel_max":
+            return f"{k.config.nr_cpus - 1}\n"
+        cpu = self._cpu_online_file(rel, path)
+        return ("1" if cpu in k.online else "0") + "\n"
+
+    def write(self, path: str, value: str | int) -> None:
+        """``echo value > path``; raises :class:`SysfsError` with the errno ``write(2)`` would give."""
+        k = self.k
+        rel = self._relative(path)
+        if rel in MASK_FILES or rel == "kernel_max":
+            raise SysfsError(path, Errno.EACCES, "read-only attribute")
+        cpu = self._cpu_online_file(rel, path)
+        want = kstrtobool(str(value))
+        if want is None:
+            raise SysfsError(path, Errno.EINVAL)
+        if want:
+            if cpu in k.online:
+                return
+            result: list[int] = []
+            k.cpuhp.cpu_up(cpu, result.append)
+            k.block_until(lambda: bool(result), f"echo 1 > {path}")
+            err = result[0]
+        else:
+            k.block_until(lambda: not k.cpuhp.locked, f"echo 0 > {path}")
+            err = k.devices.device_offline(cpu)
+            err = 0 if err == 1 else err
+        if err:
+            raise SysfsError(path, Errno(-err))
+
+
+__all__ = ["CpuDevices", "GuestError", "Sysfs", "kstrtobool"]

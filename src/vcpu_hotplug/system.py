@@ -1,0 +1,251 @@
+"""The whole system: a VMM machine, its firmware tables and a Linux guest, wired together.
+
+The one place that knows both sides. :meth:`System.build` creates a
+:class:`~vcpu_hotplug.vmm.machine.Machine` on a fresh
+:class:`~vcpu_hotplug.hw.HardwareBoundary`, places the ACPI tables in guest
+memory (RSDP, XSDT, FADT, MADT, PPTT, GTDT, DSDT), hands the guest the RSDP
+address as UEFI would, and boots it. After that the two sides meet only at
+the hardware boundary: MMIO, HVC, interrupts, the vCPU start port.
+
+Tables: the VMM's DSDT (:mod:`vcpu_hotplug.vmm.dsdt`) with static tables
+built here from the machine's own description (every possible vCPU in the
+MADT, Enabled or Online Capable; one always-on GICR range per redistributor
+region), or any set of tables the caller brings (:func:`place_tables`, e.g.
+QEMU's real ones).
+
+Time is simulated: an admin operation (enable/disable) only starts things;
+:meth:`System.run_until_idle` lets the guest react until nothing is left on
+the clock. Tests, the CLI and the QMP server all use this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt, FadtFlags
+from vcpu_hotplug.acpi.gtdt import Gtdt
+from vcpu_hotplug.acpi.header import HEADER_LENGTH, LENGTH_OFFSET
+from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, GicIts, Gicr, GicVersion, Madt, MadtLayout
+from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags, ProcessorNode
+from vcpu_hotplug.acpi.registry import decode_table
+from vcpu_hotplug.acpi.rsdp import RSDP_V2_LENGTH, Rsdp
+from vcpu_hotplug.acpi.xsdt import Xsdt
+from vcpu_hotplug.guest import GuestConfig, Kernel
+from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.memory import GuestMemory
+from vcpu_hotplug.vmm.dsdt import DsdtConfig, build_dsdt
+from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig, UART_SPI
+from vcpu_hotplug.vmm.gic import SPI_BASE
+
+TABLES_OFFSET = 0x0800_0000
+"""Tables go 128 MiB into RAM (UEFI's ACPI reclaim memory; clear of the kernel image)."""
+TABLE_ALIGN = 16
+PMU_GSIV = 23
+"""PPI 7: QEMU virt's PMU interrupt, as its MADT states it."""
+HYPERVISOR_VENDOR_ID = int.from_bytes(b"VCPUHPLG", "little")
+TIMER_PPIS = {"secure_el1": 29, "non_secure_el1": 30, "virtual_el1": 27, "el2": 26}
+"""Architected timer GSIVs of QEMU virt (PPIs 13, 14, 11, 10)."""
+GIC_ITS_ID = 0
+
+
+def _align(value: int) -> int:
+    return (value + TABLE_ALIGN - 1) // TABLE_ALIGN * TABLE_ALIGN
+
+
+def place_tables(memory: GuestMemory, tables: list[bytes], base: int, oem_id: str = "VCPUHP") -> int:
+    """Write ``tables`` to guest memory at ``base`` with an XSDT and RSDP; returns the RSDP address.
+
+    The XSDT lists every table but the DSDT; a FADT (``FACP``) in ``tables``
+    is re-encoded with ``X_DSDT`` pointing at the placed DSDT (and the
+    32-bit ``DSDT`` field zeroed, as ACPI 6.5 asks when X_DSDT is used).
+    """
+    by_sig = [(bytes(t[:4]).decode("latin-1"), bytes(t)) for t in tables]
+    pos = _align(base + RSDP_V2_LENGTH)
+    xsdt_at = pos
+    listed = [(s, d) for s, d in by_sig if s != "DSDT"]
+    pos = _align(xsdt_at + HEADER_LENGTH + Xsdt.ENTRY_SIZE * len(listed))
+    dsdt_at = None
+    addresses: dict[int, int] = {}
+    for i, (sig, data) in enumerate(by_sig):
+        addresses[i] = pos
+        if sig == "DSDT":
+            dsdt_at = pos
+        pos = _align(pos + int.from_bytes(data[LENGTH_OFFSET:LENGTH_OFFSET + 4], "little"))
+    entries = []
+    for i, (sig, data) in enumerate(by_sig):
+        if sig == "FACP" and dsdt_at is not None:
+            fadt = decode_table(data, lenient=True)
+            assert isinstance(fadt, Fadt)
+            if fadt.x_dsdt is not None:
+                fadt.x_dsdt = dsdt_at
+                if fadt.dsdt is not None:
+                    fadt.dsdt = 0
+            elif fadt.dsdt is not None:
+                fadt.dsdt = dsdt_at
+            data = fadt.encode()
+        memory.write(addresses[i], data)
+        if sig != "DSDT":
+            entries.append(addresses[i])
+    xsdt = Xsdt.new(entries)
+    xsdt.header.oem_id = oem_id
+    memory.write(xsdt_at, xsdt.encode())
+    memory.write(base, Rsdp(oem_id=oem_id, xsdt_address=xsdt_at).encode())
+    return base
+
+
+def build_static_tables(machine: Machine) -> list[bytes]:
+    """FADT, MADT, GTDT and PPTT describing ``machine`` (ACPI 6.5, the layout DESIGN.md section 3 asks for)."""
+    mm = machine.memmap
+    madt = Madt.new(MadtLayout.ACPI_6_5)
+    madt.subtables.append(Gicd(physical_base_address=mm.gic_dist[0], gic_version=GicVersion.GICV3))
+    for vcpu in machine.vcpus:
+        flags = GiccFlags.ENABLED if vcpu.enabled else GiccFlags.ONLINE_CAPABLE
+        madt.subtables.append(Gicc(cpu_interface_number=vcpu.index, acpi_processor_uid=vcpu.index,
+                                   flags=flags, mpidr=vcpu.mpidr, performance_interrupt_gsiv=PMU_GSIV))
+    for r in machine.gic.ranges:
+        madt.subtables.append(Gicr(discovery_range_base_address=r.base, discovery_range_length=r.length))
+    madt.subtables.append(GicIts(gic_its_id=GIC_ITS_ID, physical_base_address=mm.gic_its[0]))
+    pptt = Pptt.new()
+    package = pptt.add(ProcessorNode(flags=ProcessorFlags.PHYSICAL_PACKAGE))
+    for vcpu in machine.vcpus:
+        pptt.add(ProcessorNode(flags=ProcessorFlags.ACPI_PROCESSOR_ID_VALID | ProcessorFlags.NODE_IS_A_LEAF,
+                               parent=package, acpi_processor_id=vcpu.index))
+    gtdt = Gtdt.new(secure_el1_timer_gsiv=TIMER_PPIS["secure_el1"],
+                    non_secure_el1_timer_gsiv=TIMER_PPIS["non_secure_el1"],
+                    virtual_el1_timer_gsiv=TIMER_PPIS["virtual_el1"], el2_timer_gsiv=TIMER_PPIS["el2"])
+    fadt = Fadt.new(flags=FadtFlags.HW_REDUCED_ACPI,
+                    arm_boot_arch=ArmBootArch.PSCI_COMPLIANT | ArmBootArch.PSCI_USE_HVC,
+                    hypervisor_vendor_identity=HYPERVISOR_VENDOR_ID, x_dsdt=0)
+    return [fadt.encode(), madt.encode(), gtdt.encode(), pptt.encode()]
+
+
+def build_firmware_tables(machine: Machine) -> list[bytes]:
+    """Every table of ``machine``: the static ones and the VMM's DSDT."""
+    mm = machine.memmap
+    dsdt = build_dsdt(DsdtConfig(maxcpus=len(machine.vcpus), cpuhp_base=mm.cpuhp[0], ged_base=mm.ged[0],
+                                 ged_gsi=GED_INTID, uart=mm.uart, uart_gsi=SPI_BASE + UART_SPI))
+    return build_static_tables(machine) + [dsdt]
+
+
+@dataclass
+class GuestVcpuView:
+    """The guest's masks in vCPU index terms (what the management plane compares with the VMM)."""
+
+    possible: frozenset[int] = field(default_factory=frozenset)
+    present: frozenset[int] = field(default_factory=frozenset)
+    enabled: frozenset[int] = field(default_factory=frozenset)
+    online: frozenset[int] = field(default_factory=frozenset)
+
+
+class System:
+    """A machine and a guest on one hardware boundary."""
+
+    def __init__(self, machine: Machine, kernel: Kernel, rsdp_address: int) -> None:
+        self.machine = machine
+        self.kernel = kernel
+        self.rsdp_address = rsdp_address
+
+    @classmethod
+    def build(cls, smp: str | int = "cpus=2,maxcpus=6", *, guest: GuestConfig | None = None,
+              machine_config: MachineConfig | None = None, tables: list[bytes] | None = None,
+              boot: bool = True) -> "System":
+        """Build machine + tables + guest and (by default) boot the guest until it is idle.
+
+        ``machine_config`` overrides ``smp`` when given. ``tables`` replaces
+        the machine's own tables (they are placed as given, plus RSDP/XSDT).
+        """
+        hw = HardwareBoundary()
+        machine = Machine(machine_config or MachineConfig(smp=smp), hw)
+        guest = guest or GuestConfig()
+        guest.boot_mpidr = machine.vcpus[guest.boot_hw_vcpu].mpidr
+        base = machine.memmap.ram_base + TABLES_OFFSET
+        rsdp = place_tables(hw.memory, tables if tables is not None else build_firmware_tables(machine), base)
+        system = cls(machine, Kernel(hw, guest), rsdp)
+        if boot:
+            system.boot()
+        return system
+
+    # shortcuts --------------------------------------------------------------
+
+    @property
+    def hw(self) -> HardwareBoundary:
+        return self.machine.hw
+
+    @property
+    def clock(self):
+        return self.machine.clock
+
+    @property
+    def trace(self):
+        return self.machine.trace
+
+    @property
+    def sysfs(self):
+        return self.kernel.sysfs
+
+    @property
+    def knobs(self):
+        return self.kernel.knobs
+
+    # running ----------------------------------------------------------------
+
+    def boot(self) -> None:
+        """Boot the guest from the RSDP and let it settle."""
+        self.kernel.boot(self.rsdp_address)
+        self.run_until_idle()
+
+    def run_until_idle(self) -> int:
+        """Fire simulated-time events until none is left (a pending unplug runs into its timeout)."""
+        return self.clock.run_until_idle()
+
+    def run_for(self, ns: int) -> int:
+        """Let ``ns`` of simulated time pass."""
+        return self.clock.advance_ns(ns)
+
+    def enable(self, cpu: int | None = None, *, settle: bool = True, **topology_ids: int | None) -> int:
+        """Admin: enable a vCPU (hot-add); with ``settle``, run until the guest is done with it."""
+        index = self.machine.enable(cpu, **topology_ids)
+        if settle:
+            self.run_until_idle()
+        return index
+
+    def disable(self, cpu: int | None = None, *, settle: bool = True, **topology_ids: int | None) -> int:
+        """Admin: request a vCPU's removal; with ``settle``, run until it is ejected or has failed."""
+        index = self.machine.disable(cpu, **topology_ids)
+        if settle:
+            self.run_until_idle()
+        return index
+
+    # views ------------------------------------------------------------------
+
+    def vcpu_of_cpu(self, cpu: int) -> int | None:
+        """The vCPU index behind the guest's logical CPU ``cpu`` (by MPIDR)."""
+        lcpu = self.kernel.cpus.get(cpu)
+        if lcpu is None:
+            return None
+        vcpu = self.machine.vcpus.by_mpidr(lcpu.mpidr)
+        return None if vcpu is None else vcpu.index
+
+    def guest_view(self) -> GuestVcpuView:
+        """The guest's possible/present/enabled/online masks as vCPU indexes."""
+        def conv(mask) -> frozenset[int]:
+            out = set()
+            for cpu in mask:
+                v = self.vcpu_of_cpu(cpu)
+                if v is not None:
+                    out.add(v)
+            return frozenset(out)
+        k = self.kernel
+        return GuestVcpuView(conv(k.possible), conv(k.present), conv(k.enabled), conv(k.online))
+
+    def vmm_enabled(self) -> frozenset[int]:
+        return frozenset(self.machine.vcpus.enabled())
+
+
+def build_system(smp: str | int = "cpus=2,maxcpus=6", **kw) -> System:
+    """Shorthand for :meth:`System.build`."""
+    return System.build(smp, **kw)
+
+
+__all__ = ["GuestVcpuView", "System", "build_firmware_tables", "build_static_tables", "build_system",
+           "place_tables"]
