@@ -245,3 +245,31 @@ def test_load_from_an_operation_region(iasl, tmp_path):
     assert not interp.exists("\\_SB.HELO")
     assert interp.evaluate("\\MAIN") != 0
     assert interp.evaluate("\\_SB.HELO") == "loaded"
+
+
+def test_data_table_region_reads_the_table(iasl, tmp_path):
+    interp = interpreter_for(iasl, tmp_path, """
+        DataTableRegion (DTR0, "DSDT", "", "")
+        Field (DTR0, ByteAcc, NoLock, Preserve) { SIG0, 32, LEN0, 32, REV0, 8 }
+    """)
+    sig, length, rev = (interp.evaluate(p) for p in ("\\SIG0", "\\LEN0", "\\REV0"))
+    assert sig.to_bytes(4, "little") == b"DSDT"
+    assert length == len(interp.tables[0]) and rev == 2
+
+
+def test_object_kinds(iasl, tmp_path):
+    interp = interpreter_for(iasl, tmp_path, """
+        Scope (\\_PR) { Processor (CPU0, 0, 0x410, 6) {} }
+        PowerResource (PWR0, 0, 0) { Method (_STA) { Return (1) } }
+        ThermalZone (TZ00) { Method (_TMP) { Return (3000) } }
+        OperationRegion (OPR0, SystemMemory, 0, 4)
+        Name (BUF0, Buffer (4) {})
+        CreateDWordField (BUF0, 0, DW00)
+    """)
+    kinds = {p: interp.object_type(p) for p in ("\\_PR.CPU0", "\\PWR0", "\\TZ00", "\\OPR0", "\\BUF0",
+                                                  "\\DW00", "\\TZ00._TMP")}
+    assert kinds == {"\\_PR.CPU0": "Processor", "\\PWR0": "PowerResource", "\\TZ00": "ThermalZone",
+                     "\\OPR0": "OperationRegion", "\\BUF0": "Buffer", "\\DW00": "BufferField",
+                     "\\TZ00._TMP": "Method"}
+    assert [p for p, _ in interp.devices("ACPI0007")] == ["\\_PR.CPU0"]
+    assert interp.evaluate("\\TZ00._TMP") == 3000
