@@ -31,14 +31,12 @@ from vcpu_hotplug.acpi.aml.conversions import (
     to_decimal_string,
     to_hex_string,
     to_integer,
-    to_string,
 )
 from vcpu_hotplug.acpi.aml.fields import ACCESS_BUFFER, access_bytes_for
 from vcpu_hotplug.acpi.aml.objects import (
     DEBUG,
     AmlString,
     BufferField,
-    DebugObject,
     Device,
     Event,
     FieldUnit,
@@ -966,8 +964,6 @@ def _op_cond_ref_of(c: Compiler, node: t.Op):
         except AmlError:
             r = None
         if r is None:
-            return 0
-        if type(r) is SlotRef and r.slots[r.index] is None and False:
             return 0
         if w is not None:
             w(f, r)

@@ -78,7 +78,6 @@ DATA_TABLE_SPACE = 0x7E
 
 INTEGER_BYTES_REV1 = 4
 INTEGER_BYTES = 8
-DSDT_SIGNATURE = "DSDT"
 _HEADER_SIZE = 36
 _PROCESSOR_HID = "ACPI0007"
 #: ``_STA`` bits (section 6.3.7) and the status assumed when there is no ``_STA``.
@@ -200,9 +199,8 @@ class Interpreter:
             raise
         except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
             raise AmlError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
-        if not self.tables and block.header.signature == DSDT_SIGNATURE:
-            self._set_width(block.header.revision)
-        elif not self.tables:
+        if not self.tables:
+            # The first table (the DSDT) sets the integer width for all (ACPICA does the same).
             self._set_width(block.header.revision)
         self.tables.append(data)
         name = block.header.signature
