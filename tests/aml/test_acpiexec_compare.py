@@ -186,6 +186,10 @@ CASES = [
     ("while_false", "", "Local0 = 7\nWhile (Zero) { Local0 = 1 }\nReturn (Local0)"),
     ("nested_if", "", "Local0 = 2\nIf (Local0 > 1) { If (Local0 < 3) { Return (0x23) } Else { Return (0x33) } }\n"
      "Return (0)"),
+    # a method declared in a method body may call a sibling declared after it (ACPICA runs the
+    # body's declarations before the nested method can be called)
+    ("nested_forward_call", "", "Method (NA01, 1) { Return (NB01 (Arg0, 2)) }\n"
+     "Method (NB01, 2) { Return (Arg0 + Arg1) }\nReturn (NA01 (40))"),
     ("method_as_value", "Method (W014) { Return (0x99) }", "Local0 = W014\nReturn (Local0)"),
     ("int_width_rev2", "", "Local0 = 0xFFFFFFFF; Local0++; Return (Local0)"),
     ("match_strings", "Name (P010, Package () {\"a\", \"b\", \"c\"})",

@@ -239,6 +239,8 @@ class _Parser:
         #: named objects this block declares outside method bodies (the result's ``objects``).
         self.declared: dict[str, int | None] = {}
         self.skip_methods = True
+        #: one flag per method body being parsed: has it declared a method?
+        self.nested: list[bool] = []
         self.depth = 0
         self.scope: ScopePath = ()
         self.pos = 0
@@ -293,6 +295,8 @@ class _Parser:
         self.names[path] = argc
         if not in_method:
             self.declared[path] = argc
+        elif argc is not None and self.nested:
+            self.nested[-1] = True
         return path
 
     def _lookup(self, name: NameString, scope: ScopePath) -> tuple[str, int | None]:
@@ -529,7 +533,7 @@ class _Parser:
         if p > pkg_end:
             raise self._error(f"{info.asl_name} header runs past its PkgLength", pos)
         if op is Opcode.METHOD:
-            body = [] if self.skip_methods else self._scoped_body(p, pkg_end, segs, True)
+            body = [] if self.skip_methods else self._method_body(p, pkg_end, segs)
             return Method(pos, pkg_end - pos, name, path, extra[0], body, p)
         body = self._scoped_body(p, pkg_end, segs, in_method)
         length = pkg_end - pos
@@ -542,6 +546,34 @@ class _Parser:
         if op is Opcode.PROCESSOR:
             return Processor(pos, length, name, path, extra[0], extra[1], extra[2], body)
         return PowerResource(pos, length, name, path, extra[0], extra[1], body)
+
+    def _method_body(self, pos: int, end: int, segs: ScopePath) -> list[Node]:
+        """A method's TermList; again after a pre-scan when it declares methods itself.
+
+        ACPICA runs the declarations of a method body before a nested method
+        can be called, so a nested method may call a sibling declared after it.
+        When a body declares methods, its nested declarations are collected
+        first (without entering their bodies) and the body is parsed again.
+        """
+        self.nested.append(False)
+        try:
+            body: list[Node] | None = self._scoped_body(pos, end, segs, True)
+        except AmlError:
+            if not self.nested[-1]:
+                raise
+            body = None
+        finally:
+            has_nested = self.nested.pop()
+        if not has_nested:
+            return body  # type: ignore[return-value]
+        skip, self.skip_methods = self.skip_methods, True
+        try:
+            self._scoped_body(pos, end, segs, True)
+        except AmlError:
+            pass  # keep the declarations found before the failure
+        finally:
+            self.skip_methods = skip
+        return self._scoped_body(pos, end, segs, True)
 
     def _if_while(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                   in_method: bool) -> Node:
