@@ -1,6 +1,8 @@
 """QEMU's real x86 CPU hotplug AML (reference-tables/qemu/x86-q35/DSDT.cphp) against a test
 implementation of QEMU's register block (QEMU docs/specs/acpi_cpu_hotplug.rst, DESIGN.md
-section 3), here at SystemIO 0x0cd8 as that DSDT declares.
+section 3), here at SystemIO 0x0cd8 as that DSDT declares; and the arm64 RFC v5 DSDT
+(qemu-rfc-v5/aarch64-virt-cpus2-maxcpus6), whose block is MMIO at 0x090C0000 with a "present"
+flag (bit 5) and whose GED ``_EVT`` reads its event register and scans on bit 0x8.
 
 ``\\_SB.CPUS.CSCN`` must Notify(Cxxx, 1) for a CPU with an insert event and Notify(Cxxx, 3)
 for a CPU with a remove event, and clear those events; each ``Cxxx._STA`` must follow the
@@ -19,7 +21,7 @@ BASE = 0x0CD8
 BLOCK_LENGTH = 12
 # Register offsets and bits of docs/specs/acpi_cpu_hotplug.rst.
 SELECTOR, FLAGS, COMMAND, DATA = 0x0, 0x4, 0x5, 0x8
-ENABLED, INSERT, REMOVE, EJECT = 0x01, 0x02, 0x04, 0x08
+ENABLED, INSERT, REMOVE, EJECT, PRESENT = 0x01, 0x02, 0x04, 0x08, 0x20
 CMD_NEXT_EVENT, CMD_OST_EVENT, CMD_OST_STATUS, CMD_ARCH_ID = 0, 1, 2, 3
 CPU_COUNT = 6
 
@@ -27,6 +29,7 @@ CPU_COUNT = 6
 @dataclass
 class Cpu:
     enabled: bool = False
+    present: bool = True
     inserting: bool = False
     removing: bool = False
     ejected: bool = False
@@ -37,6 +40,8 @@ class CpuHotplugBlock:
     """QEMU's CPU hotplug register block (hw/acpi/cpu.c behaviour), one access at a time."""
 
     cpus: list[Cpu]
+    space: int = RegionSpace.SYSTEM_IO
+    base: int = BASE
     selector: int = 0
     command: int = 0
     ost: list[tuple[int, int]] = field(default_factory=list)
@@ -44,14 +49,14 @@ class CpuHotplugBlock:
     memory: dict = field(default_factory=dict)
 
     def read(self, space, address, size):
-        if space != RegionSpace.SYSTEM_IO or not BASE <= address < BASE + BLOCK_LENGTH:
+        if space != self.space or not self.base <= address < self.base + BLOCK_LENGTH:
             return 0
-        off = address - BASE
+        off = address - self.base
         cpu = self.cpus[self.selector] if self.selector < len(self.cpus) else Cpu()
         value = 0
         if off == FLAGS and size == 1:
             value = (ENABLED if cpu.enabled else 0) | (INSERT if cpu.inserting else 0) | \
-                    (REMOVE if cpu.removing else 0)
+                    (REMOVE if cpu.removing else 0) | (PRESENT if cpu.present else 0)
         elif off == DATA and size == 4:
             if self.command == CMD_NEXT_EVENT:
                 value = self.selector
@@ -61,9 +66,9 @@ class CpuHotplugBlock:
         return value
 
     def write(self, space, address, size, value):
-        if space != RegionSpace.SYSTEM_IO or not BASE <= address < BASE + BLOCK_LENGTH:
+        if space != self.space or not self.base <= address < self.base + BLOCK_LENGTH:
             return
-        off = address - BASE
+        off = address - self.base
         self.accesses.append(("write", off, size, value))
         if off == SELECTOR and size == 4:
             self.selector = value
@@ -118,7 +123,7 @@ def test_sta_follows_enabled_bit(dsdt):
     # CSTA selects the CPU with one DWORD write and reads the flags byte once.
     block.accesses.clear()
     interp.evaluate("\\_SB.CPUS.C004._STA")
-    assert block.accesses == [("write", SELECTOR, 4, 4), ("read", FLAGS, 1, ENABLED)]
+    assert block.accesses == [("write", SELECTOR, 4, 4), ("read", FLAGS, 1, ENABLED | PRESENT)]
 
 
 def test_scan_notifies_insert_and_remove(dsdt):
@@ -146,3 +151,53 @@ def test_eject_and_ost_reach_the_block(dsdt):
     assert block.ost == [(CMD_OST_EVENT, 0x03), (CMD_OST_STATUS, 0x80)]
     interp.evaluate("\\_SB.CPUS.C001._EJ0", 1)
     assert block.cpus[1].ejected and interp.evaluate("\\_SB.CPUS.C001._STA") == 0
+
+
+ARM_BLOCK = 0x090C0000
+GED_EVENT = 0x09080000
+GED_CPU_EVENT = 0x8
+
+
+class ArmMachine(CpuHotplugBlock):
+    """The RFC's MMIO block plus the GED event selector register (read clears it)."""
+
+    ged_event: int = 0
+
+    def read(self, space, address, size):
+        if space == RegionSpace.SYSTEM_MEMORY and address == GED_EVENT:
+            value, self.ged_event = self.ged_event, 0
+            return value
+        return super().read(space, address, size)
+
+
+@pytest.fixture()
+def arm_dsdt(reference_tables):
+    return (reference_tables / "qemu-rfc-v5" / "aarch64-virt-cpus2-maxcpus6" / "DSDT").read_bytes()
+
+
+def test_arm64_rfc_sta_is_present_not_enabled(arm_dsdt):
+    block = ArmMachine([Cpu(enabled=i < 2) for i in range(CPU_COUNT)], space=RegionSpace.SYSTEM_MEMORY,
+                       base=ARM_BLOCK)
+    interp = Interpreter(handler=block)
+    interp.load(arm_dsdt)
+    assert interp.load_errors == []
+    assert [interp.evaluate(f"\\_SB.CPUS.C00{i}._STA") for i in range(CPU_COUNT)] == \
+        [0x0F, 0x0F, 0x0D, 0x0D, 0x0D, 0x0D]
+    block.cpus[5].present = False
+    assert interp.evaluate("\\_SB.CPUS.C005._STA") == 0
+
+
+def test_arm64_rfc_ged_event_scans_cpus(arm_dsdt):
+    block = ArmMachine([Cpu(enabled=i < 2) for i in range(CPU_COUNT)], space=RegionSpace.SYSTEM_MEMORY,
+                       base=ARM_BLOCK)
+    notes = []
+    interp = Interpreter(handler=block, notify=lambda p, v: notes.append((p, v)))
+    interp.load(arm_dsdt)
+    block.cpus[2].enabled = block.cpus[2].inserting = True
+    block.ged_event = GED_CPU_EVENT
+    interp.evaluate("\\_SB.GED._EVT", 0x29)
+    assert notes == [("\\_SB.CPUS.C002", 1)]
+    assert interp.evaluate("\\_SB.CPUS.C002._STA") == 0x0F
+    notes.clear()
+    interp.evaluate("\\_SB.GED._EVT", 0x29)          # event register cleared: nothing to do
+    assert notes == []
