@@ -22,6 +22,12 @@ redistributor %lx region %d:%pa") or a frame has ``Last`` set; no match
 is "CPU%d: mpidr %lx has no re-distributor!".
 
 ``request_irq`` on an SPI unmasks it with a write to ``GICD_ISENABLER<n>``.
+
+A MADT whose GICD says GICv2 (QEMU's ``virt`` default, as in its reference
+tables) is driven by ``drivers/irqchip/irq-gic.c`` instead
+(``IRQCHIP_ACPI_DECLARE`` matches the GICD's version): there are no
+redistributors to find or to be inaccessible, so CPU bring-up does not
+depend on them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, Gicr, Madt
+from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, Gicr, GicVersion, Madt
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.hw.errors import BusError
@@ -94,6 +100,8 @@ class GicV3Driver:
     spis: int = 0
     rdist_of: dict[int, int] = field(default_factory=dict)
     """Logical CPU -> RD_base found for it."""
+    gicv2: bool = False
+    """The MADT describes a GICv2: the irq-gic.c driver, no redistributors."""
 
     def init(self, madt: Madt, cpu_for_uid: dict[int, int]) -> bool:
         """``gic_acpi_init``; ``cpu_for_uid`` is ``get_cpu_for_acpi_id``. False when there is no GIC."""
@@ -102,6 +110,10 @@ class GicV3Driver:
             self.klog.err("GICv3: no GICD structure in the MADT")
             return False
         self.dist_base = gicds[0].physical_base_address
+        if gicds[0].gic_version == GicVersion.GICV2:
+            self.gicv2 = True
+            self.klog.tracepoint("GICD says GICv2: irq-gic.c driver, no redistributors")
+            return True
         try:
             pidr2 = self.bus.read(self.dist_base + GicdReg.PIDR2, 4)
             typer = self.bus.read(self.dist_base + GicdReg.TYPER, 4)
@@ -155,6 +167,8 @@ class GicV3Driver:
 
     def populate_rdist(self, cpu: int, mpidr: int) -> bool:
         """``gic_populate_rdist`` on CPU ``cpu`` as it starts; True when its redistributor is found."""
+        if self.gicv2:
+            return True
         aff = gicr_affinity(mpidr)
         for index, region in enumerate(self.regions):
             ptr = region.base
