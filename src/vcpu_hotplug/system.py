@@ -7,11 +7,10 @@ memory (RSDP, XSDT, FADT, MADT, PPTT, GTDT, DSDT), hands the guest the RSDP
 address as UEFI would, and boots it. After that the two sides meet only at
 the hardware boundary: MMIO, HVC, interrupts, the vCPU start port.
 
-Tables: the VMM's DSDT (:mod:`vcpu_hotplug.vmm.dsdt`) with static tables
-built here from the machine's own description (every possible vCPU in the
-MADT, Enabled or Online Capable; one always-on GICR range per redistributor
-region), or any set of tables the caller brings (:func:`place_tables`, e.g.
-QEMU's real ones).
+Tables: the VMM's own firmware image (:mod:`vcpu_hotplug.vmm.firmware_tables`:
+every possible vCPU in the MADT, Enabled or Online Capable; always-on GICR
+ranges; the ``-smp`` topology in the PPTT; the hotplug DSDT), or any set of
+tables the caller brings (:func:`place_tables`, e.g. QEMU's real ones).
 
 Time is simulated: an admin operation (enable/disable) only starts things;
 :meth:`System.run_until_idle` lets the guest react until nothing is left on
@@ -22,30 +21,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt, FadtFlags
-from vcpu_hotplug.acpi.gtdt import Gtdt
+from vcpu_hotplug.acpi.fadt import Fadt
 from vcpu_hotplug.acpi.header import HEADER_LENGTH, LENGTH_OFFSET
-from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, GicIts, Gicr, GicVersion, Madt, MadtLayout
-from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags, ProcessorNode
 from vcpu_hotplug.acpi.registry import decode_table
 from vcpu_hotplug.acpi.rsdp import RSDP_V2_LENGTH, Rsdp
 from vcpu_hotplug.acpi.xsdt import Xsdt
 from vcpu_hotplug.guest import GuestConfig, Kernel
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.memory import GuestMemory
-from vcpu_hotplug.vmm.dsdt import DsdtConfig, build_dsdt
-from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig, UART_SPI
-from vcpu_hotplug.vmm.gic import SPI_BASE
+from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, install_firmware
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
 TABLES_OFFSET = 0x0800_0000
 """Tables go 128 MiB into RAM (UEFI's ACPI reclaim memory; clear of the kernel image)."""
 TABLE_ALIGN = 16
-PMU_GSIV = 23
-"""PPI 7: QEMU virt's PMU interrupt, as its MADT states it."""
-HYPERVISOR_VENDOR_ID = int.from_bytes(b"VCPUHPLG", "little")
-TIMER_PPIS = {"secure_el1": 29, "non_secure_el1": 30, "virtual_el1": 27, "el2": 26}
-"""Architected timer GSIVs of QEMU virt (PPIs 13, 14, 11, 10)."""
-GIC_ITS_ID = 0
 
 
 def _align(value: int) -> int:
@@ -93,40 +82,6 @@ def place_tables(memory: GuestMemory, tables: list[bytes], base: int, oem_id: st
     return base
 
 
-def build_static_tables(machine: Machine) -> list[bytes]:
-    """FADT, MADT, GTDT and PPTT describing ``machine`` (ACPI 6.5, the layout DESIGN.md section 3 asks for)."""
-    mm = machine.memmap
-    madt = Madt.new(MadtLayout.ACPI_6_5)
-    madt.subtables.append(Gicd(physical_base_address=mm.gic_dist[0], gic_version=GicVersion.GICV3))
-    for vcpu in machine.vcpus:
-        flags = GiccFlags.ENABLED if vcpu.enabled else GiccFlags.ONLINE_CAPABLE
-        madt.subtables.append(Gicc(cpu_interface_number=vcpu.index, acpi_processor_uid=vcpu.index,
-                                   flags=flags, mpidr=vcpu.mpidr, performance_interrupt_gsiv=PMU_GSIV))
-    for r in machine.gic.ranges:
-        madt.subtables.append(Gicr(discovery_range_base_address=r.base, discovery_range_length=r.length))
-    madt.subtables.append(GicIts(gic_its_id=GIC_ITS_ID, physical_base_address=mm.gic_its[0]))
-    pptt = Pptt.new()
-    package = pptt.add(ProcessorNode(flags=ProcessorFlags.PHYSICAL_PACKAGE))
-    for vcpu in machine.vcpus:
-        pptt.add(ProcessorNode(flags=ProcessorFlags.ACPI_PROCESSOR_ID_VALID | ProcessorFlags.NODE_IS_A_LEAF,
-                               parent=package, acpi_processor_id=vcpu.index))
-    gtdt = Gtdt.new(secure_el1_timer_gsiv=TIMER_PPIS["secure_el1"],
-                    non_secure_el1_timer_gsiv=TIMER_PPIS["non_secure_el1"],
-                    virtual_el1_timer_gsiv=TIMER_PPIS["virtual_el1"], el2_timer_gsiv=TIMER_PPIS["el2"])
-    fadt = Fadt.new(flags=FadtFlags.HW_REDUCED_ACPI,
-                    arm_boot_arch=ArmBootArch.PSCI_COMPLIANT | ArmBootArch.PSCI_USE_HVC,
-                    hypervisor_vendor_identity=HYPERVISOR_VENDOR_ID, x_dsdt=0)
-    return [fadt.encode(), madt.encode(), gtdt.encode(), pptt.encode()]
-
-
-def build_firmware_tables(machine: Machine) -> list[bytes]:
-    """Every table of ``machine``: the static ones and the VMM's DSDT."""
-    mm = machine.memmap
-    dsdt = build_dsdt(DsdtConfig(maxcpus=len(machine.vcpus), cpuhp_base=mm.cpuhp[0], ged_base=mm.ged[0],
-                                 ged_gsi=GED_INTID, uart=mm.uart, uart_gsi=SPI_BASE + UART_SPI))
-    return build_static_tables(machine) + [dsdt]
-
-
 @dataclass
 class GuestVcpuView:
     """The guest's masks in vCPU index terms (what the management plane compares with the VMM)."""
@@ -148,18 +103,23 @@ class System:
     @classmethod
     def build(cls, smp: str | int = "cpus=2,maxcpus=6", *, guest: GuestConfig | None = None,
               machine_config: MachineConfig | None = None, tables: list[bytes] | None = None,
-              boot: bool = True) -> "System":
+              firmware: FirmwareOptions | None = None, boot: bool = True) -> "System":
         """Build machine + tables + guest and (by default) boot the guest until it is idle.
 
-        ``machine_config`` overrides ``smp`` when given. ``tables`` replaces
-        the machine's own tables (they are placed as given, plus RSDP/XSDT).
+        ``machine_config`` overrides ``smp`` when given. By default the guest
+        boots on the VMM's own firmware image
+        (:func:`~vcpu_hotplug.vmm.firmware_tables.install_firmware`, shaped by
+        ``firmware``); ``tables`` replaces it (they are placed as given, plus
+        RSDP/XSDT).
         """
         hw = HardwareBoundary()
         machine = Machine(machine_config or MachineConfig(smp=smp), hw)
         guest = guest or GuestConfig()
         guest.boot_mpidr = machine.vcpus[guest.boot_hw_vcpu].mpidr
-        base = machine.memmap.ram_base + TABLES_OFFSET
-        rsdp = place_tables(hw.memory, tables if tables is not None else build_firmware_tables(machine), base)
+        if tables is None:
+            rsdp = install_firmware(machine, firmware).rsdp_address
+        else:
+            rsdp = place_tables(hw.memory, tables, machine.memmap.ram_base + TABLES_OFFSET)
         system = cls(machine, Kernel(hw, guest), rsdp)
         if boot:
             system.boot()
@@ -247,5 +207,4 @@ def build_system(smp: str | int = "cpus=2,maxcpus=6", **kw) -> System:
     return System.build(smp, **kw)
 
 
-__all__ = ["GuestVcpuView", "System", "build_firmware_tables", "build_static_tables", "build_system",
-           "place_tables"]
+__all__ = ["GuestVcpuView", "System", "build_system", "place_tables"]
