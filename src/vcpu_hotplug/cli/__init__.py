@@ -37,6 +37,8 @@ def _register() -> None:
 
     main.add_command(tables.tables)
     main.add_command(aml.aml)
+    from vcpu_hotplug.cli import run
+    main.add_command(run.run)
 
 
 _register()

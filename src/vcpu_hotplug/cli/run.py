@@ -1,0 +1,193 @@
+"""``vcpu-hotplug run``: boot a VM and serve QMP until ``quit`` or a signal.
+
+Options follow QEMU's where QEMU has one: ``--smp`` is ``-smp``
+(``hw/core/machine-smp.c`` rules), ``--qmp`` is ``-qmp`` (``unix:PATH,server``
+or ``tcp:HOST:PORT,server``, repeatable), ``--cpu-type`` is the ``-cpu``
+model hot-plugged vCPUs get. The guest options choose the Linux behaviour
+(``--guest-kernel``) and make it an unhappy guest for testing orchestrators.
+
+The unix socket is created owner-only (0600) by the QMP server; TCP listens
+on loopback unless another address is named. ``quit`` over QMP, SIGINT
+(Ctrl-C) or SIGTERM shut down cleanly: clients are disconnected and the
+socket is removed. Every expected error is one line on stderr and exit
+status 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import stat
+import sys
+from pathlib import Path
+from typing import NoReturn, Optional, Sequence
+
+import click
+from rich.console import Console
+
+from vcpu_hotplug.hw.clock import NS_PER_MS
+from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
+from vcpu_hotplug.qmp.server import QmpAddress, QmpServer, TcpAddress, UnixAddress, parse_qmp_address
+from vcpu_hotplug.qmp.system_backend import GuestKernel, GuestKnobs, VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.vmm.errors import ConfigError, VmmError
+
+from .live_view import LiveView, PlainLog, terminal_supports_live
+
+#: How often the live view checks for changes to draw (wall seconds).
+REFRESH_INTERVAL_S = 0.1
+#: Exit status for an expected error (bad option, socket in use).
+EXIT_ERROR = 1
+
+
+class RunError(Exception):
+    """An expected failure of ``run``: printed as one line."""
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def parse_cpu_list(text: Optional[str]) -> frozenset[int]:
+    """``"3,5-7"`` -> {3, 5, 6, 7} (the kernel's cpulist syntax)."""
+    if not text:
+        return frozenset()
+    cpus: set[int] = set()
+    for part in text.split(","):
+        lo, sep, hi = part.strip().partition("-")
+        if not lo.isdigit() or (sep and not hi.isdigit()):
+            raise RunError(f"--busy-cpus: '{part}' is not a CPU number or range (e.g. 3,5-7)")
+        first, last = int(lo), int(hi) if sep else int(lo)
+        if last < first:
+            raise RunError(f"--busy-cpus: range '{part}' goes backwards")
+        cpus.update(range(first, last + 1))
+    return frozenset(cpus)
+
+
+def address_text(address: QmpAddress) -> str:
+    if isinstance(address, UnixAddress):
+        return f"unix:{address.path}"
+    return f"tcp:{address.host}:{address.port}"
+
+
+def check_unix_socket_free(path: Path) -> None:
+    """Refuse a socket path another live server listens on (a stale socket is replaced)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise RunError(f"cannot create QMP socket at '{path}': a file is in the way")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return  # nobody listens: stale, the server replaces it as QEMU does
+    finally:
+        probe.close()
+    raise RunError(f"QMP socket '{path}' is in use by another process")
+
+
+@click.command("run")
+@click.option("--smp", default="cpus=2,maxcpus=8", show_default=True, metavar="SMP",
+              help="QEMU -smp: [cpus=]N[,maxcpus=M][,sockets=S][,clusters=C][,cores=K][,threads=T]")
+@click.option("--qmp", "qmp_specs", multiple=True, metavar="ADDR",
+              help="QEMU -qmp: unix:PATH,server or tcp:HOST:PORT,server (repeatable)")
+@click.option("--cpu-type", default=DEFAULT_CPU_TYPE, show_default=True,
+              help="vCPU model (host, max, cortex-a57, neoverse-n1, ... with or without -arm-cpu)")
+@click.option("--guest-kernel", type=click.Choice([k.value for k in GuestKernel]),
+              default=GuestKernel.LINUX_6_11.value, show_default=True,
+              help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
+@click.option("--busy-cpus", metavar="LIST", default="",
+              help="guest CPUs that refuse to go offline, e.g. 3,5-7 (unplug fails, _OST 0x82)")
+@click.option("--ignore-notifications", is_flag=True,
+              help="the guest ignores hotplug notifications (unplug times out)")
+@click.option("--slow-online", "slow_online_ms", type=click.FloatRange(min=0), default=0.0,
+              metavar="MS", help="simulated delay before the guest onlines a hot-added CPU")
+@click.option("--no-auto-online", is_flag=True,
+              help="hot-added CPUs stay offline until cpuN/online is written")
+@click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
+def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
+        ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
+        no_tui: bool) -> None:
+    """Boot an arm64 VM with a Linux guest and serve QMP until quit or Ctrl-C."""
+    try:
+        if not qmp_specs:
+            raise RunError("nothing to serve: give --qmp unix:PATH,server or "
+                           "--qmp tcp:127.0.0.1:PORT,server")
+        addresses = [parse_qmp_address(spec) for spec in qmp_specs]
+        for address in addresses:
+            if isinstance(address, UnixAddress):
+                check_unix_socket_free(address.path)
+        knobs = GuestKnobs(GuestKernel(guest_kernel), parse_cpu_list(busy_cpus),
+                           ignore_notifications, round(slow_online_ms * NS_PER_MS),
+                           not no_auto_online)
+        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=knobs))
+    except ConfigError as exc:
+        fail(f"--smp {smp}: {exc}")
+    except VmmError as exc:
+        fail(str(exc))
+    except (RunError, QmpError) as exc:
+        fail(str(exc))
+
+    console = Console()
+    tui = not no_tui and terminal_supports_live(console)
+    try:
+        asyncio.run(serve_vm(vm, addresses, console if tui else None, smp))
+    except (RunError, QmpError) as exc:
+        fail(str(exc))
+
+
+async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
+                   console: Optional[Console], smp: str) -> None:
+    """Serve ``vm`` on ``addresses`` until ``quit`` or SIGINT/SIGTERM."""
+    server = QmpServer(vm.backend)
+    loop = asyncio.get_running_loop()
+    try:
+        for address in addresses:
+            await server.start(address)
+    except BaseException:
+        await server.close()
+        raise
+    shown = [address_text(a) if not isinstance(a, TcpAddress) or a.port
+             else f"tcp:{a.host}:{port}" for a, port in zip(addresses, _ports(server, addresses))]
+    stop_reason: list[str] = []
+
+    def stop(signum: int) -> None:
+        if not stop_reason:
+            stop_reason.append(signal.Signals(signum).name)
+            asyncio.ensure_future(server.close())
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+    title = f"vcpu-hotplug: arm64 virt, -smp {vm.machine.smp.to_option()}"
+    try:
+        if console is not None:
+            view = LiveView(vm, console, title, shown)
+            view.attach()
+            closed = asyncio.ensure_future(server.wait_closed())
+            with view:
+                while not closed.done():
+                    view.refresh()
+                    await asyncio.wait({closed}, timeout=REFRESH_INTERVAL_S)
+                view.note(f"stopped: {stop_reason[0] if stop_reason else 'quit'}")
+        else:
+            log = PlainLog(vm, sys.stdout)
+            log.line(f"{title}; guest {vm.spec.guest.kernel.value}; "
+                     f"QMP on {', '.join(shown)}")
+            log.line(log.summary())
+            log.attach()
+            await server.wait_closed()
+            log.line(f"stopped ({stop_reason[0] if stop_reason else 'quit'}); {log.summary()}")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await server.close()
+
+
+def _ports(server: QmpServer, addresses: Sequence[QmpAddress]) -> list[int]:
+    ports = iter(server.tcp_ports)
+    return [next(ports, 0) if isinstance(a, TcpAddress) else 0 for a in addresses]

@@ -1,0 +1,255 @@
+"""A running VM for the management plane: machine + guest, served over QMP.
+
+``vcpu-hotplug run``, ``vcpu-hotplug demo`` and the QMP benchmark all need
+the same thing: a VMM :class:`~vcpu_hotplug.vmm.machine.Machine` with a Linux
+guest booted on it (the wiring of :mod:`vcpu_hotplug.system`), seen through
+the :class:`~vcpu_hotplug.qmp.backend.CpuBackend` the QMP server drives, plus
+the views a person watches: a row per vCPU (the VMM's admin state next to
+the guest's), the guest's sysfs masks, the one trace of boundary crossings
+and what it costs in VM exits.
+
+:class:`VmSpec` says what to build (QEMU ``-smp`` text, the vCPU model, the
+guest's kernel behaviour and knobs); :func:`build_vm` builds and boots it.
+
+QMP commands that reach the machine are written to the trace as VMM log
+lines starting with :data:`QMP_TRACE_PREFIX`, so the trace shows the whole
+path of an event from the management plane to the guest.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+from vcpu_hotplug.hw.trace import Trace, TraceKind
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
+from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
+
+from .backend import CpuSlot, EventCallback, GuestCpuView, RunState
+from .devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
+from .errors import BackendError, QmpError
+from .machine_backend import DEFAULT_CPU_TYPE, MachineBackend
+
+#: Prefix of the trace lines that record a QMP command reaching the machine.
+QMP_TRACE_PREFIX = "qmp: "
+
+
+class GuestKernel(str, enum.Enum):
+    """Which Linux present-mask behaviour the guest follows.
+
+    ``6.11``: every possible CPU is present from boot (``arch/arm64/kernel/
+    smp.c`` as merged in 6.11); ``2026``: only MADT-Enabled CPUs are present
+    at boot, present is set on hot-add and cleared on eject (the later fix).
+    """
+
+    LINUX_6_11 = "6.11"
+    LINUX_2026 = "2026"
+
+
+@dataclass(frozen=True)
+class GuestKnobs:
+    """How the guest behaves, for testing an orchestrator against an unhappy guest."""
+
+    kernel: GuestKernel = GuestKernel.LINUX_6_11
+    busy_cpus: frozenset[int] = frozenset()
+    """CPUs that refuse to go offline (eject fails with ``_OST`` 0x82 busy)."""
+    ignore_notifications: bool = False
+    """The guest ignores hotplug notifications (an unplug then times out)."""
+    online_delay_ns: int = 0
+    """Slow onlining: simulated delay between registration and ``CPU_ON``."""
+    auto_online: bool = True
+    """udev-like auto-online of hot-added CPUs (on, as distributions ship it)."""
+
+
+class ConfigurationError(QmpError):
+    """A VM specification that cannot be built (bad vCPU model, bad knob)."""
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    """What to build: ``smp`` in QEMU ``-smp`` syntax, the vCPU model, the guest."""
+
+    smp: str = "cpus=2,maxcpus=8"
+    cpu_type: str = DEFAULT_CPU_TYPE
+    guest: GuestKnobs = field(default_factory=GuestKnobs)
+    trace_enabled: bool = True
+    """False keeps only the trace's counters (benchmarks)."""
+
+
+def normalize_cpu_type(name: str) -> str:
+    """``host`` or ``host-arm-cpu`` -> ``host-arm-cpu``; a hot-pluggable 64-bit model, or an error."""
+    full = name if name.endswith(ARM_CPU_TYPE_SUFFIX) else name + ARM_CPU_TYPE_SUFFIX
+    if full not in AARCH64_CPU_TYPES:
+        models = ", ".join(sorted(t[: -len(ARM_CPU_TYPE_SUFFIX)] for t in AARCH64_CPU_TYPES))
+        raise ConfigurationError(f"CPU model '{name}' is not a hot-pluggable 64-bit Arm CPU "
+                                 f"(one of: {models})")
+    return full
+
+
+class GuestState(str, enum.Enum):
+    """A vCPU as the guest sees it (Linux's masks, most specific first)."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"          # registered (enabled, cpuN/ exists) but not online
+    PRESENT = "present"          # present, not registered
+    ABSENT = "absent"            # possible only
+    NO_GUEST = "-"
+
+
+@dataclass(frozen=True)
+class VcpuRow:
+    """One vCPU in the live view: the VMM's side and the guest's side."""
+
+    index: int
+    topology: tuple[int, int, int, int]
+    mpidr: int
+    admin: str
+    """``enabled``, ``disabled`` or ``unplugging`` (a disable waiting for the guest)."""
+    power: str
+    guest: GuestState
+    online: bool
+
+
+@dataclass(frozen=True)
+class ExitCounts:
+    """VM exits so far: MMIO accesses (reads + writes) and hypercalls."""
+
+    mmio: int
+    hvc: int
+
+    @property
+    def total(self) -> int:
+        return self.mmio + self.hvc
+
+    def __sub__(self, other: "ExitCounts") -> "ExitCounts":
+        return ExitCounts(self.mmio - other.mmio, self.hvc - other.hvc)
+
+    def to_json(self) -> dict[str, int]:
+        return {"total": self.total, "mmio": self.mmio, "hvc": self.hvc}
+
+
+class TracedBackend:
+    """A :class:`CpuBackend` that writes each machine-changing QMP command to the trace."""
+
+    def __init__(self, inner: MachineBackend, trace: Trace) -> None:
+        self.inner = inner
+        self._trace = trace
+
+    def cpu_type(self) -> str:
+        return self.inner.cpu_type()
+
+    def cpu_slots(self) -> Sequence[CpuSlot]:
+        return self.inner.cpu_slots()
+
+    def plug(self, index: int) -> None:
+        self._trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}plug vCPU {index} (device_add)")
+        self.inner.plug(index)
+
+    def unplug(self, index: int) -> None:
+        self._trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}unplug vCPU {index} (device_del)")
+        self.inner.unplug(index)
+
+    def subscribe(self, callback: EventCallback) -> None:
+        self.inner.subscribe(callback)
+
+    def run_pending(self) -> None:
+        self.inner.run_pending()
+
+    def guest_cpus(self) -> GuestCpuView:
+        return self.inner.guest_cpus()
+
+    def status(self) -> RunState:
+        return self.inner.status()
+
+
+class VirtualMachine:
+    """A built, booted VM: machine, guest (when wired), backend, views."""
+
+    def __init__(self, spec: VmSpec, machine: Machine, *, system: object = None,
+                 guest_view: Optional[Callable[[], GuestCpuView]] = None,
+                 settle: Optional[Callable[[], object]] = None) -> None:
+        self.spec = spec
+        self.machine = machine
+        self.system = system
+        """The :mod:`vcpu_hotplug.system` object, or None when no guest is wired."""
+        self._guest_view = guest_view
+        self.machine_backend = MachineBackend(machine, cpu_type=spec.cpu_type,
+                                              guest_view=guest_view, settle=settle)
+        self.backend = TracedBackend(self.machine_backend, machine.trace)
+
+    @property
+    def trace(self) -> Trace:
+        return self.machine.trace
+
+    @property
+    def has_guest(self) -> bool:
+        return self._guest_view is not None
+
+    def now_ns(self) -> int:
+        return self.machine.clock.now_ns()
+
+    def exits(self) -> ExitCounts:
+        counts = self.machine.trace.counts
+        return ExitCounts(counts[TraceKind.MMIO_READ] + counts[TraceKind.MMIO_WRITE],
+                          counts[TraceKind.HVC])
+
+    def guest_view(self) -> Optional[GuestCpuView]:
+        return self._guest_view() if self._guest_view is not None else None
+
+    def vcpu_rows(self) -> list[VcpuRow]:
+        view = self.guest_view()
+        present = set(view.present) if view else set()
+        enabled = set(view.enabled) if view else set()
+        online = set(view.online) if view else set()
+        rows = []
+        for status in self.machine.vcpu_status():
+            i = status.index
+            if status.unplug_pending:
+                admin = "unplugging"
+            else:
+                admin = "enabled" if status.admin is AdminState.ENABLED else "disabled"
+            if view is None:
+                guest = GuestState.NO_GUEST
+            elif i in online:
+                guest = GuestState.ONLINE
+            elif i in enabled:
+                guest = GuestState.OFFLINE
+            elif i in present:
+                guest = GuestState.PRESENT
+            else:
+                guest = GuestState.ABSENT
+            is_online = i in online if view is not None else status.power is PowerState.ON
+            rows.append(VcpuRow(i, (status.socket_id, status.cluster_id, status.core_id,
+                                    status.thread_id), status.mpidr, admin, status.power.value,
+                                guest, is_online))
+        return rows
+
+
+def build_vm(spec: VmSpec) -> VirtualMachine:
+    """Build the machine and the guest described by ``spec``, boot, and return the VM.
+
+    Raises :class:`~vcpu_hotplug.vmm.errors.ConfigError` for a bad ``smp``
+    and :class:`ConfigurationError` for a bad vCPU model.
+    """
+    spec = VmSpec(spec.smp, normalize_cpu_type(spec.cpu_type), spec.guest, spec.trace_enabled)
+    config = MachineConfig(smp=spec.smp)
+    config.smp_config  # noqa: B018 - validates -smp before anything is built
+    try:
+        from vcpu_hotplug import system as _system  # noqa: F401
+    except ImportError:
+        _system = None
+    if _system is None:
+        # SEAM: until the wiring module lands, the machine runs with no guest.
+        machine = Machine(config)
+        _configure_trace(machine.trace, spec)
+        return VirtualMachine(spec, machine)
+    return _build_with_system(spec, config)
+
+
+def _configure_trace(trace: Trace, spec: VmSpec) -> None:
+    trace.enabled = spec.trace_enabled
+
+
+def _build_with_system(spec: VmSpec, config: MachineConfig) -> VirtualMachine:  # pragma: no cover
+    raise BackendError("the system wiring is not adapted yet")
