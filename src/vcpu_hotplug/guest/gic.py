@@ -170,23 +170,29 @@ class GicV3Driver:
         if self.gicv2:
             return True
         aff = gicr_affinity(mpidr)
+        read = self.bus.read
         for index, region in enumerate(self.regions):
+            # gic_iterate_rdists: GICR_PIDR2 once per region, then frame by frame until TYPER.Last.
             ptr = region.base
             end = region.base + region.size
+            try:
+                pidr2 = read(ptr + GicrReg.PIDR2, 4) & GIC_PIDR2_ARCH_MASK
+            except BusError:
+                continue
+            if pidr2 not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
+                self.klog.warn(f"GICv3: No redistributor present @0x{ptr:016x}")
+                break
             while ptr < end:
                 try:
-                    pidr2 = self.bus.read(ptr + GicrReg.PIDR2, 4) & GIC_PIDR2_ARCH_MASK
+                    typer = read(ptr + GicrReg.TYPER, 8)
+                    # __gic_populate_rdist reads GICR_TYPER again to match the affinity.
+                    if read(ptr + GicrReg.TYPER, 8) >> GICR_TYPER_AFFINITY_SHIFT == aff:
+                        self.rdist_of[cpu] = ptr
+                        self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:"
+                                       f"0x{ptr:016x}")
+                        return True
                 except BusError:
                     break
-                if pidr2 not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
-                    self.klog.warn(f"GICv3: No redistributor present @0x{ptr:016x}")
-                    break
-                typer = self.bus.read(ptr + GicrReg.TYPER, 8)
-                if typer >> GICR_TYPER_AFFINITY_SHIFT == aff:
-                    self.rdist_of[cpu] = ptr
-                    self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:"
-                                   f"0x{ptr:016x}")
-                    return True
                 if region.single or typer & GICR_TYPER_LAST:
                     break
                 ptr += SZ_64K * (4 if typer & GICR_TYPER_VLPIS else 2)

@@ -147,8 +147,15 @@ class Kernel:
     # helpers ----------------------------------------------------------------
 
     def cpu_for_uid(self) -> dict[int, int]:
-        """``get_cpu_for_acpi_id`` over the possible CPUs."""
+        """UID -> logical CPU over the possible CPUs (``get_cpu_for_acpi_id`` for all of them)."""
         return {c.uid: c.cpu for c in self.cpus.values() if c.uid is not None and c.cpu in self.possible}
+
+    def cpu_for_acpi_id(self, uid: int) -> int | None:
+        """``get_cpu_for_acpi_id`` (arch/arm64/include/asm/acpi.h): the possible CPU with this UID."""
+        for c in self.cpus.values():
+            if c.uid == uid and c.cpu in self.possible:
+                return c.cpu
+        return None
 
     def control_hw_vcpu(self) -> int:
         """The hardware vCPU running kernel work (the lowest online CPU's)."""

@@ -102,7 +102,7 @@ class ProcessorDriver:
             else:
                 k.klog.err(f"acpi {adev.name}: Failed to get unique processor _UID (0x{uid:x})")
             return -Errno.ENODEV
-        cpu = k.cpu_for_uid().get(uid)
+        cpu = k.cpu_for_acpi_id(uid)
         if cpu is None:
             k.klog.debug(f"acpi {adev.name}: Failed to get CPU physical ID.")
             return -Errno.ENODEV

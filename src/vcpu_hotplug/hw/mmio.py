@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vcpu_hotplug.hw.errors import AccessRejected, BusError, MappingError
@@ -46,11 +46,11 @@ class MmioRegion:
     size: int
     device: MmioDevice
     name: str
+    end: int = field(init=False, repr=False, compare=False)
+    """First address past the region (stored: every access checks it)."""
 
-    @property
-    def end(self) -> int:
-        """First address past the region."""
-        return self.base + self.size
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "end", self.base + self.size)
 
 
 class MmioBus:

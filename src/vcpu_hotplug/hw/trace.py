@@ -31,14 +31,23 @@ class TraceKind(enum.Enum):
     VMM_LOG = "vmm"
     GUEST_LOG = "guest"
 
+    # Members are singletons compared by identity, so the identity hash is
+    # right; Enum's own __hash__ is Python code, and the trace counts every
+    # MMIO access by kind.
+    __hash__ = object.__hash__
+
 
 MMIO_KINDS = frozenset({TraceKind.MMIO_READ, TraceKind.MMIO_WRITE})
 """The kinds that are VM exits for an MMIO access."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TraceEvent:
     """One crossing. Fields that do not apply to ``kind`` are None.
+
+    Treat an event as immutable once recorded. It is not a frozen dataclass
+    only because a frozen one costs about seven times as much to create,
+    and every MMIO access creates one.
 
     - MMIO_READ / MMIO_WRITE: ``device``, ``offset``, ``size``, ``value``, ``address``
     - HVC: ``vcpu`` (caller), ``function``, ``args`` (x1..x3), ``result`` (x0..x3)

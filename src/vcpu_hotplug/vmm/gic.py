@@ -248,13 +248,14 @@ class Redistributor(_Words):
         self.affinity = affinity
         self.last = last
         self.name = f"gicr{vcpu_index}"
+        self.typer = self._typer()
+        """GICR_TYPER, fixed at creation (every CPU's redistributor walk reads it, frame by frame)."""
         self.ctlr = 0
         self.waker = GicrWaker.PROCESSOR_SLEEP | GicrWaker.CHILDREN_ASLEEP
         self.ppi_sgi_enabled = 0
         self.ppi_sgi_pending = 0
 
-    @property
-    def typer(self) -> int:
+    def _typer(self) -> int:
         """GICR_TYPER: affinity, processor number, Last."""
         value = self.affinity_value << GicrTyper.AFFINITY_SHIFT
         value |= (self.vcpu_index & 0xFFFF) << GicrTyper.PROCESSOR_NUMBER_SHIFT
@@ -267,6 +268,11 @@ class Redistributor(_Words):
         """Aff3.Aff2.Aff1.Aff0 packed in 32 bits, as GICR_TYPER[63:32] holds it."""
         a = self.affinity
         return ((a >> 32) & 0xFF) << 24 | (a & 0xFF_FFFF)
+
+    def read(self, offset: int, size: int) -> int:
+        if size == 8 and offset == GicrReg.TYPER:
+            return self.typer      # the redistributor walk's read: no need to split it in words
+        return super().read(offset, size)
 
     def read32(self, offset: int) -> int:
         if offset == GicrReg.CTLR:
