@@ -205,6 +205,24 @@ def test_single_segment_names_search_upwards_and_the_nearest_object_wins() -> No
     assert call.path == "\\FOO_" and call.args[0].value == 7
 
 
+def test_scope_with_a_single_nameseg_reopens_the_object_found_upwards() -> None:
+    # QEMU's arm64 DSDT opens Scope (_SB) inside Scope (\_SB); iasl then names the devices in it
+    # relative to that scope. ACPICA looks the Scope's NameSeg up with search-to-root, so the
+    # inner scope *is* \_SB and the method is \_SB.CPUS.CSCN (one argument here).
+    data = block(
+        scope("\\_SB",
+              scope("_SB", device("CPUS", method("CSCN", 1, ret(b"\x68")))),
+              method("MAIN", 0, ret(ns("\\_SB.CPUS.CSCN") + b"\x0a\x05"))),
+    )
+    blk = parse_definition_block(data)
+    (inner,) = [s for s in find(blk, T.Scope) if s.name.segments == ("_SB_",) and not s.name.root]
+    assert inner.path == "\\_SB_"
+    assert [d.path for d in find(blk, T.Device)] == ["\\_SB_.CPUS"]
+    assert "\\_SB_.CPUS.CSCN" in blk.objects
+    (call,) = find(blk, T.MethodCall)
+    assert call.path == "\\_SB_.CPUS.CSCN" and call.args[0].value == 5
+
+
 def test_supernames_may_be_method_calls_but_not_under_refof_condrefof_objecttype() -> None:
     # As ACPICA's AcpiPsGetNextArg: Release (M000 (2)) calls M000; RefOf (M000) does not.
     release = Opcode.RELEASE.encoding + ns("M000") + byte(2)

@@ -522,10 +522,17 @@ class _Parser:
         if op is Opcode.METHOD:
             argc = extra[0] & METHOD_ARG_COUNT_MASK
         if op is Opcode.SCOPE:
-            try:
-                segs = resolve(name, scope)
-            except AmlError as exc:
-                raise self._error(exc.reason, name_at) from None
+            # A Scope names an existing object, and a single NameSeg is looked up with the
+            # search-to-root rule (ACPICA AcpiDsLoad1BeginOp: AML_SCOPE_OP, ACPI_NS_SEARCH_PARENT):
+            # Scope (_SB) inside Scope (\_SB) re-opens \_SB.
+            found = self._lookup(name, scope)[0] if name.is_single_segment else ""
+            if found:
+                segs = tuple(found[1:].split("."))
+            else:
+                try:
+                    segs = resolve(name, scope)
+                except AmlError as exc:
+                    raise self._error(exc.reason, name_at) from None
             path = path_string(segs)
         else:
             path = self._declare(name, scope, argc, in_method, name_at)
