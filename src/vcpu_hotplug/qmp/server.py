@@ -38,7 +38,7 @@ from typing import Callable, Optional, Union
 from .. import __version__
 from .backend import BackendEvent, CpuBackend
 from .commands import CommandContext, SessionState, dispatch
-from .devices import CpuDevices, QmpEvent
+from .devices import CpuDevices
 from .errors import QmpError
 from .protocol import (JsonStreamer, Timestamp, VersionTriple, encode, event, failure, greeting,
                        version_info)

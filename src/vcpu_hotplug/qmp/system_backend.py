@@ -9,7 +9,14 @@ the guest's), the guest's sysfs masks, the one trace of boundary crossings
 and what it costs in VM exits.
 
 :class:`VmSpec` says what to build (QEMU ``-smp`` text, the vCPU model, the
-guest's kernel behaviour and knobs); :func:`build_vm` builds and boots it.
+guest's kernel behaviour and knobs); :func:`build_vm` builds and boots it
+through :meth:`vcpu_hotplug.system.System.build`, mapping :class:`GuestKnobs`
+onto the guest model's :class:`~vcpu_hotplug.guest.GuestConfig`
+(:class:`GuestKernel` -> :class:`~vcpu_hotplug.guest.PresentPolicy`). The
+backend's ``settle`` is :meth:`System.run_until_idle` and its guest view
+the guest's sysfs masks plus its kernel log tail (``x-query-guest-cpus``);
+``DEVICE_DELETED`` and ``ACPI_DEVICE_OST`` come from the machine's
+observers, so they follow the guest's ``_EJ0`` and ``_OST``.
 
 QMP commands that reach the machine are written to the trace as VMM log
 lines starting with :data:`QMP_TRACE_PREFIX`, so the trace shows the whole
@@ -22,13 +29,16 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
+from vcpu_hotplug.guest import GuestConfig, PresentPolicy
+from vcpu_hotplug.guest import GuestKnobs as LinuxKnobs
 from vcpu_hotplug.hw.trace import Trace, TraceKind
+from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
 
 from .backend import CpuSlot, EventCallback, GuestCpuView, RunState
 from .devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
-from .errors import BackendError, QmpError
+from .errors import QmpError
 from .machine_backend import DEFAULT_CPU_TYPE, MachineBackend
 
 #: Prefix of the trace lines that record a QMP command reaching the machine.
@@ -166,13 +176,13 @@ class TracedBackend:
 class VirtualMachine:
     """A built, booted VM: machine, guest (when wired), backend, views."""
 
-    def __init__(self, spec: VmSpec, machine: Machine, *, system: object = None,
+    def __init__(self, spec: VmSpec, machine: Machine, *, system: Optional[System] = None,
                  guest_view: Optional[Callable[[], GuestCpuView]] = None,
                  settle: Optional[Callable[[], object]] = None) -> None:
         self.spec = spec
         self.machine = machine
         self.system = system
-        """The :mod:`vcpu_hotplug.system` object, or None when no guest is wired."""
+        """The :class:`~vcpu_hotplug.system.System` (machine + guest), or None when no guest is wired."""
         self._guest_view = guest_view
         self.machine_backend = MachineBackend(machine, cpu_type=spec.cpu_type,
                                               guest_view=guest_view, settle=settle)
@@ -227,29 +237,68 @@ class VirtualMachine:
 
 
 def build_vm(spec: VmSpec) -> VirtualMachine:
-    """Build the machine and the guest described by ``spec``, boot, and return the VM.
+    """Build the machine and the Linux guest described by ``spec``, boot, and return the VM.
+
+    The wiring is :meth:`vcpu_hotplug.system.System.build`: the VMM's own
+    firmware tables in guest memory, the guest booted from the RSDP on the
+    same hardware boundary, then run until idle. Afterwards every QMP command
+    that changes the machine is settled with :meth:`System.run_until_idle`,
+    so a command's reply is followed by the events of the guest's reaction.
 
     Raises :class:`~vcpu_hotplug.vmm.errors.ConfigError` for a bad ``smp``
-    and :class:`ConfigurationError` for a bad vCPU model.
+    and :class:`ConfigurationError` for a bad vCPU model or guest knob.
     """
     spec = VmSpec(spec.smp, normalize_cpu_type(spec.cpu_type), spec.guest, spec.trace_enabled)
     config = MachineConfig(smp=spec.smp)
-    config.smp_config  # noqa: B018 - validates -smp before anything is built
-    try:
-        from vcpu_hotplug import system as _system  # noqa: F401
-    except ImportError:
-        _system = None
-    if _system is None:
-        # SEAM: until the wiring module lands, the machine runs with no guest.
-        machine = Machine(config)
-        _configure_trace(machine.trace, spec)
-        return VirtualMachine(spec, machine)
-    return _build_with_system(spec, config)
+    smp = config.smp_config  # validates -smp before anything is built
+    guest_config = guest_config_for(spec.guest, smp.maxcpus)
+    system = System.build(machine_config=config, guest=guest_config, boot=False)
+    _configure_trace(system.trace, spec)
+    system.boot()
+    return VirtualMachine(spec, system.machine, system=system,
+                          guest_view=lambda: guest_cpu_view(system),
+                          settle=system.run_until_idle)
+
+
+#: ``GuestKernel`` -> the guest model's present-mask policy.
+PRESENT_POLICY = {
+    GuestKernel.LINUX_6_11: PresentPolicy.LINUX_6_11,
+    GuestKernel.LINUX_2026: PresentPolicy.FIX_2026,
+}
+
+#: Kernel log records ``x-query-guest-cpus`` returns (the newest ones).
+LOG_TAIL = 20
+
+
+def guest_config_for(knobs: GuestKnobs, maxcpus: int) -> GuestConfig:
+    """The guest model's configuration for the management plane's knobs.
+
+    ``busy_cpus`` are the guest's logical CPU numbers (what its sysfs calls
+    ``cpuN``); with the VMM's tables they equal the vCPU indexes.
+    """
+    bad = sorted(cpu for cpu in knobs.busy_cpus if not 0 <= cpu < maxcpus)
+    if bad:
+        raise ConfigurationError(f"busy CPU {bad[0]} does not exist: the guest has CPUs "
+                                 f"0-{maxcpus - 1}")
+    if knobs.online_delay_ns < 0:
+        raise ConfigurationError("the online delay must not be negative")
+    return GuestConfig(
+        present_policy=PRESENT_POLICY[knobs.kernel],
+        knobs=LinuxKnobs(auto_online=knobs.auto_online,
+                         online_delay_ns=knobs.online_delay_ns,
+                         ignore_notifications=knobs.ignore_notifications,
+                         busy_cpus=set(knobs.busy_cpus)))
+
+
+def guest_cpu_view(system: System, log_tail: int = LOG_TAIL) -> GuestCpuView:
+    """The guest's sysfs masks (as vCPU indexes) and the tail of its kernel log, dmesg-formatted."""
+    view = system.guest_view()
+    records = system.kernel.klog.records
+    tail = records[-log_tail:] if log_tail > 0 else []
+    return GuestCpuView(tuple(sorted(view.possible)), tuple(sorted(view.present)),
+                        tuple(sorted(view.enabled)), tuple(sorted(view.online)),
+                        tuple(record.format() for record in tail))
 
 
 def _configure_trace(trace: Trace, spec: VmSpec) -> None:
     trace.enabled = spec.trace_enabled
-
-
-def _build_with_system(spec: VmSpec, config: MachineConfig) -> VirtualMachine:  # pragma: no cover
-    raise BackendError("the system wiring is not adapted yet")
