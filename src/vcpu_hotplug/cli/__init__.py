@@ -39,6 +39,8 @@ def _register() -> None:
     main.add_command(aml.aml)
     from vcpu_hotplug.cli import run
     main.add_command(run.run)
+    from vcpu_hotplug.cli import demo
+    main.add_command(demo.demo)
 
 
 _register()

@@ -21,7 +21,7 @@ import socket
 import stat
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional, Sequence
+from typing import IO, Any, NoReturn, Optional, Sequence
 
 import click
 from rich.console import Console
@@ -45,9 +45,34 @@ class RunError(Exception):
     """An expected failure of ``run``: printed as one line."""
 
 
+#: Exit status for a command line click cannot parse (click's own convention).
+EXIT_USAGE = 2
+
+
 def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+class OneLineUsageError(click.ClickException):
+    """A bad option, shown as one ``error:`` line instead of click's usage block."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Optional[IO[str]] = None) -> None:  # noqa: D401 - click API
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OneLineErrorCommand(click.Command):
+    """A click command whose option errors are one line: ``error: vcpu-hotplug run: ...``."""
+
+    def make_context(self, info_name: Optional[str], args: list[str],
+                     parent: Optional[click.Context] = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            raise OneLineUsageError(f"{exc.format_message().rstrip('.')}{hint}") from exc
 
 
 def parse_cpu_list(text: Optional[str]) -> frozenset[int]:
@@ -91,7 +116,7 @@ def check_unix_socket_free(path: Path) -> None:
     raise RunError(f"QMP socket '{path}' is in use by another process")
 
 
-@click.command("run")
+@click.command("run", cls=OneLineErrorCommand)
 @click.option("--smp", default="cpus=2,maxcpus=8", show_default=True, metavar="SMP",
               help="QEMU -smp: [cpus=]N[,maxcpus=M][,sockets=S][,clusters=C][,cores=K][,threads=T]")
 @click.option("--qmp", "qmp_specs", multiple=True, metavar="ADDR",
