@@ -36,6 +36,11 @@ TRACE_TAIL = 200
 RESERVED_LINES = 14
 #: vCPU glyphs per grid line.
 GRID_WIDTH = 64
+#: Columns of a log line, as :meth:`TraceEvent.describe` lays them out: time, kind, text.
+TIME_WIDTH = 12
+KIND_WIDTH = 10
+#: The kind column of QMP events in the log.
+QMP_KIND = "qmp-event"
 
 _GUEST_STYLE = {
     GuestState.ONLINE: "bold green",
@@ -48,15 +53,25 @@ _ADMIN_STYLE = {"enabled": "green", "disabled": "dim", "unplugging": "bold magen
 
 
 def describe_backend_event(event: BackendEvent) -> str:
-    """One line for a QMP-level event the server is about to send."""
+    """What the QMP server is about to send for a backend event, in a few words."""
     if isinstance(event, DeviceDeleted):
-        return f"qmp: DEVICE_DELETED vCPU {event.index}"
+        return f"DEVICE_DELETED vCPU {event.index}"
     if isinstance(event, OstReported):
-        return (f"qmp: ACPI_DEVICE_OST vCPU {event.index} source={event.source:#x} "
+        return (f"ACPI_DEVICE_OST vCPU {event.index} source={event.source:#x} "
                 f"status={event.status:#x}")
     if isinstance(event, UnplugFailed):
-        return f"qmp: DEVICE_UNPLUG_GUEST_ERROR vCPU {event.index}: {event.reason}"
-    return f"qmp: {event}"
+        return f"DEVICE_UNPLUG_GUEST_ERROR vCPU {event.index}: {event.reason}"
+    return str(event)
+
+
+def backend_event_line(time_ns: int, event: BackendEvent) -> str:
+    """A QMP event as a log line, in the columns of :meth:`TraceEvent.describe`."""
+    return f"{time_ns / 1000:{TIME_WIDTH}.3f}us {QMP_KIND:<{KIND_WIDTH}} {describe_backend_event(event)}"
+
+
+def trace_line(event: TraceEvent) -> str:
+    """A trace event as a log line (the trace's own wording)."""
+    return event.describe()
 
 
 def is_listed(event: TraceEvent) -> bool:
@@ -80,10 +95,10 @@ class PlainLog:
 
     def _on_trace(self, event: TraceEvent) -> None:
         if is_listed(event):
-            self.line(event.describe().strip())
+            self.line(trace_line(event))
 
     def _on_backend(self, event: BackendEvent) -> None:
-        self.line(f"{self.vm.now_ns() / 1000:12.3f}us {describe_backend_event(event)}")
+        self.line(backend_event_line(self.vm.now_ns(), event))
 
     def summary(self) -> str:
         """A state line: the guest's masks and the costs so far."""
@@ -116,11 +131,11 @@ class LiveView:
 
     def _on_trace(self, event: TraceEvent) -> None:
         if is_listed(event):
-            self.lines.append(event.describe().strip())
-        self._dirty = True
+            self.lines.append(trace_line(event))
+        self._dirty = True  # an MMIO access moves the exit counter of the header
 
     def _on_backend(self, event: BackendEvent) -> None:
-        self.lines.append(f"{self.vm.now_ns() / 1000:12.3f}us {describe_backend_event(event)}")
+        self.lines.append(backend_event_line(self.vm.now_ns(), event))
         self._dirty = True
 
     def __enter__(self) -> "LiveView":
@@ -212,4 +227,5 @@ def terminal_supports_live(console: Console) -> bool:
     return console.is_terminal and not console.is_dumb_terminal
 
 
-__all__ = ["LiveView", "PlainLog", "describe_backend_event", "terminal_supports_live"]
+__all__ = ["LiveView", "PlainLog", "backend_event_line", "describe_backend_event",
+           "terminal_supports_live", "trace_line"]
