@@ -345,6 +345,7 @@ async def run_scaling(spec: VmSpec, socket_dir: Optional[Path] = None) -> Scalin
                 down = await scale_down(orch, smp.cpus, up.changes)
             shutdown = await _quit(client)
         finally:
+            await _disconnect(client)
             await server.close()
     return ScalingReport(smp.to_option(), vm.spec.cpu_type, vm.spec.guest.kernel.value, str(path),
                          boot, [pre, up, down], version, shutdown)
@@ -356,14 +357,17 @@ async def _quit(client: QMPClient) -> bool:
         try:
             await asyncio.wait_for(client.execute("quit"), CLIENT_TIMEOUT_S)
             await asyncio.wait_for(listener.get(), CLIENT_TIMEOUT_S)
-            shutdown = True
         except (ClientError, asyncio.TimeoutError, EOFError):
-            shutdown = False
+            return False
+    return True
+
+
+async def _disconnect(client: QMPClient) -> None:
+    """Stop the client's reader and writer tasks, whatever state the session is in."""
     try:
         await asyncio.wait_for(client.disconnect(), CLIENT_TIMEOUT_S)
     except (ClientError, asyncio.TimeoutError, EOFError, OSError):
-        pass  # the server hangs up after quit, as QEMU does
-    return shutdown
+        pass  # after quit the server hangs up first, as QEMU does
 
 
 __all__ = ["BootFacts", "QmpEventSeen", "ScalingError", "ScalingReport", "ScalingStep",
