@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/vcpu-hotplug tables sample --cpus 2 --maxcpus 6
+	$(BIN)/vcpu-hotplug demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Not part of the test pass: prints QMP figures (hotplug cycles/s, 1 -> 512 -> 1 resize).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/qmp_throughput.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

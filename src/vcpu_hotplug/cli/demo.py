@@ -186,7 +186,14 @@ def render_report(report: ScalingReport) -> Group:
               help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
-    """The cloud-scaling story: pre-deploy 2 of 8 vCPUs, scale to 8, back to 2, over QMP."""
+    """Cloud scaling over QMP: 2 -> 8 -> 2 vCPUs.
+
+    The seed talk's story end to end: a VM pre-deployed with 2 of 8 vCPUs,
+    the workload arrives and an orchestrator (the qemu.qmp client, on a real
+    unix socket) plugs the other 6 with device_add, the workload leaves and
+    it unplugs them with device_del. Each step shows the guest's view, the
+    path one event took and its cost in VM exits and simulated time.
+    """
     from vcpu_hotplug.qmp.system_backend import GuestKnobs
 
     spec = VmSpec(smp=smp, guest=GuestKnobs(kernel=GuestKernel(guest_kernel)))

@@ -138,7 +138,14 @@ def check_unix_socket_free(path: Path) -> None:
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
         no_tui: bool) -> None:
-    """Boot an arm64 VM with a Linux guest and serve QMP until quit or Ctrl-C."""
+    """Boot an arm64 VM and serve QMP until quit.
+
+    The VM is the VMM machine with the Linux guest model booted on it; QMP
+    is QEMU's protocol (qemu.qmp, libvirt-style tools and qmp-shell connect
+    to it). It serves until a client sends quit, or Ctrl-C / SIGTERM,
+    showing a live view of the vCPUs and the event trace (--no-tui: plain
+    log lines).
+    """
     try:
         if not qmp_specs:
             raise RunError("nothing to serve: give --qmp unix:PATH,server or "
