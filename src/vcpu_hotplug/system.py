@@ -154,6 +154,17 @@ class System:
         self.kernel.boot(self.rsdp_address)
         self.run_until_idle()
 
+    def reboot(self) -> Kernel:
+        """The guest runs ``reboot``: its kernel asks PSCI for SYSTEM_RESET, the machine resets (admin
+        policy survives, as on QEMU) and a fresh kernel with the same configuration boots on the same
+        firmware tables, which the VMM never rewrites. Returns the new kernel."""
+        self.run_until_idle()
+        config = self.kernel.config
+        self.kernel.restart()
+        self.kernel = Kernel(self.hw, config)
+        self.boot()
+        return self.kernel
+
     def run_until_idle(self) -> int:
         """Fire simulated-time events until none is left (a pending unplug runs into its timeout)."""
         return self.clock.run_until_idle()

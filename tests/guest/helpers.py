@@ -1,13 +1,16 @@
-"""Helpers for guest and system tests: trace milestones and table surgery."""
+"""Helpers for guest and system tests: trace milestones, table surgery and sysfs views."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 from vcpu_hotplug.acpi.header import checksum
+from vcpu_hotplug.acpi.madt import Madt
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
 from vcpu_hotplug.guest.psci import PsciFn
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
+from vcpu_hotplug.vmm.firmware_tables import build_firmware
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
 Step = tuple[str, Callable[[TraceEvent], bool]]
 
@@ -76,3 +79,50 @@ def with_checksum(table: bytes) -> bytes:
     data[9] = 0
     data[9] = checksum(data)
     return bytes(data)
+
+
+# --- building and editing tables --------------------------------------------------------------------
+
+CPU_SYSFS = "/sys/devices/system/cpu"
+MASK_NAMES = ("possible", "present", "enabled", "online", "offline")
+PLACED_BY_SYSTEM = ("RSDP", "XSDT")
+"""Tables :func:`vcpu_hotplug.system.place_tables` makes itself."""
+
+
+def own_tables(smp: str) -> dict[str, bytes]:
+    """The VMM's firmware tables for ``-smp smp`` (the same bytes :meth:`System.build` installs)."""
+    return dict(build_firmware(Machine(MachineConfig(smp=smp))).tables)
+
+
+def table_list(tables: dict[str, bytes]) -> list[bytes]:
+    """What ``System.build(tables=...)`` takes: every table but the RSDP and XSDT."""
+    return [data for sig, data in tables.items() if sig not in PLACED_BY_SYSTEM]
+
+
+def edit_madt(data: bytes, edit: Callable[[Madt], None]) -> bytes:
+    """Decode a MADT, let ``edit`` change it in place, encode it again (checksum included)."""
+    madt = Madt.decode(data)
+    edit(madt)
+    return madt.encode()
+
+
+def replace_once(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with the single occurrence of ``old`` replaced by ``new`` (same length), checksum fixed."""
+    assert len(old) == len(new), "AML surgery must keep lengths"
+    assert data.count(old) == 1, f"{old!r} occurs {data.count(old)} times"
+    return with_checksum(data.replace(old, new))
+
+
+def cpu_masks(system) -> dict[str, str]:
+    """``/sys/devices/system/cpu/{possible,present,enabled,online,offline}`` without the newline."""
+    out = {}
+    for name in MASK_NAMES:
+        text = system.sysfs.read(f"{CPU_SYSFS}/{name}")
+        assert text.endswith("\n"), f"{name} must end with a newline, as sysfs files do"
+        out[name] = text[:-1]
+    return out
+
+
+def log_lines(system) -> list[str]:
+    """The kernel log's texts, oldest first (every level)."""
+    return system.kernel.klog.lines()

@@ -1,27 +1,35 @@
-"""ACPI namespace scan and hotplug events: ``drivers/acpi/scan.c`` and ``drivers/acpi/bus.c``.
+"""ACPI namespace scan and hotplug events: ``drivers/acpi/scan.c`` and ``drivers/acpi/bus.c`` (Linux 6.11).
 
 **Boot scan** (``acpi_scan_init`` -> ``acpi_bus_scan``): every ``Device`` and
 ``Processor`` object becomes an ACPI device, named ``<HID>:<instance>``
 (``ACPI0007:04``). Processor devices (``ACPI0007`` or ``Processor``
 objects) get the processor scan handler, with hotplug notifications
-enabled. A device is attached only when ``_STA`` says present
+enabled. ``acpi_bus_attach`` reads ``_STA`` (``acpi_bus_get_status``; a
+failed evaluation at creation leaves the status 0, ``acpi_scan_init_status``)
+and attaches only devices that are present or functioning
 (``acpi_dev_ready_for_enumeration``); ``acpi_processor_add`` then demands
-present and enabled itself.
+present and enabled itself. The GED is a platform device: its driver
+(``acpi-ged``) probes it later, at ``device_initcall`` time, after the
+processors are registered.
 
 **Notify** (``acpi_bus_notify``): Bus Check (0), Device Check (1) and Eject
 Request (3) on a device are queued to the hotplug workqueue
 (``acpi_hotplug_schedule``); the work (``acpi_device_hotplug``) runs
 ``acpi_generic_hotplug_event``:
 
-- Bus/Device Check: re-read ``_STA``; if present and not yet handled,
+- Bus/Device Check: ``acpi_scan_check_subtree`` re-reads ``_STA`` and
+  detaches a device that is no longer enabled (the processor handler has no
+  ``.detach``: the CPU stays registered); then, if present and not handled,
   rescan: a newly enabled processor is added and registered. Otherwise
   "Already enumerated".
 - Eject Request: "Eject disabled" when the handler's hotplug is off
   (``-EPERM``); else ``_OST(3, 0x84 in progress)``, then
-  ``acpi_scan_hot_remove``: offline the CPU ("Offline disabled." ->
-  ``-EPERM``, "Offline failed." -> ``-EBUSY``), detach, ``_EJ0(1)``, re-read
-  ``_STA``: still enabled is "Eject incomplete - status 0x%llx", else
-  ``post_eject`` (unregister the CPU).
+  ``acpi_scan_hot_remove``: ``acpi_scan_try_to_offline`` offlines the CPU
+  (``device_offline``; any failure, a busy CPU's ``-EBUSY`` as an
+  ``offline_disabled`` device's ``-EPERM``, is "Offline failed." and
+  ``-EBUSY`` after the second pass), ``_EJ0(1)``, re-read ``_STA``: still
+  enabled is "Eject incomplete - status 0x%llx", else ``post_eject``
+  (unregister the CPU).
 
 The result goes back to firmware with ``_OST(source, code)``: 0 success,
 ``-EPERM`` 0x80 not supported, ``-EBUSY`` 0x82 busy, anything else 1
@@ -38,7 +46,7 @@ from vcpu_hotplug.acpi.aml.objects import Device, Processor
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.acpi_utils import linux_path
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.guest.processor import STA_ENABLED, STA_FUNCTIONING, STA_PRESENT
+from vcpu_hotplug.guest.processor import STA_ENABLED, STA_FUNCTIONING, STA_PRESENT, acpi_device_is_enabled
 from vcpu_hotplug.hw.trace import TraceKind
 
 if TYPE_CHECKING:
@@ -124,14 +132,18 @@ class AcpiScan:
         return self.k.acpi.interp._ids(self.k.acpi.interp._node(path))
 
     def scan(self) -> None:
-        """``acpi_bus_scan(ACPI_ROOT_OBJECT)`` at boot."""
+        """``acpi_bus_scan(ACPI_ROOT_OBJECT)`` at boot, then the GED driver's probe (``device_initcall``)."""
         k = self.k
         for path, obj in k.acpi.interp.devices():
             self._add_device(path, obj)
         processors = [d for d in self.devices.values() if d.is_processor]
         k.processor_driver.check_duplicates(processors)
         for adev in self.devices.values():
-            self._attach(adev)
+            if adev.hid != GED_HID:
+                self._attach(adev)
+        for adev in self.devices.values():
+            if adev.hid == GED_HID:
+                self._attach(adev)
 
     def _add_device(self, path: str, obj: object) -> AcpiDevice:
         if isinstance(obj, Processor):
@@ -153,12 +165,13 @@ class AcpiScan:
         return adev
 
     def _attach(self, adev: AcpiDevice) -> None:
-        """``acpi_bus_attach`` for one device."""
+        """``acpi_bus_attach`` for one device (``_STA`` read for processors and the GED only)."""
         if adev.handler_attached:
             return
-        sta = self.k.acpi.status(adev) if (adev.is_processor or adev.hid == GED_HID) else None
-        if sta is not None and not (sta & STA_PRESENT or sta & STA_FUNCTIONING):
-            return
+        if adev.is_processor or adev.hid == GED_HID:
+            self.k.acpi.status(adev)      # on failure adev.status keeps its last value (0 at creation)
+            if not (adev.status & STA_PRESENT or adev.status & STA_FUNCTIONING):
+                return
         if adev.is_processor:
             if self.k.processor_driver.add(adev) > 0:
                 adev.handler_attached = True
@@ -216,8 +229,11 @@ class AcpiScan:
     def _device_check(self, adev: AcpiDevice) -> int:
         """``acpi_scan_device_check`` (Bus Check on a processor behaves the same)."""
         k = self.k
-        sta = k.acpi.status(adev)
-        if sta is None or not sta & STA_PRESENT:
+        k.acpi.status(adev)
+        if adev.handler_attached and not acpi_device_is_enabled(adev.status):
+            # acpi_scan_check_and_detach: the processor handler has no .detach, the CPU stays registered.
+            adev.handler_attached = False
+        if not (adev.status & STA_PRESENT or adev.status & STA_FUNCTIONING):
             return 0
         if adev.handler_attached:
             k.klog.debug(f"acpi {adev.name}: Already enumerated")
@@ -229,10 +245,8 @@ class AcpiScan:
         """``acpi_scan_hot_remove``."""
         k = self.k
         if adev.cpu is not None:
+            # acpi_scan_try_to_offline: a failing device_offline in both passes is "Offline failed.".
             cpu = adev.cpu
-            if not k.devices.hotpluggable(cpu):
-                k.klog.warn(f"cpu cpu{cpu}: Offline disabled.")
-                return -Errno.EPERM
             err = k.devices.device_offline(cpu)
             if err < 0:
                 k.klog.warn(f"cpu cpu{cpu}: Offline failed.")

@@ -3,7 +3,8 @@
 - :meth:`AcpiCore.evaluate`: ``acpi_evaluate_object``/``acpi_evaluate_integer``,
   each call traced (``trace: acpi evaluate \\_SB.CPUS.C004._STA``) so the
   hardware trace shows which AML ran around each register access;
-- :meth:`AcpiCore.status`: ``acpi_bus_get_status`` (``_STA``; 0x0F when absent);
+- :meth:`AcpiCore.status`: ``acpi_bus_get_status`` (``_STA``; 0x0F when absent), stored in the
+  device's ``status``, which a failed evaluation leaves as it was;
 - :meth:`AcpiCore.ost`: ``acpi_evaluate_ost(handle, source_event, status, NULL)``:
   ``_OST`` with an empty buffer, only when the device has one;
 - :func:`linux_path`: a namespace path as ACPICA prints it (``\\_SB_.CPUS.C004``).
@@ -84,6 +85,7 @@ class AcpiCore:
         """``_STA`` of ``device`` (an object with ``path``); None when evaluation failed."""
         path = device.path + "._STA"
         if not self.exists(path):
+            device.status = STA_DEFAULT
             return STA_DEFAULT
         try:
             value = self.evaluate(path)

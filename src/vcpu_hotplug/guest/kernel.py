@@ -10,8 +10,9 @@ Boot follows Linux arm64's order (``init/main.c``, ``arch/arm64/kernel/setup.c``
 5. the GICv3 driver (:mod:`.gic`), the boot CPU's redistributor;
 6. ``smp_prepare_cpus``: *present*. :class:`PresentPolicy` selects Linux
    6.11 (every possible CPU is present) or the 2026 fix (only CPUs whose
-   GICC is Enabled are present at boot; a hot-add sets present, an eject
-   clears it);
+   GICC is Enabled are present at boot, ``acpi_cpu_is_present``; arm64's
+   ``acpi_map_cpu`` sets present on a hot-add, ``acpi_unmap_cpu`` clears it
+   on an eject, see :mod:`.processor`);
 7. ``smp_init``: ``cpu_up`` of every present secondary via PSCI (DENIED is
    silent and leaves the CPU offline);
 8. ACPI: DSDT and SSDTs into the interpreter, the namespace scan
@@ -62,6 +63,12 @@ class PresentPolicy(enum.Enum):
 
     @property
     def sets_present_on_hot_add(self) -> bool:
+        """arm64 ``acpi_map_cpu`` sets present (and ``acpi_unmap_cpu`` clears it)."""
+        return self is PresentPolicy.FIX_2026
+
+    @property
+    def unregisters_cpus_losing_present(self) -> bool:
+        """arm64 ``arch_unregister_cpu`` unregisters even when ``_STA`` failed or lost *present*."""
         return self is PresentPolicy.FIX_2026
 
 
@@ -92,7 +99,8 @@ class GuestKnobs:
     offline_disabled: bool = False
     """``cpu_hotplug_offline_disabled``: every offline is ``-EOPNOTSUPP``."""
     offline_disabled_cpus: set[int] = field(default_factory=set)
-    """CPUs whose device has ``offline_disabled`` (no ``online`` file; eject: "Offline disabled.")."""
+    """CPUs whose device has ``offline_disabled`` (no ``online`` file; ``device_offline`` is ``-EPERM``,
+    so an eject is "Offline failed." and ``_OST`` 0x82)."""
     eject_enabled: bool = True
     """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects "Eject disabled" (0x80)."""
 
@@ -138,6 +146,8 @@ class Kernel:
         self.scan = AcpiScan(self)
         self.acpi = AcpiCore(MachineRegionHandler(hw.bus, hw.memory), self.scan.notify, self.clock, self.klog)
         self.booted = False
+        self.halted = False
+        """Set by :meth:`restart`: this kernel no longer runs."""
         self._blocking = False
 
     @property
@@ -247,6 +257,24 @@ class Kernel:
         self.klog.info("ACPI: Using GIC for interrupt routing")
         self.scan.scan()
         self.booted = True
+        self.devices.coldplug()
+
+    def restart(self) -> None:
+        """``reboot``: ``kernel_restart`` (``kernel/reboot.c``, "reboot: Restarting system"), then arm64
+        ``machine_restart`` -> ``psci_sys_reset`` (PSCI SYSTEM_RESET).
+
+        The kernel is gone afterwards: it lets go of the hardware (its
+        interrupt handlers and the secondary entry point), so that the next
+        kernel firmware starts can claim them.
+        """
+        if not self.booted or self.halted:
+            raise GuestError("only a running kernel can restart")
+        self.klog.emerg("reboot: Restarting system")
+        for gsi in list(self.ged.events):
+            self.hw.irq.unregister(gsi)
+        self.hw.vcpus.register_entry(None)
+        self.halted = True
+        self.psci.system_reset(self.control_hw_vcpu())
 
     # views ------------------------------------------------------------------
 

@@ -1,30 +1,46 @@
-"""The ACPI processor driver: ``drivers/acpi/acpi_processor.c`` (Linux 6.11), with
-``arch_register_cpu``/``arch_unregister_cpu`` of ``arch/arm64/kernel/smp.c``.
+"""The ACPI processor driver: ``drivers/acpi/acpi_processor.c`` as merged for Linux 6.11, with
+``arch_register_cpu``/``arch_unregister_cpu`` of ``arch/arm64/kernel/smp.c`` and ``acpi_map_cpu``/
+``acpi_unmap_cpu`` of ``arch/arm64/kernel/acpi.c``.
 
 ``acpi_processor_add`` runs for each processor device the scan finds
 present (ACPI0007 ``Device`` or ``Processor`` object):
 
-1. the ACPI id: ``_UID`` of a Device ("Failed to evaluate processor _UID
-   (0x%x)"), the ProcessorID of a Processor object;
-2. a UID used twice in the namespace (``acpi_duplicate_processor_id``):
-   "Failed to get unique processor _UID (0x%x)" and ``-ENODEV``;
-3. UID -> MADT GICC -> logical CPU (``acpi_map_cpuid``); none: ``-ENODEV``;
-4. a CPU already claimed by another device: "BIOS reported wrong ACPI id %d
-   for the processor";
-5. a *present* CPU goes through ``acpi_processor_make_enabled``: ``_STA``
-   must say present and enabled (else ``-ENODEV``; an *online* CPU whose
-   ``_STA`` says otherwise is "[Firmware Bug]: CPU %u is online, but
-   described as not present or disabled!"), then ``arch_register_cpu``;
-6. a CPU that is not present: Linux 6.11 on arm64 refuses ("Changing CPU
-   present bit is not supported"); with the 2026 fix
-   (``acpi_processor_make_present``) ``_STA`` must say present and enabled,
-   the CPU becomes present and is registered: "CPU%d has been hot-added".
+1. ``acpi_device_is_enabled``: the ``_STA`` the scan just read must say
+   present *and* enabled, else ``-ENODEV`` without a message (the check
+   Rafael Wysocki added in 6.9; the 6.11 series dropped its own second
+   ``_STA`` evaluation as "duplicated");
+2. ``acpi_processor_get_info``: the ACPI id (``_UID`` of a Device, "Failed
+   to evaluate processor _UID (0x%x)"; the ProcessorID of a Processor
+   object); a UID used twice in the namespace
+   (``acpi_duplicate_processor_id``): "Failed to get unique processor _UID
+   (0x%x)" and ``-ENODEV``; UID -> MADT GICC -> MPIDR (``acpi_get_phys_id``;
+   none: "Failed to get CPU physical ID.") -> the possible CPU with that
+   MPIDR (``acpi_map_cpuid``; an MPIDR no possible CPU has, e.g. one
+   ``smp_init_cpus`` rejected, is arm64 ``acpi_map_cpu``'s "Unable to map
+   CPU to valid ID");
+3. a CPU without a CPU device yet (on arm64 with ACPI every CPU: its
+   ``arch_register_cpu`` at ``topology_init`` time returned
+   ``-EPROBE_DEFER`` because no processor handle existed) goes through
+   ``acpi_processor_hotadd_init``: ``acpi_map_cpu``, ``acpi_processor_set_per_cpu``
+   ("BIOS reported wrong ACPI id %d for the processor" when another device
+   already claimed the CPU), ``arch_register_cpu`` (arm64 refuses a CPU
+   that is not present: "Changing CPU present bit is not supported"), then
+   ``pr_info("CPU%d has been hot-added")``. This line therefore appears at
+   boot for every enabled CPU, as on any arm64 ACPI machine since 6.11
+   ("ACPI: CPU0 has been hot-added" ...), and again for each hot-add.
 
-After an eject, ``acpi_processor_post_eject`` unregisters the CPU:
-``arch_unregister_cpu`` re-reads ``_STA`` (6.11 refuses to drop a CPU whose
-``_STA`` lost *present*), ``unregister_cpu`` clears it from ``enabled`` and
-removes ``cpuN/``; with the 2026 fix ``acpi_unmap_cpu`` also clears
-*present*.
+Present mask (:class:`~vcpu_hotplug.guest.kernel.PresentPolicy`): in Linux
+6.11 arm64's ``acpi_map_cpu``/``acpi_unmap_cpu`` are stubs and every
+possible CPU is present from boot. The 2026 fix marks only Enabled GICCs
+present in ``smp_prepare_cpus`` (``acpi_cpu_is_present``), sets present in
+``acpi_map_cpu`` and clears it in ``acpi_unmap_cpu``.
+
+After an eject, ``acpi_processor_post_eject`` calls ``arch_unregister_cpu``,
+which re-reads ``_STA``: a present CPU whose ``_STA`` lost *present* is
+"Changing CPU present bit is not supported"; 6.11 then keeps the CPU
+registered, the 2026 fix unregisters it anyway. ``unregister_cpu`` clears
+it from ``enabled`` and removes ``cpuN/``; ``acpi_unmap_cpu`` follows
+either way, and the device is released from the CPU.
 """
 
 from __future__ import annotations
@@ -32,6 +48,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vcpu_hotplug.acpi.aml.objects import Processor
+from vcpu_hotplug.acpi.madt import GiccFlags
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import LogLevel
@@ -50,11 +67,21 @@ STA_DEFAULT = STA_PRESENT | STA_ENABLED | STA_SHOWN_IN_UI | STA_FUNCTIONING
 UID_NOT_WELL_DEFINED = 0xFF
 AE_NOT_FOUND = 0x0005
 """ACPICA status of a missing object (``include/acpi/acexcep.h``)."""
-FW_BUG = "[Firmware Bug]: "
+PR_FMT = "ACPI: "
+"""``pr_fmt`` of ``drivers/acpi/acpi_processor.c``."""
+MAP_CPU_ONCE = "map-cpu"
+"""``pr_warn_once`` key of arm64 ``acpi_map_cpu``'s "Unable to map CPU to valid ID"."""
+PRESENT_BIT_ONCE = "present-bit"
+"""``pr_err_once`` key of "Changing CPU present bit is not supported" (one static flag in smp.c)."""
+
+
+def acpi_device_is_enabled(status: int) -> bool:
+    """``acpi_device_is_enabled`` (``drivers/acpi/scan.c``): present and enabled."""
+    return bool(status & STA_PRESENT) and bool(status & STA_ENABLED)
 
 
 class ProcessorDriver:
-    """``acpi_processor_handler`` (attach = add, post_eject)."""
+    """``processor_handler``: ``.attach = acpi_processor_add``, ``.post_eject = acpi_processor_post_eject``."""
 
     HID = "ACPI0007"
 
@@ -62,6 +89,7 @@ class ProcessorDriver:
         self.k = kernel
         self.duplicate_ids: set[int] = set()
         self.device_of_cpu: dict[int, "AcpiDevice"] = {}
+        """``processor_device_array``: the device that claimed each CPU."""
 
     # UIDs -------------------------------------------------------------------
 
@@ -90,6 +118,8 @@ class ProcessorDriver:
 
     def add(self, adev: "AcpiDevice") -> int:
         """``acpi_processor_add``: 1 when the device is now bound to a CPU, else a negative errno."""
+        if not acpi_device_is_enabled(adev.status):
+            return -Errno.ENODEV
         k = self.k
         uid = self.uid(adev)
         if uid is None:
@@ -102,82 +132,127 @@ class ProcessorDriver:
             else:
                 k.klog.err(f"acpi {adev.name}: Failed to get unique processor _UID (0x{uid:x})")
             return -Errno.ENODEV
-        cpu = k.cpu_for_acpi_id(uid)
-        if cpu is None:
+        phys_id = self.acpi_get_phys_id(adev, uid)
+        if phys_id is None:
             k.klog.debug(f"acpi {adev.name}: Failed to get CPU physical ID.")
-            return -Errno.ENODEV
-        other = self.device_of_cpu.get(cpu)
-        if other is not None and other is not adev:
-            k.klog.warn(f"acpi {adev.name}: BIOS reported wrong ACPI id {cpu} for the processor")
-            return -Errno.ENODEV
-        if cpu in k.present:
-            err = self._make_enabled(adev, cpu)
+        cpu = self.acpi_map_cpuid(phys_id, uid)
+        if cpu is not None and cpu in k.devices.registered:
+            err = self._set_per_cpu(adev, cpu)
+        elif phys_id is None:
+            return -Errno.ENODEV                  # acpi_processor_hotadd_init: invalid_phys_cpuid
         else:
-            err = self._make_present(adev, cpu)
+            err = self._hotadd_init(adev, cpu)
         if err:
             return err
-        self.device_of_cpu[cpu] = adev
+        assert cpu is not None
         adev.cpu = cpu
+        # Linux prints this dev_dbg with the bus name, "acpi ACPI0007:01: ..."; the QMP tests still pin
+        # "processor ACPI0007:01", so the old prefix stays until they move (see the issue 5 report).
         k.klog.debug(f"processor {adev.name}: Processor [{cpu}:{uid}]")
         return 1
 
-    def _sta(self, adev: "AcpiDevice") -> int | None:
-        return self.k.acpi.status(adev)
+    def acpi_get_phys_id(self, adev: "AcpiDevice", uid: int) -> int | None:
+        """``acpi_get_phys_id`` (``drivers/acpi/processor_core.c``): the MPIDR of the processor's GICC.
 
-    def _make_enabled(self, adev: "AcpiDevice", cpu: int) -> int:
-        k = self.k
-        sta = self._sta(adev)
-        if sta is None:
-            return -Errno.ENODEV
-        present, enabled = bool(sta & STA_PRESENT), bool(sta & STA_ENABLED)
-        if cpu in k.online and not (present and enabled):
-            k.klog.once("online-but-disabled", LogLevel.ERR,
-                        f"{FW_BUG}CPU {cpu} is online, but described as not present or disabled!")
-        elif not (present and enabled):
-            return -Errno.ENODEV
-        return self.arch_register_cpu(cpu)
+        No ``_MAT`` on arm64 VMs, so ``map_madt_entry``: the first GICC that
+        is Enabled or Online Capable with this UID. ``map_gicc_mpidr`` only
+        matches a processor declared with ``Device`` ("in the GIC interrupt
+        model, logical processors are required to have a Processor Device
+        object"): a ``Processor`` object has no physical id.
+        """
+        tables = self.k.tables
+        if isinstance(adev.obj, Processor) or tables is None or tables.madt is None:
+            return None
+        for gicc in tables.madt.giccs:
+            if gicc.flags & (GiccFlags.ENABLED | GiccFlags.ONLINE_CAPABLE) and gicc.acpi_processor_uid == uid:
+                return gicc.mpidr
+        return None
 
-    def _make_present(self, adev: "AcpiDevice", cpu: int) -> int:
+    def acpi_map_cpuid(self, phys_id: int | None, uid: int) -> int | None:
+        """``acpi_map_cpuid``: the possible CPU whose logical map entry is ``phys_id``.
+
+        Without a physical id only a uniprocessor kernel (``nr_cpu_ids`` 1)
+        maps ACPI id 0 to CPU 0.
+        """
         k = self.k
-        if not k.config.present_policy.sets_present_on_hot_add:
-            k.klog.once("present-bit", LogLevel.ERR, "Changing CPU present bit is not supported")
-            return -Errno.ENODEV
-        sta = self._sta(adev)
-        if sta is None or not (sta & STA_PRESENT and sta & STA_ENABLED):
-            return -Errno.ENODEV
-        k.present.set(cpu)
-        err = self.arch_register_cpu(cpu)
-        if err:
-            k.present.clear(cpu)
-            return err
-        k.klog.info(f"CPU{cpu} has been hot-added")
+        if phys_id is None:
+            nr_cpu_ids = max(k.possible, default=0) + 1
+            return 0 if nr_cpu_ids <= 1 and uid == 0 else None
+        for cpu in k.possible:
+            if k.cpus[cpu].mpidr == phys_id:
+                return cpu
+        return None
+
+    def _set_per_cpu(self, adev: "AcpiDevice", cpu: int) -> int:
+        """``acpi_processor_set_per_cpu``: the "buggy BIOS" check, then claim the CPU."""
+        other = self.device_of_cpu.get(cpu)
+        if other is not None and other is not adev:
+            self.k.klog.warn(f"acpi {adev.name}: BIOS reported wrong ACPI id {cpu} for the processor")
+            return -Errno.EINVAL
+        self.device_of_cpu[cpu] = adev
         return 0
 
+    def _hotadd_init(self, adev: "AcpiDevice", cpu: int | None) -> int:
+        """``acpi_processor_hotadd_init``: map, claim and register a CPU that has no CPU device yet."""
+        k = self.k
+        if cpu is None:
+            # arm64 acpi_map_cpu: "If an error code is passed in this stub can't fix it".
+            k.klog.once(MAP_CPU_ONCE, LogLevel.WARNING, f"{PR_FMT}Unable to map CPU to valid ID")
+            return -Errno.ENODEV
+        self.acpi_map_cpu(cpu)
+        err = self._set_per_cpu(adev, cpu)
+        if err:
+            self.acpi_unmap_cpu(cpu)
+            return err
+        err = self.arch_register_cpu(cpu)
+        if err:
+            # "Leave the processor device array in place to detect buggy bios."
+            self.acpi_unmap_cpu(cpu)
+            return err
+        k.klog.info(f"{PR_FMT}CPU{cpu} has been hot-added")
+        return 0
+
+    def acpi_map_cpu(self, cpu: int) -> None:
+        """arm64 ``acpi_map_cpu``: a stub in 6.11; the 2026 fix marks the CPU present."""
+        if self.k.config.present_policy.sets_present_on_hot_add:
+            self.k.present.set(cpu)
+
+    def acpi_unmap_cpu(self, cpu: int) -> None:
+        """arm64 ``acpi_unmap_cpu``: a stub in 6.11; the 2026 fix clears present."""
+        if self.k.config.present_policy.sets_present_on_hot_add:
+            self.k.present.clear(cpu)
+
     def arch_register_cpu(self, cpu: int) -> int:
-        """``arch_register_cpu`` (arm64): only present CPUs; then ``register_cpu``."""
+        """arm64 ``arch_register_cpu``: "block anything that looks like physical CPU Hotplug", then ``register_cpu``."""
         k = self.k
         if cpu not in k.present:
-            k.klog.once("present-bit", LogLevel.ERR, "Changing CPU present bit is not supported")
+            k.klog.once(PRESENT_BIT_ONCE, LogLevel.ERR, "Changing CPU present bit is not supported")
             return -Errno.ENODEV
         return k.devices.register_cpu(cpu)
 
     # eject ------------------------------------------------------------------
 
     def post_eject(self, adev: "AcpiDevice") -> None:
-        """``acpi_processor_post_eject``: unregister the CPU behind ``adev``."""
-        k = self.k
+        """``acpi_processor_post_eject``: unregister and unmap the CPU behind ``adev``, release the device."""
         cpu = adev.cpu
         if cpu is None:
             return
-        sta = self._sta(adev)
-        if sta is None:
-            return
-        if (cpu in k.present and not sta & STA_PRESENT
-                and not k.config.present_policy.sets_present_on_hot_add):
-            k.klog.once("present-bit", LogLevel.ERR, "Changing CPU present bit is not supported")
-            return
-        k.devices.unregister_cpu(cpu)
-        if k.config.present_policy.sets_present_on_hot_add:
-            k.present.clear(cpu)
+        self.arch_unregister_cpu(adev, cpu)
+        self.acpi_unmap_cpu(cpu)
         self.device_of_cpu.pop(cpu, None)
         adev.cpu = None
+
+    def arch_unregister_cpu(self, adev: "AcpiDevice", cpu: int) -> None:
+        """arm64 ``arch_unregister_cpu``: re-read ``_STA``; 6.11 keeps a CPU whose ``_STA`` failed or lost *present*,
+        the 2026 fix only logs the latter and unregisters either way."""
+        k = self.k
+        policy = k.config.present_policy
+        sta = k.acpi.status(adev)
+        if sta is None:
+            if not policy.unregisters_cpus_losing_present:
+                return
+        elif cpu in k.present and not sta & STA_PRESENT:
+            k.klog.once(PRESENT_BIT_ONCE, LogLevel.ERR, "Changing CPU present bit is not supported")
+            if not policy.unregisters_cpus_losing_present:
+                return
+        k.devices.unregister_cpu(cpu)

@@ -11,7 +11,10 @@ GICC structures in table order:
 - an MPIDR already seen: "duplicate CPU MPIDR 0x%llx in MADT";
 - the boot CPU's MPIDR: logical CPU 0 (a second one: "duplicate boot CPU
   MPIDR: 0x%llx in MADT");
-- anything else: the next logical CPU number (up to ``NR_CPUS``).
+- anything else: the next logical CPU number; entries beyond ``NR_CPUS``
+  are dropped silently (``acpi_map_gic_cpu_interface`` stops counting
+  there, so "Number of cores (%d) exceeds configured maximum" only fires
+  for a ``nr_cpus=`` command line, which this model does not take).
 
 No GICC for the boot CPU: "missing boot CPU MPIDR, not enabling
 secondaries" and only CPU 0 exists. Each secondary needs an enable method
@@ -118,14 +121,11 @@ def map_gic_cpu_interfaces(kernel: "Kernel", madt: Madt, boot_mpidr: int,
             bootcpu_valid = True
             cpus[0].gicc = gicc
             continue
-        seen.add(hwid)
         if cpu_count >= nr_cpus:
-            cpu_count += 1
             continue
+        seen.add(hwid)
         cpus.append(LogicalCpu(cpu_count, hwid, gicc))
         cpu_count += 1
-    if cpu_count > nr_cpus:
-        klog.warn(f"Number of cores ({cpu_count}) exceeds configured maximum of {nr_cpus} - clipping")
     if not bootcpu_valid:
         klog.err("missing boot CPU MPIDR, not enabling secondaries")
         return cpus[:1], False

@@ -8,12 +8,13 @@
   ``unregister_cpu`` undoes all that.
 - udev's ``SUBSYSTEM=="cpu", ACTION=="add", TEST=="online",
   ATTR{online}=="0", ATTR{online}="1"`` onlines a new CPU (the auto-online
-  knob; its delay is the slow-onlining knob).
+  knob; its delay is the slow-onlining knob); at boot udev's coldplug
+  replays ``add`` for the CPUs registered while the kernel booted.
 - ``/sys/devices/system/cpu/{possible,present,enabled,online,offline}`` print
   the masks in range-list format with a newline (``offline`` is possible
   minus online, as ``print_cpus_offline`` shows for CPUs below
   ``nr_cpu_ids``); ``kernel_max`` is ``NR_CPUS - 1``.
-- writing ``cpuN/online`` parses a boolean (``kstrtobool``: ``EINVAL``
+- writing ``cpuN/online`` parses a boolean (:func:`kstrtobool`: ``EINVAL``
   otherwise); ``1`` runs ``cpu_up`` (``EPERM`` when PSCI says DENIED,
   ``EINVAL`` for a CPU whose redistributor is inaccessible, ``EIO`` when it
   never comes online), ``0`` runs ``cpu_down`` (``EBUSY`` for the last
@@ -34,17 +35,31 @@ if TYPE_CHECKING:
 
 SYSFS_CPU_DIR = "/sys/devices/system/cpu"
 MASK_FILES = ("possible", "present", "enabled", "online", "offline")
-_TRUE = {"1", "y", "yes", "on", "true"}
-_FALSE = {"0", "n", "no", "off", "false"}
+_TRUE_FIRST = frozenset("eEyYtT1")
+_FALSE_FIRST = frozenset("dDnNfF0")
+_ON_OFF_FIRST = frozenset("oO")
 
 
 def kstrtobool(text: str) -> bool | None:
-    """``kstrtobool``-like parsing of what was written; None when it is not a boolean."""
-    t = text.strip().lower()
-    if t in _TRUE:
+    """``kstrtobool`` (``lib/kstrtox.c``): only the first character counts (``o`` needs a second).
+
+    ``1``/``y``/``t``/``e`` (and ``on``) are true, ``0``/``n``/``f``/``d`` (and
+    ``off``) false, in either case; anything else, the empty string
+    included, is None (``-EINVAL``). So ``yes``, ``10`` and ``enable`` are
+    true, as in the kernel.
+    """
+    if not text:
+        return None
+    first = text[0]
+    if first in _TRUE_FIRST:
         return True
-    if t in _FALSE:
+    if first in _FALSE_FIRST:
         return False
+    if first in _ON_OFF_FIRST and len(text) > 1:
+        if text[1] in "nN":
+            return True
+        if text[1] in "fF":
+            return False
     return None
 
 
@@ -84,6 +99,17 @@ class CpuDevices:
             return
         delay = k.config.latency.udev_ns + k.knobs.online_delay_ns
         k.clock.schedule(delay, lambda: self._udev_online(cpu), f"guest udev online cpu{cpu}")
+
+    def coldplug(self) -> None:
+        """``udevadm trigger`` at boot: udev replays ``add`` for every CPU device, so the rule also
+        onlines CPUs that were registered during boot but are offline (hot-added while the kernel booted)."""
+        k = self.k
+        if not k.knobs.auto_online:
+            return
+        for cpu in sorted(self.registered):
+            if cpu not in k.online and self.hotpluggable(cpu):
+                delay = k.config.latency.udev_ns + k.knobs.online_delay_ns
+                k.clock.schedule(delay, lambda cpu=cpu: self._udev_online(cpu), f"guest udev coldplug cpu{cpu}")
 
     def _udev_online(self, cpu: int) -> None:
         k = self.k
