@@ -269,3 +269,35 @@ def test_tcp_port_in_use_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"error: Cannot listen on 127.0.0.1:{port}")
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, capsys) -> None:
+    from vcpu_hotplug.cli.run import serve_vm
+    from vcpu_hotplug.qmp.server import UnixAddress
+    from vcpu_hotplug.qmp.system_backend import VmSpec, build_vm
+
+    vm = build_vm(VmSpec(smp="cpus=1,maxcpus=2"))
+
+    def broken_settle() -> None:
+        raise RuntimeError("the guest model fell over")
+    vm.machine_backend._settle = broken_settle
+    path = tmp_path / "qmp.sock"
+
+    async def drive() -> None:
+        serving = asyncio.ensure_future(serve_vm(vm, [UnixAddress(path)], None, "1"))
+        deadline = time.monotonic() + TIMEOUT
+        while not path.exists():
+            assert time.monotonic() < deadline and not serving.done()
+            await asyncio.sleep(POLL_INTERVAL)
+        client = QMPClient("test-internal")
+        await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+        assert await execute(client, "device_add", {"driver": "host-arm-cpu", "core-id": 1}) == {}
+        assert await execute(client, "query-status") == {"status": "running", "running": True}
+        await quit_server(client)
+        await asyncio.wait_for(serving, TIMEOUT)
+
+    asyncio.run(drive())
+    err = capsys.readouterr().err
+    # Settled after each of qmp_capabilities, device_add and query-status: one line, counted.
+    assert err == ("warning: internal error while serving (3 times): RuntimeError: "
+                   "the guest model fell over\n")

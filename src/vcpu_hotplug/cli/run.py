@@ -20,6 +20,7 @@ import signal
 import socket
 import stat
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any, NoReturn, Optional, Sequence
 
@@ -218,6 +219,11 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         await server.close()
+        # The server kept serving; say what went wrong inside it, one line per distinct error.
+        seen = Counter(f"{type(exc).__name__}: {exc}" for exc in server.internal_errors)
+        for text, count in seen.items():
+            times = f" ({count} times)" if count > 1 else ""
+            click.echo(f"warning: internal error while serving{times}: {text}", err=True)
 
 
 def _ports(server: QmpServer, addresses: Sequence[QmpAddress]) -> list[int]:
