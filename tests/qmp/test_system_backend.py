@@ -373,3 +373,20 @@ def test_several_clients_drive_one_vm(tmp_path: Path) -> None:
                 await client.close()
 
     run(main())
+
+
+def test_malformed_input_on_a_real_vm_leaves_the_session_usable(tmp_path: Path) -> None:
+    async def body(client: RawClient, vm: VirtualMachine) -> None:
+        await client.send_raw(b'{"execute": "device_add", "arguments": {"driver": }}\n')
+        assert await client.reply() == error("JSON parse error, expecting value")
+        await client.send_raw(b'[1, 2]\n')
+        assert await client.reply() == error("QMP input must be a JSON object")
+        assert await client.execute("device_del", {"id": 4}) == \
+            error("Invalid parameter type for 'id', expected: string")
+        assert await client.execute("x-query-guest-cpus", {"verbose": True}) == \
+            error("Parameter 'verbose' is unexpected")
+        assert await client.execute("x-resize") == \
+            error("The command x-resize has not been found", "CommandNotFound")
+        await still_answers(client, [0, 1])
+        assert vm.machine.vcpus.enabled() == [0, 1]
+    scenario(tmp_path, body)
