@@ -2,7 +2,10 @@
 
 Follows QEMU ``docs/interop/qmp-spec.rst`` and the QAPI schemas cited in each
 module. The server drives any :class:`~vcpu_hotplug.qmp.backend.CpuBackend`;
-``machine_backend`` adapts the VMM's ``Machine`` to it.
+``machine_backend`` adapts the VMM's ``Machine`` to it, ``system_backend``
+builds a VM with the Linux guest model booted on it (``build_vm``),
+``hotplug_path`` reads the path of a hotplug from the machine's trace, and
+``scaling`` runs the cloud-scaling story with the ``qemu.qmp`` client.
 """
 
 from .backend import (BackendEvent, CpuBackend, CpuSlot, DeviceDeleted, GuestCpuView,
