@@ -8,19 +8,27 @@ The AML is loaded into our interpreter with the register-block models of
   Device's ``_UID``; ``drivers/acpi/acpi_processor.c``), and whether it has
   ``_STA``, ``_EJ0`` and ``_OST``;
 * ``_STA`` is evaluated with the register block as it is at boot (the CPUs
-  the MADT marks Enabled are enabled), then with each CPU's *enabled* bit set
-  and cleared, which is what a VMM's policy changes;
-* the event path is exercised: the register block raises an insert then a
-  remove event for one hotpluggable CPU, the GED's selector gets the CPU
-  hotplug bit, and ``_EVT`` (or a ``\\_GPE`` method on x86) runs; the Notify
-  values that reach processor devices are recorded;
-* without a register block we recognise, the same question is answered
-  statically: which ``Notify`` targets are reachable from the event method
-  through method calls in the parse tree.
+  the MADT marks Enabled are enabled), then with the CPU's *enabled* bit set
+  and cleared, which is what a VMM's policy changes (ACPI 6.5 section 6.3.7);
+* every GED (``ACPI0013``, section 5.6.9) is listed with the interrupts of
+  its ``_CRS`` (``drivers/acpi/evged.c`` requests each one) and its event
+  method; on x86 the ``\\_GPE._Exx``/``_Lxx`` methods (section 5.6.4.1) are
+  the event methods;
+* the event path is exercised: the register block raises an insert, then a
+  remove event for one hot-addable CPU, the GED's selector gets QEMU's CPU
+  hotplug bit, and every event method runs; the Notify values that reach
+  processor devices are recorded;
+* without a register block to run them against, the same question is
+  answered statically: which ``Notify`` targets are reachable from the
+  event methods through method calls in the parse tree.
+
+Loading goes on past a definition block that fails (its error is kept), so
+one broken SSDT does not hide the DSDT's devices.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.aml import tree
@@ -28,24 +36,41 @@ from vcpu_hotplug.acpi.aml.interpreter import Interpreter
 from vcpu_hotplug.acpi.aml.objects import Processor
 from vcpu_hotplug.acpi.aml.opcodes import Opcode
 from vcpu_hotplug.acpi.aml.parser import parse_definition_block
+from vcpu_hotplug.acpi.aml.resource_items import LargeItem, SmallItem, split_resource_template
+from vcpu_hotplug.acpi.aml.resources import InterruptFlag
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.check.regmodel import HotplugModel, Slot, attach, build_model, regions_of
 from vcpu_hotplug.vmm.ged import GedEvent
 
 PROCESSOR_HID = "ACPI0007"
+"""Processor device (ACPI 6.5 section 8.4)."""
 GED_HID = "ACPI0013"
+"""Generic Event Device (section 5.6.9)."""
 
 STA_PRESENT = 0x01
 STA_ENABLED = 0x02
+STA_SHOWN = 0x04
 STA_FUNCTIONING = 0x08
-STA_ABSENT_DEFAULT = 0x0F
+STA_DEFAULT = STA_PRESENT | STA_ENABLED | STA_SHOWN | STA_FUNCTIONING
 """The status ACPI assumes for a device without ``_STA`` (section 6.3.7)."""
 
 NOTIFY_DEVICE_CHECK = 1
 NOTIFY_EJECT_REQUEST = 3
+"""Notify values of section 5.6.6."""
 
 GPE_EVENT_PREFIXES = ("_E", "_L")
-"""``\\_GPE._Exx`` / ``_Lxx``: x86 general-purpose event methods (section 5.6.4.1)."""
+"""``\\_GPE._Exx`` / ``_Lxx``: general-purpose event methods (section 5.6.4.1)."""
+
+AEI = "_AEI"
+"""ACPI Event Information: GPIO-signaled events (section 5.6.5), another event source."""
+
+MAX_OPCODES = 5_000_000
+"""Opcode budget per evaluation: foreign AML that loops forever on a register is an error, not a hang."""
+
+_EXTENDED_IRQ_HEADER = struct.Struct("<BB")
+"""Extended Interrupt descriptor payload: flags, interrupt count, then u32 interrupts (section 6.4.3.6)."""
+_IRQ_MASK = struct.Struct("<H")
+"""IRQ descriptor payload: a 16-bit mask of IRQs (section 6.4.2.1)."""
 
 
 @dataclass
@@ -59,24 +84,44 @@ class ProcessorDevice:
     has_ej0: bool = False
     has_ost: bool = False
     slot: int | None = None
-    """Index of the MADT entry with its _UID (None: its _UID matches none)."""
+    """Index of the first MADT entry with its _UID (None: its _UID matches none)."""
     sta_boot: int | None = None
     sta_enabled: int | None = None
+    """_STA with the register block's enabled bit set (None: no register block, or no slot)."""
     sta_disabled: int | None = None
     sta_error: str | None = None
 
     @property
-    def dynamic(self) -> bool:
-        """Its _STA follows the register block's enabled bit (firmware can hotplug it)."""
-        return self.sta_enabled is not None and self.sta_enabled != self.sta_disabled
+    def name(self) -> str:
+        """The last name segment (``C003``), without padding."""
+        return self.path.rsplit(".", 1)[-1].rstrip("_")
+
+    @property
+    def follows_policy(self) -> bool:
+        """_STA says enabled with the enabled bit set and not enabled with it cleared."""
+        return (self.sta_enabled is not None and self.sta_disabled is not None
+                and bool(self.sta_enabled & STA_ENABLED) and not self.sta_disabled & STA_ENABLED)
+
+
+@dataclass
+class GedDevice:
+    """A Generic Event Device: its interrupts (GSIs of ``_CRS``) and its event method."""
+
+    path: str
+    gsis: list[int] = field(default_factory=list)
+    crs_error: str | None = None
+    event_method: str | None = None
+    """``_EVT``, or the ``_Exx``/``_Lxx`` evged.c looks for first (None: neither exists)."""
 
 
 @dataclass
 class EventProbe:
-    """What running the event method did for one CPU."""
+    """What running the event methods did for one CPU's insert and remove events."""
 
-    method: str
     cpu_path: str
+    methods: list[str] = field(default_factory=list)
+    notifying: list[str] = field(default_factory=list)
+    """The event methods that issued a Notify on the CPU's device."""
     insert_notifies: list[tuple[str, int]] = field(default_factory=list)
     remove_notifies: list[tuple[str, int]] = field(default_factory=list)
     error: str | None = None
@@ -88,15 +133,23 @@ class AmlFacts:
 
     load_errors: list[str] = field(default_factory=list)
     processors: list[ProcessorDevice] = field(default_factory=list)
-    ged_paths: list[str] = field(default_factory=list)
+    geds: list[GedDevice] = field(default_factory=list)
     gpe_methods: list[str] = field(default_factory=list)
-    event_methods: list[str] = field(default_factory=list)
+    aei_devices: list[str] = field(default_factory=list)
     model: HotplugModel | None = None
     probe: EventProbe | None = None
     static_targets: set[str] = field(default_factory=set)
-    """Last name segments of Notify targets reachable from the event methods (ArgN: indirect)."""
-    static_reaches: bool = False
+    """Last name segments of Notify targets reachable from the event methods."""
     interpreter: Interpreter | None = None
+
+    @property
+    def ged_paths(self) -> list[str]:
+        return [g.path for g in self.geds]
+
+    @property
+    def event_methods(self) -> list[str]:
+        """Every method an event runs: the GEDs' event methods, then the GPE methods."""
+        return [g.event_method for g in self.geds if g.event_method] + self.gpe_methods
 
     @property
     def register_block(self) -> str | None:
@@ -105,78 +158,136 @@ class AmlFacts:
             return None
         return self.model.cpuhp_region.describe()
 
+    def statically_notifies(self, device: ProcessorDevice) -> bool:
+        """An event method reaches a Notify naming this device (parse tree, through calls)."""
+        return device.name in self.static_targets
+
 
 def _err(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _evaluate(interp: Interpreter, path: str, *args):
-    return interp.evaluate(path, *args)
-
-
-def gather(aml_blocks: list[bytes], possible: list[tuple[int, int, bool]]) -> AmlFacts:
-    """Load ``aml_blocks`` (DSDT first) and probe them.
+def gather(aml_blocks: list[tuple[str, bytes]], possible: list[tuple[int, int, bool]],
+           probe_slot: int | None = None) -> AmlFacts:
+    """Load ``aml_blocks`` (``(name, table)``, DSDT first) and probe them.
 
     ``possible`` lists the MADT's CPU entries (GICC, or Local APIC on x86) as
-    ``(uid, mpidr, enabled)`` in MADT order; that order is the register
-    block's CPU index, as in QEMU.
+    ``(uid, arch id, enabled)`` in MADT order; that order is the register
+    block's CPU index, as in QEMU. ``probe_slot`` is the entry whose insert
+    and remove events are raised (None: no event probe).
     """
     facts = AmlFacts()
-    slots = [Slot(mpidr=mpidr, enabled=enabled) for _, mpidr, enabled in possible]
+    slots = [Slot(mpidr=arch_id, enabled=enabled) for _, arch_id, enabled in possible]
     model = build_model(slots)
     facts.model = model
     notes: list[tuple[str, int]] = []
-    interp = Interpreter(handler=model.bus, notify=lambda p, v: notes.append((p, v)))
+    interp = Interpreter(handler=model.bus, notify=lambda p, v: notes.append((p, v)),
+                         max_opcodes=MAX_OPCODES)
     facts.interpreter = interp
-    for block in aml_blocks:
+    for name, block in aml_blocks:
         try:
             interp.load(block)
         except AcpiError as exc:
-            facts.load_errors.append(_err(exc))
-            return facts
+            facts.load_errors.append(f"{name}: {_err(exc)}")
     facts.load_errors += [_err(e) for e in interp.load_errors]
 
-    facts.ged_paths = [p for p, _ in interp.devices(GED_HID)]
+    geds = [GedDevice(path) for path, _ in interp.devices(GED_HID)]
+    facts.geds = geds
     gpe = interp.namespace.lookup("\\_GPE")
     if gpe is not None:
         facts.gpe_methods = sorted(n.path for n in gpe.children.values()
                                    if n.name[:2] in GPE_EVENT_PREFIXES and interp.object_type(n.path) == "Method")
-    facts.event_methods = [p + "._EVT" for p in facts.ged_paths if interp.exists(p + "._EVT")]
-    facts.event_methods += facts.gpe_methods
+    facts.aei_devices = [path for path, _ in interp.devices() if interp.exists(path + "." + AEI)]
     attach(model, regions_of(interp.namespace), set(facts.ged_paths))
+    for ged in geds:
+        _describe_ged(interp, ged)
 
     uid_slot: dict[int, int] = {}
     for i, (uid, _, _) in enumerate(possible):
         uid_slot.setdefault(uid, i)
     for path, obj in interp.devices(PROCESSOR_HID):
-        dev = ProcessorDevice(path)
-        try:
-            if isinstance(obj, Processor):
-                dev.uid = obj.proc_id
-            elif interp.exists(path + "._UID"):
-                dev.uid = _evaluate(interp, path + "._UID")
-            else:
-                dev.uid_error = "no _UID"
-        except AcpiError as exc:
-            dev.uid_error = _err(exc)
-        dev.has_sta = interp.exists(path + "._STA")
-        dev.has_ej0 = interp.exists(path + "._EJ0")
-        dev.has_ost = interp.exists(path + "._OST")
-        dev.slot = uid_slot.get(dev.uid) if isinstance(dev.uid, int) else None
-        facts.processors.append(dev)
+        facts.processors.append(_processor(interp, path, obj, uid_slot))
 
     for dev in facts.processors:
         _probe_sta(interp, model, dev)
     notes.clear()
-    _probe_events(interp, model, facts, notes)
-    _static_reach(aml_blocks, facts)
+    if probe_slot is not None:
+        _probe_events(interp, model, facts, probe_slot, notes)
+    if facts.probe is None:
+        _static_reach(aml_blocks, facts)
     return facts
+
+
+def _processor(interp: Interpreter, path: str, obj, uid_slot: dict[int, int]) -> ProcessorDevice:
+    dev = ProcessorDevice(path)
+    try:
+        if isinstance(obj, Processor):
+            dev.uid = obj.proc_id
+        elif interp.exists(path + "._UID"):
+            dev.uid = interp.evaluate(path + "._UID")
+        else:
+            dev.uid_error = "no _UID"
+    except AcpiError as exc:
+        dev.uid_error = _err(exc)
+    dev.has_sta = interp.exists(path + "._STA")
+    dev.has_ej0 = interp.exists(path + "._EJ0")
+    dev.has_ost = interp.exists(path + "._OST")
+    dev.slot = uid_slot.get(dev.uid) if isinstance(dev.uid, int) else None
+    return dev
+
+
+def interrupts_of(template: bytes) -> list[tuple[int, bool]]:
+    """``(GSI, edge)`` of every interrupt in a resource template (Interrupt and IRQ descriptors)."""
+    items = split_resource_template(template) or []
+    out = []
+    for item in items:
+        p = item.payload
+        if item.large and item.name == LargeItem.EXTENDED_INTERRUPT and len(p) >= _EXTENDED_IRQ_HEADER.size:
+            flags, count = _EXTENDED_IRQ_HEADER.unpack_from(p)
+            edge = bool(flags & InterruptFlag.EDGE)
+            for k in range(count):
+                at = _EXTENDED_IRQ_HEADER.size + 4 * k
+                if at + 4 <= len(p):
+                    out.append((struct.unpack_from("<I", p, at)[0], edge))
+        elif not item.large and item.name == SmallItem.IRQ and len(p) >= _IRQ_MASK.size:
+            (mask,) = _IRQ_MASK.unpack_from(p)
+            out += [(irq, True) for irq in range(mask.bit_length()) if mask >> irq & 1]
+    return out
+
+
+EXX_MAX_GSI = 255
+"""evged.c: for a GSI up to 255 the GED looks for ``_Exx``/``_Lxx`` before ``_EVT``."""
+
+
+def _describe_ged(interp: Interpreter, ged: GedDevice) -> None:
+    interrupts: list[tuple[int, bool]] = []
+    if interp.exists(ged.path + "._CRS"):
+        try:
+            crs = interp.evaluate(ged.path + "._CRS")
+        except AcpiError as exc:
+            ged.crs_error = _err(exc)
+        else:
+            if isinstance(crs, bytes):
+                interrupts = interrupts_of(crs)
+            else:
+                ged.crs_error = "_CRS is not a Buffer (a resource template)"
+    else:
+        ged.crs_error = "no _CRS"
+    ged.gsis = [gsi for gsi, _ in interrupts]
+    for gsi, edge in interrupts:
+        if gsi <= EXX_MAX_GSI:
+            name = f"{ged.path}._{'E' if edge else 'L'}{gsi:02X}"
+            if interp.exists(name):
+                ged.event_method = name
+                return
+    if interp.exists(ged.path + "._EVT"):
+        ged.event_method = ged.path + "._EVT"
 
 
 def _sta(interp: Interpreter, dev: ProcessorDevice) -> int:
     if not dev.has_sta:
-        return STA_ABSENT_DEFAULT
-    value = _evaluate(interp, dev.path + "._STA")
+        return STA_DEFAULT
+    value = interp.evaluate(dev.path + "._STA")
     if not isinstance(value, int):
         raise TypeError(f"_STA returned {value!r}, not an Integer")
     return value
@@ -185,7 +296,7 @@ def _sta(interp: Interpreter, dev: ProcessorDevice) -> int:
 def _probe_sta(interp: Interpreter, model: HotplugModel, dev: ProcessorDevice) -> None:
     try:
         dev.sta_boot = _sta(interp, dev)
-        if dev.slot is None:
+        if dev.slot is None or model.cpuhp is None:
             return
         slot = model.slots[dev.slot]
         saved = slot.enabled
@@ -200,45 +311,49 @@ def _probe_sta(interp: Interpreter, model: HotplugModel, dev: ProcessorDevice) -
         dev.sta_error = _err(exc)
 
 
-def _probe_events(interp: Interpreter, model: HotplugModel, facts: AmlFacts,
+def _probe_events(interp: Interpreter, model: HotplugModel, facts: AmlFacts, slot_index: int,
                   notes: list[tuple[str, int]]) -> None:
-    """Raise an insert, then a remove event for one hotpluggable CPU and run the event method."""
-    if model.cpuhp is None or not facts.event_methods:
+    """Raise an insert, then a remove event for one CPU and run every event method."""
+    target = next((d for d in facts.processors if d.slot == slot_index), None)
+    if model.cpuhp is None or not facts.event_methods or target is None:
         return
-    target = next((d for d in facts.processors if d.slot is not None and not model.slots[d.slot].enabled),
-                  None)
-    if target is None:
-        target = next((d for d in facts.processors if d.slot not in (None, 0)), None)
-    if target is None:
-        return
-    method = facts.event_methods[0]
-    probe = EventProbe(method=method, cpu_path=target.path)
+    probe = EventProbe(cpu_path=target.path, methods=list(facts.event_methods))
     facts.probe = probe
-    slot = model.slots[target.slot]
+    slot = model.slots[slot_index]
     saved = slot.enabled
     try:
         slot.enabled = True
-        model.cpuhp.request_insert(target.slot)
-        _fire(interp, model, method)
+        model.cpuhp.request_insert(slot_index)
+        _fire(interp, model, facts, probe, notes)
         probe.insert_notifies = list(notes)
         notes.clear()
-        model.cpuhp.request_remove(target.slot)
-        _fire(interp, model, method)
+        model.cpuhp.request_remove(slot_index)
+        _fire(interp, model, facts, probe, notes)
         probe.remove_notifies = list(notes)
     except AcpiError as exc:
         probe.error = _err(exc)
     finally:
         notes.clear()
-        model.cpuhp.cancel_remove(target.slot)
-        model.cpuhp.clear_insert(target.slot)
+        model.cpuhp.cancel_remove(slot_index)
+        model.cpuhp.clear_insert(slot_index)
         slot.enabled = saved
 
 
-def _fire(interp: Interpreter, model: HotplugModel, method: str) -> None:
-    if model.ged is not None:
-        model.ged.event(GedEvent.CPU_HOTPLUG)
-    args = (0,) if method.endswith("._EVT") else ()
-    _evaluate(interp, method, *args)
+def _fire(interp: Interpreter, model: HotplugModel, facts: AmlFacts, probe: EventProbe,
+          notes: list[tuple[str, int]]) -> None:
+    """What the interrupt does: the GED latches QEMU's CPU hotplug bit, then each event method runs."""
+    calls: list[tuple[str, tuple[int, ...]]] = []
+    for ged in facts.geds:
+        if ged.event_method is not None:
+            calls.append((ged.event_method, (ged.gsis[0] if ged.gsis else 0,)))
+    calls += [(method, ()) for method in facts.gpe_methods]
+    for method, args in calls:
+        if model.ged is not None and args:
+            model.ged.event(GedEvent.CPU_HOTPLUG)
+        before = len(notes)
+        interp.evaluate(method, *args)
+        if any(p == probe.cpu_path for p, _ in notes[before:]) and method not in probe.notifying:
+            probe.notifying.append(method)
 
 
 def _method_bodies(blocks: list[tree.DefinitionBlock]) -> dict[str, tree.Method]:
@@ -254,42 +369,48 @@ def _last_segment(name) -> str:
     return str(name).replace("^", "\\").split("\\")[-1].split(".")[-1].rstrip("_") or "_"
 
 
-def _static_reach(aml_blocks: list[bytes], facts: AmlFacts) -> None:
-    """Notify targets reachable from the event methods through calls (parse tree only)."""
-    blocks = []
-    known: dict[str, int | None] = {}
-    for data in aml_blocks:
-        try:
-            block = parse_definition_block(data, known=known)
-        except AcpiError:
-            return
-        known.update(block.objects)
-        blocks.append(block)
-    methods = _method_bodies(blocks)
-    by_padded = {m.path: m for m in methods.values()}
-    seen: set[str] = set()
-    todo = [p for p in by_padded if _plain(p) in {_plain(e) for e in facts.event_methods}]
-    targets: set[str] = set()
-    while todo:
-        path = todo.pop()
-        if path in seen or path not in by_padded:
-            continue
-        seen.add(path)
-        for node in tree.walk(by_padded[path]):
-            if isinstance(node, tree.MethodCall):
-                todo.append(node.path)
-            elif isinstance(node, tree.Op) and node.opcode == Opcode.NOTIFY:
-                target = node.args[0]
-                if isinstance(target, tree.NameRef):
-                    targets.add(_last_segment(target.name))
-                elif isinstance(target, tree.Op):
-                    targets.add(target.opcode.name)
-    facts.static_targets = targets
-    cpu_names = {_plain(d.path).split(".")[-1] for d in facts.processors}
-    facts.static_reaches = bool(targets & cpu_names)
-
-
 def _plain(path: str) -> str:
     """A path without the ``_`` padding of its segments (``\\_SB_.CPUS`` -> ``\\_SB.CPUS``)."""
     head = "\\" if path.startswith("\\") else ""
     return head + ".".join(s.rstrip("_") or "_" for s in path.lstrip("\\").split("."))
+
+
+def _methods_named(name, by_plain: dict[str, tree.Method]) -> list[str]:
+    """Methods a bare name reference may call (an argument-less call parses as a NameRef)."""
+    text = _plain(str(name).lstrip("^"))
+    if str(name).startswith("\\"):
+        return [text] if text in by_plain else []
+    return [p for p in by_plain if p == text or p.endswith("." + text)]
+
+
+def _static_reach(aml_blocks: list[tuple[str, bytes]], facts: AmlFacts) -> None:
+    """Notify targets reachable from the event methods through calls (parse tree only)."""
+    blocks = []
+    known: dict[str, int | None] = {}
+    for _, data in aml_blocks:
+        try:
+            block = parse_definition_block(data, known=known)
+        except AcpiError:
+            continue
+        known.update(block.objects)
+        blocks.append(block)
+    methods = _method_bodies(blocks)
+    by_plain = {_plain(p): m for p, m in methods.items()}
+    seen: set[str] = set()
+    todo = [_plain(e) for e in facts.event_methods]
+    targets: set[str] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or path not in by_plain:
+            continue
+        seen.add(path)
+        for node in tree.walk(by_plain[path]):
+            if isinstance(node, tree.MethodCall):
+                todo.append(_plain(node.path))
+            elif isinstance(node, tree.NameRef):
+                todo += _methods_named(node.name, by_plain)
+            elif isinstance(node, tree.Op) and node.opcode == Opcode.NOTIFY:
+                target = node.args[0]
+                if isinstance(target, tree.NameRef):
+                    targets.add(_last_segment(target.name))
+    facts.static_targets = targets

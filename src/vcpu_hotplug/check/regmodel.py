@@ -31,11 +31,14 @@ COMMAND_BITS = 8
 
 QEMU_CPUHP_FIELDS = (
     (CpuhpReg.SELECTOR * BITS_PER_BYTE, WORD_BITS),
-    (CpuhpReg.FLAGS * BITS_PER_BYTE, 1),
     (CpuhpReg.COMMAND * BITS_PER_BYTE, COMMAND_BITS),
     (CpuhpReg.COMMAND_DATA * BITS_PER_BYTE, WORD_BITS),
 )
-"""(bit offset, bit width) of the fields that identify QEMU's layout: selector, enabled bit, command, data."""
+"""(bit offset, bit width) of the whole-register fields of QEMU's layout: selector, command, command data."""
+
+FLAGS_BITS = (CpuhpReg.FLAGS * BITS_PER_BYTE, CpuhpReg.COMMAND * BITS_PER_BYTE)
+"""Bit range [start, end) of the flags byte. QEMU's AML names single bits there (``CPEN``, ``CINS``
+...), our VMM's reads the whole byte (``CFLG``): either way the *enabled* bit (bit 0) is covered."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,15 @@ def regions_of(namespace) -> list[RegionInfo]:
             for key, (path, r) in regions.items()]
 
 
+def _covers_enabled_bit(fields: frozenset[tuple[int, int]]) -> bool:
+    start, end = FLAGS_BITS
+    return any(offset == start and offset + width <= end for offset, width in fields)
+
+
 def is_qemu_cpuhp(region: RegionInfo) -> bool:
-    """True when the region has QEMU's CPU hotplug register layout."""
-    return region.length >= CPUHP_REGION_SIZE and all(f in region.fields for f in QEMU_CPUHP_FIELDS)
+    """True when the region has QEMU's CPU hotplug register layout (fields at its offsets, any names)."""
+    return (region.length >= CPUHP_REGION_SIZE and all(f in region.fields for f in QEMU_CPUHP_FIELDS)
+            and _covers_enabled_bit(region.fields))
 
 
 def is_ged_register(region: RegionInfo) -> bool:
