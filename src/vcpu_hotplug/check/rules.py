@@ -64,6 +64,28 @@ def outcome(problems: list[str], note: str) -> Outcome:
     return Outcome(list(problems), "" if problems else note)
 
 
+def bit(flag: int) -> int:
+    """The bit number of a one-bit flag, for messages (``bit(GiccFlags.ONLINE_CAPABLE)`` is 3)."""
+    return int(flag).bit_length() - 1
+
+
+def cpu_list(values) -> str:
+    """Numbers as Linux prints CPU masks: ``0-3,5`` (``bitmap_print_to_pagebuf``); ``none`` if empty."""
+    nums = sorted(set(values))
+    if not nums:
+        return "none"
+    parts = []
+    start = prev = nums[0]
+    for n in nums[1:] + [None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ",".join(parts)
+
+
 class NotApplicable(Exception):
     """The tables have nothing this rule is about; the message says why."""
 
@@ -101,8 +123,12 @@ def rule(rule_id: str, severity: Severity, *, source: str, text: str,
     return register
 
 
+FAMILY_ORDER = ("tables", "fadt", "madt", "pptt", "dsdt", "x86")
+"""How a report lists the rules: whole-table rules first, then table by table."""
+
+
 def all_rules() -> list[Rule]:
-    """Every rule, in family order (tables, FADT, MADT, PPTT, DSDT, x86)."""
+    """Every rule, in family order (tables, FADT, MADT, PPTT, DSDT, x86), each family as declared."""
     from vcpu_hotplug.check import (  # noqa: F401 - importing registers the rules
         dsdt_rules,
         fadt_rules,
@@ -111,4 +137,5 @@ def all_rules() -> list[Rule]:
         table_rules,
         x86_rules,
     )
-    return list(REGISTRY.values())
+    rank = {family: i for i, family in enumerate(FAMILY_ORDER)}
+    return sorted(REGISTRY.values(), key=lambda r: rank.get(r.family, len(rank)))
