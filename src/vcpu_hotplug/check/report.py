@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vcpu_hotplug.check.rules import Rule, Severity
+
+if TYPE_CHECKING:
+    from vcpu_hotplug.check.boot import BootPrediction
 
 
 class Status(enum.Enum):
@@ -61,7 +64,8 @@ class CheckReport:
     results: list[RuleResult]
     findings: list[str] = field(default_factory=list)
     """Facts worth stating that are no rule's PASS or FAIL (hotplug capability, register block)."""
-    boot: dict[str, Any] | None = None
+    boot: BootPrediction | None = None
+    """What the Linux guest model did on the tables (None: not booted, or not arm64)."""
     skipped_files: list[str] = field(default_factory=list)
 
     def count(self, status: Status) -> int:
@@ -90,5 +94,21 @@ class CheckReport:
         return {"source": self.source, "arch": self.arch, "tables": list(self.tables),
                 "skipped_files": list(self.skipped_files),
                 "results": [r.to_dict() for r in self.results], "findings": list(self.findings),
-                "boot": self.boot, "summary": {s.value: self.count(s) for s in Status},
-                "ok": self.ok}
+                "boot": self.boot.to_dict() if self.boot is not None else None,
+                "summary": {s.value: self.count(s) for s in Status}, "ok": self.ok}
+
+    def lines(self) -> list[str]:
+        """The report as text: what was read, one line per rule, findings, the boot, the summary."""
+        out = [f"checking {self.source}: {', '.join(self.tables)} ({self.arch})"]
+        if self.skipped_files:
+            out.append(f"not tables, skipped: {', '.join(self.skipped_files)}")
+        out.append("")
+        out += [r.line() for r in self.results]
+        out.append("")
+        out += [f"finding: {f}" for f in self.findings]
+        if self.boot is not None:
+            out.append("")
+            out += self.boot.lines()
+        out.append("")
+        out.append(self.summary())
+        return out
