@@ -41,6 +41,8 @@ def _register() -> None:
     main.add_command(run.run)
     from vcpu_hotplug.cli import demo
     main.add_command(demo.demo)
+    from vcpu_hotplug.cli import check
+    main.add_command(check.check)
 
 
 _register()
