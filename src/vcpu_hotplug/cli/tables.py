@@ -184,3 +184,48 @@ def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: 
     # show what a guest would read: the encoded bytes, decoded again
     _show([(f"sample cpus={cpus} maxcpus={maxcpus}", p.address, decode_table(p.data)) for p in placed],
           as_json)
+
+
+@tables.command()
+@click.option("--smp", required=True, metavar="SMP",
+              help="QEMU -smp text: cpus=N,maxcpus=M[,sockets=S,clusters=C,cores=K,threads=T].")
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+              help="Directory to write (created if missing; existing files of the same names are replaced).")
+@click.option("--acpi-6.4", "acpi_6_4", is_flag=True,
+              help="MADT revision 5 with 80-byte GICC (ACPI 6.4), for tools that predate ACPI 6.5.")
+def emit(smp: str, output: str, acpi_6_4: bool) -> None:
+    """Write every table of the configured machine: raw, acpidump text, ASL, decoded text and a README.
+
+    The tables are those our VMM gives its guest for --smp. The README states
+    the CPU hotplug register block (base, length, offsets, bits) and the GED
+    (event bit, GSI) the AML expects.
+    """
+    from pathlib import Path
+
+    from vcpu_hotplug.acpi.aml.asl import disassemble
+    from vcpu_hotplug.check import reference
+    from vcpu_hotplug.check.runner import check_tables
+    from vcpu_hotplug.vmm.errors import VmmError
+
+    layout = MadtLayout.ACPI_6_4 if acpi_6_4 else MadtLayout.ACPI_6_5
+    try:
+        machine, image = reference.build_image(smp, layout)
+    except VmmError as exc:
+        raise click.BadParameter(str(exc), param_hint="--smp") from None
+    files = reference.raw_files(image)
+    files.append(reference.acpidump_file(image))
+    for signature, _, data in image.in_memory_order():
+        if signature in reference.AML_TABLES:
+            text = disassemble(data, source=reference.file_name(signature))
+            files.append(reference.EmittedFile(signature + reference.ASL_SUFFIX, text.encode()))
+        else:
+            text = "\n".join(render(decode_table(data))) + "\n"
+            files.append(reference.EmittedFile(signature + reference.TEXT_SUFFIX, text.encode()))
+    verdict = check_tables(list(image.tables.values()), source=f"--smp {smp}").summary()
+    text = reference.readme(machine, image, layout, smp, verdict)
+    files.append(reference.EmittedFile(reference.README_FILE, text.encode()))
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        (out / f.name).write_bytes(f.data)
+    click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")

@@ -1,0 +1,189 @@
+"""The reference tables for other VMMs: what ``vcpu-hotplug tables emit`` writes, and its README.
+
+Everything comes from our VMM (:func:`vcpu_hotplug.vmm.firmware_tables.build_firmware`)
+for one ``-smp`` configuration, so the tables are the ones its guest boots on
+and that :mod:`vcpu_hotplug.check` passes. The README states what the AML
+expects of the hardware: the CPU hotplug register block (QEMU's
+``docs/specs/acpi_cpu_hotplug.rst`` layout, plus the arm64 RFC's *present*
+bit; :mod:`vcpu_hotplug.vmm.cpuhp`) and the GED (ACPI 6.5 section 5.6.9;
+:mod:`vcpu_hotplug.vmm.ged`), with every value taken from the modules that
+define them.
+
+File names follow ``acpixtract`` (``SIG.dat``) and ``iasl`` (``DSDT.aml``
+for a compiled definition block); ``acpidump.txt`` is the whole set in the
+text format ``acpidump`` prints and ``acpixtract -a`` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vcpu_hotplug.acpi.madt import MadtLayout
+from vcpu_hotplug.acpi.tableio import format_acpidump
+from vcpu_hotplug.check.rules import cpu_list
+from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
+from vcpu_hotplug.vmm.dsdt import (GED_PATH, PRES_PATH, PROCESSOR_HID, ProcessorStatus, cpu_device_path,
+                                   notify_depth)
+from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER, FirmwareImage, FirmwareOptions, build_firmware
+from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
+from vcpu_hotplug.vmm.gic import SPI_BASE
+from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
+from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
+
+AML_SUFFIX = ".aml"
+"""iasl's suffix for a compiled definition block."""
+RAW_SUFFIX = ".dat"
+"""acpixtract's suffix for a raw table."""
+ASL_SUFFIX = ".dsl"
+TEXT_SUFFIX = ".txt"
+ACPIDUMP_FILE = "acpidump.txt"
+README_FILE = "README.md"
+AML_TABLES = ("DSDT", "SSDT")
+
+FLAG_READ = {
+    CpuhpFlag.ENABLED: "enabled (the VMM's policy; `_STA` reads it)",
+    CpuhpFlag.INSERT: "insert event pending",
+    CpuhpFlag.REMOVE: "remove event pending",
+    CpuhpFlag.FW_EJECT: "eject handed to firmware",
+    CpuhpFlag.PRESENT: "present (always 1 for a possible vCPU; arm64 RFC)",
+}
+FLAG_WRITE = {
+    CpuhpFlag.INSERT: "clear the insert event",
+    CpuhpFlag.REMOVE: "clear the remove event",
+    CpuhpFlag.EJECT: "eject (honoured only for a vCPU the VMM asked to remove)",
+    CpuhpFlag.FW_EJECT: "hand the eject to firmware",
+}
+COMMANDS = {
+    CpuhpCommand.NEXT_CPU_WITH_EVENT: "select the next vCPU with an event (command data reads its index)",
+    CpuhpCommand.OST_EVENT: "the next command-data write is an `_OST` source event",
+    CpuhpCommand.OST_STATUS: "the next command-data write is an `_OST` status",
+    CpuhpCommand.ARCH_ID: "command data reads the arch id (MPIDR) low 32 bits, offset 0 the high bits",
+}
+
+
+@dataclass(frozen=True)
+class EmittedFile:
+    """One file of the reference set: name and bytes (text files are UTF-8)."""
+
+    name: str
+    data: bytes
+
+
+def file_name(signature: str) -> str:
+    """``DSDT.aml`` for a definition block, ``APIC.dat`` for any other table (``RSDP.dat`` too)."""
+    return signature + (AML_SUFFIX if signature in AML_TABLES else RAW_SUFFIX)
+
+
+def layout_name(layout: MadtLayout) -> str:
+    """``ACPI 6.5`` for :attr:`MadtLayout.ACPI_6_5`."""
+    return layout.name.replace("_", " ", 1).replace("_", ".")
+
+
+def build_image(smp: str, layout: MadtLayout = MadtLayout.ACPI_6_5) -> tuple[Machine, FirmwareImage]:
+    """The machine for ``smp`` (QEMU ``-smp`` text) and its firmware tables."""
+    machine = Machine(MachineConfig(smp=smp))
+    return machine, build_firmware(machine, FirmwareOptions(madt_layout=layout))
+
+
+def raw_files(image: FirmwareImage) -> list[EmittedFile]:
+    """Every table as a raw binary file, in memory order."""
+    return [EmittedFile(file_name(sig), data) for sig, _, data in image.in_memory_order()]
+
+
+def acpidump_file(image: FirmwareImage) -> EmittedFile:
+    order = image.in_memory_order()
+    text = format_acpidump([data for _, _, data in order], addresses=[addr for _, addr, _ in order])
+    return EmittedFile(ACPIDUMP_FILE, text.encode())
+
+
+def _bits(meanings: dict) -> str:
+    return "; ".join(f"bit {int(flag).bit_length() - 1} {text}" for flag, text in meanings.items())
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    head, *body = rows
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join(" --- " for _ in head) + "|"]
+    return out + ["| " + " | ".join(r) + " |" for r in body]
+
+
+def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str, verdict: str) -> str:
+    """The README of an emitted directory: files, CPUs, the register block and the GED the AML expects.
+
+    ``verdict`` is the summary line of ``vcpu-hotplug check`` on these tables.
+    """
+    mm = machine.memmap
+    base = mm.cpuhp[0]
+    ged_base = mm.ged[0]
+    smp_cfg = machine.smp
+    enabled = [v.index for v in machine.vcpus if v.enabled]
+    later = [v.index for v in machine.vcpus if not v.enabled]
+    n = smp_cfg.maxcpus
+    lines = [
+        f"# ACPI tables of a vcpu-hotplug arm64 `virt` machine, `-smp {smp}`",
+        "",
+        f"Written by `vcpu-hotplug tables emit --smp {smp}`: the tables our VMM hands its guest "
+        f"({smp_cfg.hierarchy()}), MADT revision {layout.revision} with {layout.gicc_length}-byte GICCs "
+        f"({layout_name(layout)}).",
+        "",
+        f"`vcpu-hotplug check` on this directory (or on `{ACPIDUMP_FILE}`): {verdict}.",
+        "",
+        "## Files",
+        "",
+        *_table([("file", "what"),
+                 *[(file_name(s), f"{s} (guest physical address {image.addresses[s]:#x}), raw")
+                   for s in SIGNATURE_ORDER],
+                 (ACPIDUMP_FILE, "every table as `acpidump` text (`acpixtract -a` reads it)"),
+                 (f"DSDT{ASL_SUFFIX}", "the DSDT as ASL (recompiles with `iasl`)"),
+                 (f"SIG{TEXT_SUFFIX}", "each static table decoded, with the specification's field names")]),
+        "",
+        "## CPUs",
+        "",
+        f"- {n} possible vCPUs, each with a GICC (ACPI Processor UID = CPU interface number = vCPU index, "
+        f"MPIDR = KVM's default affinity), a GICR frame in the always-on GICR range(s), a PPTT leaf and a "
+        f"processor device `{cpu_device_path(0)}`..`{cpu_device_path(n - 1)}` (`_HID` \"{PROCESSOR_HID}\", "
+        f"`_UID` = vCPU index).",
+        f"- GICC flags: Enabled for vCPUs {cpu_list(enabled)}, Online Capable (not Enabled) for "
+        f"{cpu_list(later)}.",
+        f"- `_STA` is {ProcessorStatus.ENABLED:#04x} while the vCPU is enabled, {ProcessorStatus.DISABLED:#04x} "
+        f"(present, not enabled) otherwise, never 0. `_EJ0` on every device but the boot vCPU's "
+        f"({cpu_device_path(BOOT_VCPU)}); `_OST` on all.",
+        "",
+        "## CPU hotplug register block",
+        "",
+        f"QEMU's layout (`docs/specs/acpi_cpu_hotplug.rst`), MMIO at {base:#010x}, {CPUHP_REGION_SIZE} bytes, "
+        f"little endian, accesses of 1 to {CPUHP_MAX_ACCESS} bytes; the register is decided by the access's "
+        f"offset. The AML (`{PRES_PATH}`) holds a mutex around every use, because the selector is shared.",
+        "",
+        *_table([("offset", "size", "read", "write"),
+                 (f"{CpuhpReg.SELECTOR:#x}", "u32", "command data 2 (arch id high 32 bits after command "
+                  f"{int(CpuhpCommand.ARCH_ID)}, else 0)", "CPU selector (vCPU index)"),
+                 (f"{CpuhpReg.FLAGS:#x}", "u8", f"flags: {_bits(FLAG_READ)}",
+                  f"{_bits(FLAG_WRITE)} (the first set bit acts)"),
+                 (f"{CpuhpReg.COMMAND:#x}", "u8", "-",
+                  "command: " + "; ".join(f"{int(c)} {t}" for c, t in COMMANDS.items())),
+                 (f"{CpuhpReg.COMMAND_DATA:#x}", "u32", "command data (see commands)",
+                  f"`_OST` event or status after command {int(CpuhpCommand.OST_EVENT)} or "
+                  f"{int(CpuhpCommand.OST_STATUS)}")]),
+        "",
+        "The guest can only clear events and eject a vCPU the VMM asked to remove; no write enables a vCPU.",
+        "",
+        "## Generic Event Device",
+        "",
+        f"`{GED_PATH}` (`_HID` \"ACPI0013\"): event selector at {ged_base:#010x}, {GED_REGION_SIZE} bytes, "
+        f"{GED_ACCESS_SIZE}-byte accesses only, reading it returns and clears the pending events. Its interrupt "
+        f"is GSI {GED_INTID} (SPI {GED_INTID - SPI_BASE}, edge, active high) in `_CRS`. `_EVT` reads the "
+        f"selector once and, when bit {int(GedEvent.CPU_HOTPLUG):#x} (CPU hotplug, QEMU's "
+        f"`ACPI_GED_CPU_HOTPLUG_EVT`) is set, runs `{PRES_PATH}.CSCN`: for each vCPU with an event, "
+        f"`Notify({cpu_device_path(1)}, 1)` (Device Check) on insert or `Notify(..., 3)` (Eject Request) on "
+        f"remove, through a binary decision tree of depth {notify_depth(n)}.",
+        "",
+        "## What a VMM does",
+        "",
+        "- hot-add: enable the vCPU in its policy, set its insert event, raise GED bit "
+        f"{int(GedEvent.CPU_HOTPLUG):#x}; Linux runs `_EVT`, re-reads `_STA`, registers and onlines the CPU "
+        "(`CPU_ON` now succeeds);",
+        "- hot-remove: set its remove event, raise the GED bit; Linux offlines the CPU (`CPU_OFF`), calls "
+        "`_EJ0` (eject bit), reports `_OST`; then the VMM disables it and `CPU_ON` answers `DENIED` again.",
+        "",
+    ]
+    return "\n".join(lines)
