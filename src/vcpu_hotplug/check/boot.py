@@ -133,6 +133,12 @@ def _relocated_memmap(ctx: CheckContext, notes: list[str]):
     return memmap
 
 
+def _framed(t) -> bytes:
+    """The table's bytes up to its Length field (a file may carry more, which place_tables must not copy)."""
+    header = getattr(t.table, "header", None)
+    return t.data[:header.length] if header is not None else t.data
+
+
 def _ged_gsi(ctx: CheckContext) -> int:
     geds = ctx.aml.geds if ctx.aml is not None else []
     for ged in geds:
@@ -232,7 +238,7 @@ def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_
         machine = Machine(MachineConfig(smp=f"cpus=1,maxcpus={count}", memmap=memmap), hw)
         _route_ged(machine, _ged_gsi(ctx))
         _apply_policy(ctx, machine, notes)
-        tables = [t.data for t in ctx.tables if t.signature not in NOT_PLACED]
+        tables = [_framed(t) for t in ctx.tables if t.signature not in NOT_PLACED]
         rsdp = place_tables(hw.memory, tables, machine.memmap.ram_base + TABLES_OFFSET)
         guest = GuestConfig(present_policy=policy, boot_mpidr=machine.vcpus[BOOT_VCPU].mpidr)
         system = System(machine, Kernel(hw, guest), rsdp)

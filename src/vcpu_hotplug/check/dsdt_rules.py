@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from vcpu_hotplug.check.aml_facts import (NOTIFY_DEVICE_CHECK, NOTIFY_EJECT_REQUEST, STA_ENABLED, STA_PRESENT,
                                           AmlFacts)
-from vcpu_hotplug.check.context import CheckContext, Cpu
+from vcpu_hotplug.check.context import BOOT_INDEX, CheckContext, Cpu
 from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, cpu_list, fail, ok, outcome, rule
 from vcpu_hotplug.vmm.dsdt import ProcessorStatus
 
@@ -114,8 +114,11 @@ def _uid_unique(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(seen)} distinct _UIDs")
 
 
-def _sta_values(dev) -> list[tuple[str, int]]:
+def _sta_values(dev, boot_cpu: bool) -> list[tuple[str, int]]:
+    """The _STA values probed; for the boot CPU only the boot value (no VMM disables the boot vCPU)."""
     out = [("at boot", dev.sta_boot)]
+    if boot_cpu:
+        return [(when, v) for when, v in out if v is not None]
     if dev.sta_enabled is not None:
         out.append(("with the enabled bit set", dev.sta_enabled))
     if dev.sta_disabled is not None:
@@ -140,7 +143,7 @@ def _sta_present(ctx: CheckContext) -> Outcome:
         if dev.sta_error:
             problems.append(f"{dev.path}._STA fails ({dev.sta_error}): make it return an Integer")
             continue
-        for when, value in _sta_values(dev):
+        for when, value in _sta_values(dev, cpu.index == BOOT_INDEX):
             if not value & STA_PRESENT:
                 problems.append(f"{dev.path}._STA returns {value:#x} {when}: a virtual CPU is always present; "
                                 f"return {ON} when enabled and {OFF} when not, never clear bit 0")

@@ -53,8 +53,19 @@ def _looks_like_table(data: bytes) -> bool:
     return data.startswith(RSDP_SIGNATURE) or bool(_SIGNATURE.match(data[:4]))
 
 
+def _is_text(data: bytes) -> bool:
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isprintable() or c.isspace() for c in text)
+
+
 def _check_table_bytes(item: LoadedTable) -> None:
     if not _looks_like_table(item.data):
+        if _is_text(item.data):
+            raise CheckError(f"{item.source}: text, but not acpidump output (its first line must be a table "
+                             f"header such as 'DSDT @ 0x0000000040000000') nor a raw table")
         shown = item.data[:4].hex(" ")
         raise CheckError(f"{item.source}: not an ACPI table (first bytes {shown} are no table signature)")
 

@@ -150,8 +150,9 @@ def _gicr_always_on(ctx: CheckContext) -> Outcome:
     gicrs = ctx.madt.of_type(Gicr)
     if not gicrs:
         return outcome([f"CPUs {cpu_list(c.index for c in hot)} are Online Capable but the MADT has no GICR "
-                        f"structure: Linux reads GICC redistributor bases only for Enabled CPUs and drops the "
-                        f"others; describe the redistributors with always-on GICR structures"], "")
+                        f"structure: Linux trusts a GICC's redistributor base only for an Enabled CPU and "
+                        f"marks the others' redistributors broken, so they can never come online; describe "
+                        f"the redistributors with always-on GICR structures"], "")
     return ok(f"{len(gicrs)} GICR structure(s) for {len(ctx.cpus)} possible CPUs")
 
 
