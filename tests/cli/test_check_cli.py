@@ -1,0 +1,138 @@
+"""``vcpu-hotplug check PATH``: a line per rule, a summary, --json, exit status, one-line errors, no traceback."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.check import kit
+from tests.conftest import ROOT
+from vcpu_hotplug.check.rules import all_rules
+from vcpu_hotplug.cli import main
+
+RFC = "qemu-rfc-v5/aarch64-virt-cpus2-maxcpus6"
+STATUSES = ("PASS", "WARN", "FAIL", "SKIP")
+
+
+def _runner() -> CliRunner:
+    try:
+        return CliRunner(mix_stderr=False)  # click < 8.2
+    except TypeError:
+        return CliRunner()  # click >= 8.2 keeps stderr apart already
+
+
+def _check(*args: str):
+    return _runner().invoke(main, ["check", *args])
+
+
+def _write(directory: Path, tables: kit.Tables) -> Path:
+    directory.mkdir()
+    for sig, data in tables.items():
+        (directory / f"{sig}.dat").write_bytes(data)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory) -> Path:
+    return _write(tmp_path_factory.mktemp("good") / "tables", kit.ours())
+
+
+def test_a_line_per_rule_then_findings_boot_and_summary(good: Path) -> None:
+    result = _check(str(good))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rule_lines = [line for line in lines if line[:4] in STATUSES]
+    assert [line.split()[1].rstrip(":") for line in rule_lines] == [r.id for r in all_rules()]
+    assert "PASS  dsdt.ej0: CPUs 1-5 ejectable" in lines
+    assert any(line.startswith("finding: CPU hotplug: CPUs 1-5 can be hot-added") for line in lines)
+    assert "  possible 0-5  present 0-5  enabled 0  online 0" in lines
+    assert lines[-1] == "38 rules: 35 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
+    assert result.stderr == ""
+
+
+def test_json_report(good: Path) -> None:
+    result = _check(str(good), "--json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["ok"] is True and report["arch"] == "arm64"
+    assert report["summary"] == {"PASS": 35, "WARN": 0, "FAIL": 0, "SKIP": 3}
+    ej0 = next(r for r in report["results"] if r["id"] == "dsdt.ej0")
+    assert ej0["status"] == "PASS" and "acpi_scan_hot_remove" in ej0["source"]
+    assert report["boot"]["online"] == [0] and report["boot"]["trial"]["removed"] is True
+
+
+def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
+    tables = kit.patch_dsdt(kit.ours(), b"_EJ0", b"XEJ0", device="C003")
+    result = _check(str(_write(tmp_path / "t", tables)))
+    assert result.exit_code == 1
+    assert ("FAIL  dsdt.ej0: \\_SB.C003 has no _EJ0: Linux cannot complete an Eject Request for CPU 3; add Method "
+            "(_EJ0, 1)") in result.stdout
+    assert result.stdout.splitlines()[-1] == "38 rules: 34 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
+
+
+def test_warnings_alone_exit_0(tmp_path: Path) -> None:
+    result = _check(str(_write(tmp_path / "t", kit.ours("cpus=2,maxcpus=6"))), "--no-boot")
+    assert result.exit_code == 0
+    assert "WARN  madt.hotpluggable-online-capable" in result.stdout
+    assert "guest model" not in result.stdout
+
+
+def test_present_policy_fix_2026(good: Path) -> None:
+    result = _check(str(good), "--present-policy", "fix-2026")
+    assert result.exit_code == 0
+    assert "present policy fix-2026" in result.stdout
+    assert "  possible 0-5  present 0  enabled 0  online 0" in result.stdout
+
+
+def test_reference_variant_and_acpidump(reference_tables: Path, tmp_path: Path) -> None:
+    result = _check(str(reference_tables / RFC))
+    assert result.exit_code == 0
+    assert "PASS  madt.gicc-length: 6 GICCs of 80 bytes, right for MADT revision 4" in result.stdout
+    result = _check(str(reference_tables / "qemu/aarch64-virt"), "--variant", "memhp")
+    assert result.exit_code == 0 and "DSDT (DSDT.memhp)" in result.stdout
+
+
+def _garbage(tmp_path: Path) -> dict[str, Path]:
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(random.Random(3).randrange(128, 256) for _ in range(200)))
+    truncated = tmp_path / "APIC"
+    truncated.write_bytes(kit.ours()["APIC"][:60])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dump = tmp_path / "dump.txt"
+    dump.write_text("PPTT @ 0x0\n    0000: 50 50 54 54 ff ff 00 00\n")
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    return {"random bytes": junk, "truncated table": truncated, "empty directory": empty,
+            "acpidump with junk": dump, "text file": text, "nonexistent path": tmp_path / "missing"}
+
+
+@pytest.mark.parametrize("case", ["random bytes", "truncated table", "empty directory", "acpidump with junk",
+                                  "text file", "nonexistent path"])
+def test_garbage_is_one_error_line(tmp_path: Path, case: str) -> None:
+    path = _garbage(tmp_path)[case]
+    for args in ([str(path)], [str(path), "--json"]):
+        result = _check(*args)
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        err = result.stderr.splitlines()
+        assert len(err) == 1 and err[0].startswith("error: ") and str(path) in err[0], err
+        assert "Traceback" not in result.output
+    assert json.loads(result.stdout) == {"error": err[0][len("error: "):], "ok": False}
+
+
+def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
+    script = ROOT / ".venv" / "bin" / "vcpu-hotplug"
+    if not script.exists():
+        pytest.skip(f"{script} is not installed")
+    junk = _garbage(tmp_path)["random bytes"]
+    done = subprocess.run([str(script), "check", str(junk)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "not an ACPI table" in done.stderr
+    assert "Traceback" not in done.stderr
