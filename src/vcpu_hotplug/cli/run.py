@@ -179,14 +179,6 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
     """Serve ``vm`` on ``addresses`` until ``quit`` or SIGINT/SIGTERM."""
     server = QmpServer(vm.backend)
     loop = asyncio.get_running_loop()
-    try:
-        for address in addresses:
-            await server.start(address)
-    except BaseException:
-        await server.close()
-        raise
-    shown = [address_text(a) if not isinstance(a, TcpAddress) or a.port
-             else f"tcp:{a.host}:{port}" for a, port in zip(addresses, _ports(server, addresses))]
     stop_reason: list[str] = []
 
     def stop(signum: int) -> None:
@@ -194,8 +186,19 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
             stop_reason.append(signal.Signals(signum).name)
             asyncio.ensure_future(server.close())
 
+    # Before listening: once the socket exists a client (or a test) may signal us at once.
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop, signum)
+    try:
+        for address in addresses:
+            await server.start(address)
+    except BaseException:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await server.close()
+        raise
+    shown = [address_text(a) if not isinstance(a, TcpAddress) or a.port
+             else f"tcp:{a.host}:{port}" for a, port in zip(addresses, _ports(server, addresses))]
     title = f"vcpu-hotplug: arm64 virt, -smp {vm.machine.smp.to_option()}"
     try:
         if console is not None:
