@@ -1,0 +1,19 @@
+"""The conformance checker for other VMMs' arm64 vCPU hotplug tables, and the reference tables to compare with.
+
+* :mod:`.inputs`: a directory of raw tables, one table, or acpidump text;
+* :mod:`.context`: the decoded tables and the CPUs as Linux counts them;
+  :mod:`.aml_facts` runs the AML (with :mod:`.regmodel`'s register block
+  where its layout is QEMU's) for processor devices, ``_STA``, ``_EJ0``,
+  the GED and the Notify an event reaches;
+* :mod:`.rules` and one module of rules per table family
+  (:mod:`.table_rules`, :mod:`.fadt_rules`, :mod:`.madt_rules`,
+  :mod:`.pptt_rules`, :mod:`.dsdt_rules`, :mod:`.x86_rules`), each rule
+  citing ``Documentation/arch/arm64/cpu-hotplug.rst``, ACPI 6.5 or the Linux
+  code that enforces it;
+* :mod:`.boot`: the Linux guest model booted on the tables, with a hot-add
+  and hot-remove; :mod:`.findings`; :mod:`.report`; :mod:`.runner`
+  (``check_path``), behind ``vcpu-hotplug check``;
+* :mod:`.reference`: what ``vcpu-hotplug tables emit`` writes.
+
+:class:`~.errors.CheckError` is the one error: the input cannot be checked.
+"""
