@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.errors import TableError
 from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt
-from vcpu_hotplug.acpi.header import HEADER_LENGTH, LENGTH_OFFSET, SdtHeader, checksum, sums_to_zero
+from vcpu_hotplug.acpi.header import (CHECKSUM_OFFSET, HEADER_LENGTH, LENGTH_OFFSET, SdtHeader, checksum,
+                                      sums_to_zero)
 from vcpu_hotplug.acpi.madt import Madt
 from vcpu_hotplug.acpi.pptt import Pptt
 from vcpu_hotplug.acpi.registry import decode_table
@@ -96,9 +97,10 @@ class TableLoader:
         data = self.memory.read(address, length)
         if not sums_to_zero(data):
             sig = data[:4].decode("latin-1")
-            want = (data[9] - checksum(data)) & 0xFF
+            # AcpiUtGenerateChecksum: the byte that makes the table, that byte zeroed, sum to zero.
+            want = checksum(data[:CHECKSUM_OFFSET] + b"\0" + data[CHECKSUM_OFFSET + 1:])
             self.klog.warn(f"ACPI BIOS Warning (bug): Incorrect checksum in table [{sig}] - "
-                           f"0x{data[9]:02X}, should be 0x{want:02X} (20240322/utcksum-58)")
+                           f"0x{data[CHECKSUM_OFFSET]:02X}, should be 0x{want:02X} (20240322/utcksum-58)")
         return data
 
     def load(self, rsdp_address: int) -> AcpiTables:
