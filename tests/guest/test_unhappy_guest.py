@@ -183,3 +183,17 @@ def test_offlining_disabled_everywhere_is_eopnotsupp() -> None:
     system.disable(4)
     assert [(f.cpu, f.status) for f in failed] == [(4, OstStatus.DEVICE_BUSY)]
     assert_cpu4_still_plugged(system)
+
+
+def test_ejects_disabled_still_eject_a_processor_the_guest_never_added() -> None:
+    """"Eject disabled" needs the device's handler (``adev->handler && !hotplug.enabled``): a disable
+    that overtakes its own hot-add (the guest only ever sees the Eject Request) is carried out, so the
+    VMM and the guest agree the vCPU is gone."""
+    system = build(eject_enabled=False)
+    failed = failures(system)
+    system.enable(4, settle=False)
+    system.disable(4)
+    assert "acpi ACPI0007:04: Eject disabled" not in log_lines(system)
+    assert failed == [] and system.machine.vcpus[4].admin is AdminState.DISABLED
+    assert cpu_masks(system)["enabled"] == "0-1"
+    assert system.guest_view().enabled == system.vmm_enabled()

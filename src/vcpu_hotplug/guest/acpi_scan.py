@@ -22,8 +22,8 @@ Request (3) on a device are queued to the hotplug workqueue
   ``.detach``: the CPU stays registered); then, if present and not handled,
   rescan: a newly enabled processor is added and registered. Otherwise
   "Already enumerated".
-- Eject Request: "Eject disabled" when the handler's hotplug is off
-  (``-EPERM``); else ``_OST(3, 0x84 in progress)``, then
+- Eject Request: "Eject disabled" when the device has its handler and the
+  handler's hotplug is off (``-EPERM``); else ``_OST(3, 0x84 in progress)``, then
   ``acpi_scan_hot_remove``: ``acpi_scan_try_to_offline`` offlines the CPU
   (``device_offline``; any failure, a busy CPU's ``-EBUSY`` as an
   ``offline_disabled`` device's ``-EPERM``, is "Offline failed." and
@@ -219,7 +219,9 @@ class AcpiScan:
         if src == NotifyType.BUS_CHECK or src == NotifyType.DEVICE_CHECK:
             return self._device_check(adev)
         if src == NotifyType.EJECT_REQUEST or src == OST_EC_OSPM_EJECT:
-            if not self.k.knobs.eject_enabled:
+            # "adev->handler && !adev->handler->hotplug.enabled": a device without its handler
+            # (a processor that was never added) is ejected whatever the hotplug setting.
+            if adev.handler_attached and not self.k.knobs.eject_enabled:
                 self.k.klog.info(f"acpi {adev.name}: Eject disabled")
                 return -Errno.EPERM
             self.k.acpi.ost(adev.path, NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS)
