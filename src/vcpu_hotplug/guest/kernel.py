@@ -102,7 +102,8 @@ class GuestKnobs:
     """CPUs whose device has ``offline_disabled`` (no ``online`` file; ``device_offline`` is ``-EPERM``,
     so an eject is "Offline failed." and ``_OST`` 0x82)."""
     eject_enabled: bool = True
-    """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects "Eject disabled" (0x80)."""
+    """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects of added processors
+    "Eject disabled" (0x80); a processor the guest never added is still ejected."""
 
 
 @dataclass
