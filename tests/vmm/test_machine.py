@@ -178,11 +178,23 @@ def test_re_enable_after_eject_and_cpu_on_works_again():
     assert m.vcpus[1].power is PowerState.ON
 
 
-def test_disable_drops_an_unacknowledged_insert_event():
+def test_disable_keeps_an_unacknowledged_insert_event_and_reports_it_first():
+    # QEMU's acpi_cpu_unplug_request_cb leaves is_inserting set: the guest hears of the hot-add,
+    # then of the removal, in that order.
     m, aml, _ = make()
     m.enable(3)
     m.disable(3)
-    assert aml.drain() == [(3, 3)]
+    assert aml.drain() == [(3, 1), (3, 3)]
+
+
+def test_a_failed_unplug_does_not_lose_the_hot_add_the_guest_has_not_seen():
+    m, aml, rec = make()
+    m.enable(3)
+    m.disable(3)                                     # the guest saw neither event
+    m.clock.advance_ns(TIMEOUT)
+    assert [f.cpu for f in rec.failed] == [3] and m.vcpus[3].enabled
+    assert m.cpuhp.pending_events() == [3]           # the insert still waits for the next scan
+    assert aml.drain() == [(3, 1)]
 
 
 def test_machine_shares_a_given_hardware_boundary_and_validates_its_config():

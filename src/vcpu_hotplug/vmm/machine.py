@@ -345,7 +345,9 @@ class Machine:
         request.timeout = self.clock.schedule(self.config.unplug_timeout_ns, lambda: self._timed_out(i),
                                               f"unplug timeout vcpu{i}")
         self._unplugs[i] = request
-        self.cpuhp.clear_insert(i)
+        # A pending insert stays (QEMU's acpi_cpu_unplug_request_cb leaves is_inserting): the scan
+        # reports it first, then the removal. Dropping it would lose the hot-add for good if this
+        # unplug then fails, leaving the vCPU enabled here and unknown to the guest.
         self.cpuhp.request_remove(i)
         self._log(f"vCPU {i} unplug requested; remove event raised")
         self.ged.event(GedEvent.CPU_HOTPLUG)
