@@ -1,11 +1,11 @@
 """Our VMM's own tables against every rule, for several ``-smp`` shapes and both MADT layouts.
 
-With ``cpus=1`` every rule passes. With more vCPUs enabled at boot, our
-VMM marks vCPUs 1..cpus-1 Enabled in the MADT *and* gives them ``_EJ0``
-(it can unplug them), which ``Documentation/arch/arm64/cpu-hotplug.rst``
-advises against: the checker says so with one WARN, nothing FAILs. The
-strict xfail below turns red the day the VMM marks only the boot vCPU
-Enabled (as QEMU's RFC does), to remind us to drop it.
+Every rule passes for every shape: the MADT marks only the boot vCPU
+Enabled and every other vCPU Online Capable, including those the VMM's
+policy enables at boot (``Documentation/arch/arm64/cpu-hotplug.rst``: a CPU
+Enabled in the MADT must never change its ``_STA``, and these can be
+unplugged). The boot prediction then needs the policy from outside the
+tables (``boot_cpus``, ``check --boot-cpus``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from tests.check import kit
 from vcpu_hotplug.acpi.madt import MadtLayout
 from vcpu_hotplug.check.report import Status
 from vcpu_hotplug.check.rules import Arch
+from vcpu_hotplug.check.runner import check_tables
 
 LAYOUTS = [MadtLayout.ACPI_6_5, MadtLayout.ACPI_6_4]
 ONE_ENABLED = ["cpus=1,maxcpus=1", "cpus=1,maxcpus=6", "cpus=1,maxcpus=64,sockets=2,clusters=2,cores=4,threads=4"]
 SEVERAL_ENABLED = ["cpus=2,maxcpus=6", "cpus=4,maxcpus=64,sockets=2,clusters=2,cores=4,threads=4"]
-ENABLED_AND_EJECTABLE = "madt.hotpluggable-online-capable"
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: lay.name)
@@ -44,17 +44,11 @@ def _skips_for(smp: str) -> set[str]:
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: lay.name)
 @pytest.mark.parametrize("smp", SEVERAL_ENABLED)
-def test_vcpus_enabled_at_boot_and_ejectable_are_one_warning(smp: str, layout: MadtLayout) -> None:
+def test_vcpus_enabled_at_boot_by_policy_pass_every_rule(smp: str, layout: MadtLayout) -> None:
     report = kit.check(kit.ours(smp, layout))
-    assert kit.flagged(report) == {ENABLED_AND_EJECTABLE: Status.WARN}
-    cpus = int(smp.split(",")[0].split("=")[1])
-    assert len(report.by_id(ENABLED_AND_EJECTABLE).problems) == cpus - 1
+    assert kit.flagged(report) == {}
+    assert report.by_id("madt.boot-cpu-enabled").status is Status.PASS
     assert report.exit_code == 0
-
-
-@pytest.mark.xfail(strict=True, reason="the VMM marks vCPUs 1..cpus-1 Enabled in the MADT although they have _EJ0")
-def test_several_enabled_vcpus_pass_every_rule() -> None:
-    assert kit.flagged(kit.check(kit.ours("cpus=2,maxcpus=6"))) == {}
 
 
 def test_gicc_layout_is_reported_for_its_revision() -> None:
@@ -75,7 +69,17 @@ def test_512_vcpus_pass_and_boot() -> None:
 
 
 def test_boot_prediction_of_our_tables() -> None:
+    # The tables alone: only the MADT-Enabled boot CPU is taken as enabled at boot.
     boot = kit.check(kit.ours("cpus=2,maxcpus=6")).boot
+    assert (boot.possible, boot.present, boot.enabled, boot.online) == (
+        [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0], [0])
+    assert boot.hot_addable == [1, 2, 3, 4, 5]
+    assert boot.trial.line() == "hot-add of CPU1 (UID 1): registered, online; hot-remove: ejected and unregistered"
+
+
+def test_boot_prediction_with_the_vmms_boot_policy() -> None:
+    # -smp cpus=2: the VMM's register block also enables vCPU 1 at boot.
+    boot = check_tables(list(kit.ours("cpus=2,maxcpus=6").values()), source="test", boot_cpus=2).boot
     assert (boot.possible, boot.present, boot.enabled, boot.online) == (
         [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0, 1], [0, 1])
     assert boot.hot_addable == [2, 3, 4, 5]
@@ -84,7 +88,7 @@ def test_boot_prediction_of_our_tables() -> None:
 
 def test_findings_state_the_hotplug_plumbing() -> None:
     findings = kit.check(kit.ours("cpus=2,maxcpus=6")).findings
-    assert "MADT: 6 GICC entries, possible CPUs 0-5: Enabled 0-1, to be enabled later 2-5" in findings
-    assert any(f.startswith("CPU hotplug: CPUs 2-5 can be hot-added") for f in findings)
+    assert "MADT: 6 GICC entries, possible CPUs 0-5: Enabled 0, to be enabled later 1-5" in findings
+    assert any(f.startswith("CPU hotplug: CPUs 1-5 can be hot-added") for f in findings)
     assert any("\\_SB.PRES.PRST (SYSTEM_MEMORY 0x90c0000, 12 bytes)" in f for f in findings)
     assert any(f.startswith("event source: \\_SB.GED (GSI 41, _EVT") for f in findings)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.check import kit
 from tests.conftest import ROOT
+from vcpu_hotplug.acpi.madt import GiccFlags, Madt
 from vcpu_hotplug.check.rules import all_rules
 from vcpu_hotplug.cli import main
 
@@ -76,10 +77,22 @@ def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
 
 
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:
-    result = _check(str(_write(tmp_path / "t", kit.ours("cpus=2,maxcpus=6"))), "--no-boot")
+    tables = kit.ours("cpus=2,maxcpus=6")
+    madt = Madt.decode(tables["APIC"])
+    madt.giccs[1].flags = GiccFlags.ENABLED            # a VMM that marks vCPU 1 Enabled and ejectable
+    tables["APIC"] = madt.encode()
+    result = _check(str(_write(tmp_path / "t", tables)), "--no-boot")
     assert result.exit_code == 0
     assert "WARN  madt.hotpluggable-online-capable" in result.stdout
     assert "guest model" not in result.stdout
+
+
+def test_boot_cpus_states_the_vmms_policy(good: Path) -> None:
+    result = _check(str(good), "--boot-cpus", "3")
+    assert result.exit_code == 0
+    assert "  possible 0-5  present 0-5  enabled 0-2  online 0-2" in result.stdout
+    assert "could be hot-added: 3-5" in result.stdout
+    assert _check(str(good), "--boot-cpus", "0").exit_code == 2
 
 
 def test_present_policy_fix_2026(good: Path) -> None:

@@ -59,7 +59,8 @@ def test_readable_forms(emitted: Path) -> None:
     assert "Device (C005)" in asl and "Method (_EJ0, 1" in asl
     apic = (emitted / "APIC.txt").read_text()
     assert apic.startswith("APIC (MADT)  Length: 596  Revision: 6")
-    assert "GICC[2]  ACPI Processor UID: 2  Flags: 0x8 (Online Capable)" in apic
+    assert "GICC[0]  ACPI Processor UID: 0  Flags: 0x1 (Enabled)" in apic
+    assert "GICC[1]  ACPI Processor UID: 1  Flags: 0x8 (Online Capable)" in apic
 
 
 def test_readme_states_the_register_block_and_ged(emitted: Path) -> None:
@@ -72,8 +73,9 @@ def test_readme_states_the_register_block_and_ged(emitted: Path) -> None:
     assert "| 0x8 | u32 |" in readme
     assert "event selector at 0x09080000, 4 bytes" in readme
     assert "GSI 41 (SPI 9, edge, active high)" in readme and "bit 0x8 (CPU hotplug" in readme
-    assert "Enabled for vCPUs 0-1, Online Capable (not Enabled) for 2-5" in readme
-    assert "38 rules: 34 PASS, 1 WARN, 0 FAIL, 3 SKIP; no rule FAILs" in readme
+    assert "Enabled for vCPU 0 (the boot vCPU), Online Capable (not Enabled) for 1-5" in readme
+    assert "Policy at boot (`-smp cpus=2`): vCPUs 0-1 enabled" in readme and "2-5 disabled until hot-added" in readme
+    assert "--boot-cpus 2" in readme and "no rule FAILs" in readme and "0 WARN, 0 FAIL" in readme
 
 
 def test_the_directory_and_its_acpidump_check(emitted: Path) -> None:

@@ -108,10 +108,25 @@ def test_physical_the_2026_fix_logs_the_refusal_but_unregisters() -> None:
     assert "cpu1" not in system.sysfs.listdir()
 
 
-def _redistributors_in_giccs(smp: str) -> list[bytes]:
-    """Our tables with the GICR structures replaced by each GICC's GICR Base Address."""
+def _boot_cpus_enabled_in_madt(smp: str) -> dict[str, bytes]:
+    """Our tables, but with every vCPU enabled at boot marked Enabled in the MADT (our VMM marks only
+    the boot vCPU Enabled): what a physical machine, or a VMM that ignores the advice, describes."""
     machine = Machine(MachineConfig(smp=smp))
     tables = own_tables(smp)
+
+    def boot_enabled(madt: Madt) -> None:
+        for gicc in madt.giccs:
+            if machine.vcpus[gicc.acpi_processor_uid].enabled:
+                gicc.flags = GiccFlags.ENABLED
+    tables["APIC"] = edit_madt(tables["APIC"], boot_enabled)
+    return tables
+
+
+def _redistributors_in_giccs(smp: str) -> list[bytes]:
+    """Tables of a machine whose boot CPUs are MADT-Enabled, with the GICR structures replaced by
+    each GICC's GICR Base Address."""
+    machine = Machine(MachineConfig(smp=smp))
+    tables = _boot_cpus_enabled_in_madt(smp)
 
     def via_gicc(madt: Madt) -> None:
         madt.subtables = [s for s in madt.subtables if not isinstance(s, Gicr)]
@@ -279,7 +294,8 @@ def test_virtual_after_a_restart_an_madt_enabled_cpu_that_firmware_disabled_is_s
     by firmware ... may malfunction": after firmware disables CPU 1 (Enabled in the MADT) and the guest
     restarts, the 2026 fix still counts it present from the MADT and tries to boot it (DENIED, silent);
     only ``_STA`` keeps it out of ``enabled``."""
-    system = System.build(SMP, guest=GuestConfig(present_policy=PresentPolicy.FIX_2026))
+    system = System.build(SMP, guest=GuestConfig(present_policy=PresentPolicy.FIX_2026),
+                          tables=table_list(_boot_cpus_enabled_in_madt(SMP)))
     system.disable(1)
     t0 = system.clock.now_ns()
     system.reboot()

@@ -28,6 +28,7 @@ from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, build_firmware, install_firmware
 from vcpu_hotplug.vmm.gic import GICR_FRAME_SIZE
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
+from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
 
 from tests.conftest import require
 
@@ -80,8 +81,11 @@ def test_a_guest_finds_every_table_from_the_rsdp_alone(maxcpus, layout):
     assert [g.acpi_processor_uid for g in giccs] == list(range(maxcpus))
     assert [g.mpidr for g in giccs] == [v.mpidr for v in m.vcpus]
     assert {g.length for g in giccs} == {layout.gicc_length}
+    assert m.smp.cpus > 1 or maxcpus == 1    # vCPUs other than the boot one are enabled at boot
     for g in giccs:
-        want = GiccFlags.ENABLED if g.acpi_processor_uid < m.smp.cpus else GiccFlags.ONLINE_CAPABLE
+        # DESIGN.md section 1, cpu-hotplug.rst: only the boot CPU is Enabled; every other vCPU is
+        # Online Capable, including those policy enables at boot (firmware may disable them later).
+        want = GiccFlags.ENABLED if g.acpi_processor_uid == BOOT_VCPU else GiccFlags.ONLINE_CAPABLE
         assert g.flags == want
         assert g.gicr_base_address == 0       # exclusive with GICR structures (hotplug needs those)
     (gicd,) = madt.of_type(Gicd)

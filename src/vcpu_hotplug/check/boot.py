@@ -4,10 +4,12 @@ The stand-in machine is our VMM's arm64 ``virt`` machine
 (:class:`~vcpu_hotplug.vmm.machine.Machine`): one vCPU per GICC of the MADT
 (KVM's default MPIDRs; a GICC whose MPIDR is no vCPU's cannot start), its
 GICv3 at QEMU virt's addresses, PSCI over HVC that answers ``DENIED`` to a
-vCPU its policy keeps disabled. The policy at boot is the MADT's: a vCPU is
-enabled when its GICC is Enabled (the tables cannot say more; a VMM whose
-register block enables Online Capable CPUs at boot shows them enabled after
-the hot-add below).
+vCPU its policy keeps disabled. The policy at boot is the MADT's by default:
+a vCPU is enabled when its GICC is Enabled (the tables cannot say more). A
+VMM that enables some Online Capable CPUs at boot through its register block
+(QEMU's RFC and ours with ``-smp cpus=N``: only CPU 0 is Enabled in the
+MADT) is described by ``boot_cpus=N``: the first N possible CPUs in MADT
+order are enabled.
 
 When the AML's operation region has QEMU's CPU hotplug register layout
 (:func:`vcpu_hotplug.check.regmodel.is_qemu_cpuhp`), our VMM's implementation
@@ -161,7 +163,14 @@ def _vcpu_of(machine: Machine, cpu: Cpu):
     return machine.vcpus.by_mpidr(cpu.hw_id)
 
 
-def _apply_policy(ctx: CheckContext, machine: Machine, notes: list[str]) -> None:
+def _policy_enabled(ctx: CheckContext, boot_cpus: int | None) -> list[Cpu]:
+    """The possible CPUs the VMM enables at boot: the MADT's Enabled ones, or the first ``boot_cpus``."""
+    if boot_cpus is None:
+        return [c for c in ctx.cpus if c.enabled]
+    return ctx.cpus[:boot_cpus]
+
+
+def _apply_policy(ctx: CheckContext, machine: Machine, enabled: list[Cpu], notes: list[str]) -> None:
     for vcpu in machine.vcpus:
         if vcpu.index != BOOT_VCPU:
             vcpu.admin = AdminState.DISABLED
@@ -170,7 +179,7 @@ def _apply_policy(ctx: CheckContext, machine: Machine, notes: list[str]) -> None
         vcpu = _vcpu_of(machine, cpu)
         if vcpu is None:
             unmatched.append(cpu)
-        elif cpu.enabled:
+        elif cpu in enabled:
             vcpu.admin = AdminState.ENABLED
     if unmatched:
         notes.append(f"GICC MPIDR(s) {', '.join(f'{c.hw_id:#x}' for c in unmatched[:8])} are no vCPU of the stand-in "
@@ -190,15 +199,16 @@ def _masks(kernel: Kernel, prediction: BootPrediction, ctx: CheckContext) -> Non
                                     and c.mpidr in oc)
 
 
-def _try_hotplug(ctx: CheckContext, system: System, prediction: BootPrediction) -> None:
+def _try_hotplug(ctx: CheckContext, system: System, prediction: BootPrediction, enabled: list[Cpu]) -> None:
     facts = ctx.aml
-    if not ctx.hot_addable or facts is None:
+    candidates = [c for c in ctx.hot_addable if c not in enabled]
+    if not candidates or facts is None:
         return
     if facts.model is None or facts.model.cpuhp is None:
         prediction.notes.append("no register block in QEMU's layout: the checker cannot drive this VMM's hotplug, "
                                 "so no hot-add was tried")
         return
-    cpu = ctx.hot_addable[0]
+    cpu = candidates[0]
     vcpu = _vcpu_of(system.machine, cpu)
     lcpu = system.kernel.cpu_of_mpidr(cpu.hw_id)
     if vcpu is None or lcpu is None:
@@ -221,8 +231,12 @@ def _try_hotplug(ctx: CheckContext, system: System, prediction: BootPrediction) 
         trial.note = str(exc)
 
 
-def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_6_11) -> BootPrediction | None:
-    """Boot the guest model on the tables and try one hotplug (None for x86 tables: the model is arm64 Linux)."""
+def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_6_11,
+                 boot_cpus: int | None = None) -> BootPrediction | None:
+    """Boot the guest model on the tables and try one hotplug (None for x86 tables: the model is arm64 Linux).
+
+    ``boot_cpus``: the VMM enables the first N possible CPUs at boot (default: the MADT's Enabled ones).
+    """
     if ctx.arch is not Arch.ARM64:
         return None
     prediction = BootPrediction(policy.value)
@@ -237,7 +251,8 @@ def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_
         hw = HardwareBoundary()
         machine = Machine(MachineConfig(smp=f"cpus=1,maxcpus={count}", memmap=memmap), hw)
         _route_ged(machine, _ged_gsi(ctx))
-        _apply_policy(ctx, machine, notes)
+        enabled = _policy_enabled(ctx, boot_cpus)
+        _apply_policy(ctx, machine, enabled, notes)
         tables = [_framed(t) for t in ctx.tables if t.signature not in NOT_PLACED]
         rsdp = place_tables(hw.memory, tables, machine.memmap.ram_base + TABLES_OFFSET)
         guest = GuestConfig(present_policy=policy, boot_mpidr=machine.vcpus[BOOT_VCPU].mpidr)
@@ -245,7 +260,7 @@ def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_
         system.boot()
         prediction.booted = True
         _masks(system.kernel, prediction, ctx)
-        _try_hotplug(ctx, system, prediction)
+        _try_hotplug(ctx, system, prediction, enabled)
     except (GuestError, AcpiError, HwError, VmmError) as exc:
         prediction.error = str(exc) or type(exc).__name__
     except Exception as exc:  # noqa: BLE001 - foreign tables must never crash the checker

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vcpu_hotplug.acpi.madt import MadtLayout
+from vcpu_hotplug.acpi.madt import GiccFlags, Madt, MadtLayout
 from vcpu_hotplug.acpi.tableio import format_acpidump
 from vcpu_hotplug.check.rules import cpu_list
 from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
@@ -117,6 +117,9 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
     smp_cfg = machine.smp
     enabled = [v.index for v in machine.vcpus if v.enabled]
     later = [v.index for v in machine.vcpus if not v.enabled]
+    giccs = Madt.decode(image.tables["APIC"]).giccs
+    madt_enabled = [g.acpi_processor_uid for g in giccs if GiccFlags.ENABLED in g.flags]
+    madt_capable = [g.acpi_processor_uid for g in giccs if GiccFlags.ONLINE_CAPABLE in g.flags]
     n = smp_cfg.maxcpus
     lines = [
         f"# ACPI tables of a vcpu-hotplug arm64 `virt` machine, `-smp {smp}`",
@@ -125,7 +128,8 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
         f"({smp_cfg.hierarchy()}), MADT revision {layout.revision} with {layout.gicc_length}-byte GICCs "
         f"({layout_name(layout)}).",
         "",
-        f"`vcpu-hotplug check` on this directory (or on `{ACPIDUMP_FILE}`): {verdict}.",
+        f"`vcpu-hotplug check --boot-cpus {smp_cfg.cpus}` on this directory (or on `{ACPIDUMP_FILE}`): "
+        f"{verdict}.",
         "",
         "## Files",
         "",
@@ -142,8 +146,13 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
         f"MPIDR = KVM's default affinity), a GICR frame in the always-on GICR range(s), a PPTT leaf and a "
         f"processor device `{cpu_device_path(0)}`..`{cpu_device_path(n - 1)}` (`_HID` \"{PROCESSOR_HID}\", "
         f"`_UID` = vCPU index).",
-        f"- GICC flags: Enabled for vCPUs {cpu_list(enabled)}, Online Capable (not Enabled) for "
-        f"{cpu_list(later)}.",
+        f"- GICC flags: Enabled for vCPU {cpu_list(madt_enabled)} (the boot vCPU), Online Capable (not "
+        f"Enabled) for {cpu_list(madt_capable) or 'none'}: firmware may disable any of those later, and "
+        f"`cpu-hotplug.rst` asks that an MADT-Enabled CPU never change its `_STA`.",
+        f"- Policy at boot (`-smp cpus={smp_cfg.cpus}`): vCPUs {cpu_list(enabled)} enabled (`_STA` "
+        f"{ProcessorStatus.ENABLED:#04x}, PSCI `CPU_ON` succeeds); "
+        + (f"{cpu_list(later)} disabled until hot-added (`CPU_ON` answers `DENIED`)." if later
+           else "none left to hot-add."),
         f"- `_STA` is {ProcessorStatus.ENABLED:#04x} while the vCPU is enabled, {ProcessorStatus.DISABLED:#04x} "
         f"(present, not enabled) otherwise, never 0. `_EJ0` on every device but the boot vCPU's "
         f"({cpu_device_path(BOOT_VCPU)}); `_OST` on all.",

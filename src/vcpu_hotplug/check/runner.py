@@ -50,9 +50,10 @@ def apply_rule(rule: Rule, ctx: CheckContext) -> RuleResult:
 
 def check_context(ctx: CheckContext, *, source: str, boot: bool = True,
                   present_policy: PresentPolicy = PresentPolicy.LINUX_6_11,
-                  skipped_files: list[str] | None = None) -> CheckReport:
+                  boot_cpus: int | None = None, skipped_files: list[str] | None = None) -> CheckReport:
+    """Every rule, then (with ``boot``) the guest model's boot; ``boot_cpus`` as :func:`predict_boot`."""
     results = [apply_rule(rule, ctx) for rule in all_rules()]
-    prediction = predict_boot(ctx, present_policy) if boot else None
+    prediction = predict_boot(ctx, present_policy, boot_cpus) if boot else None
     arch = ctx.arch.value if ctx.arch is not None else "unknown"
     return CheckReport(source=source, arch=arch, tables=[f"{t.signature} ({os.path.basename(t.source)})"
                                                          for t in ctx.tables],
@@ -61,19 +62,22 @@ def check_context(ctx: CheckContext, *, source: str, boot: bool = True,
 
 
 def check_tables(tables: list[LoadedTable] | list[bytes], *, source: str = "tables", boot: bool = True,
-                 present_policy: PresentPolicy = PresentPolicy.LINUX_6_11) -> CheckReport:
+                 present_policy: PresentPolicy = PresentPolicy.LINUX_6_11,
+                 boot_cpus: int | None = None) -> CheckReport:
     """Check tables given as :class:`LoadedTable` or raw bytes."""
     loaded = [t if isinstance(t, LoadedTable) else LoadedTable(f"{source}[{i}]", bytes(t))
               for i, t in enumerate(tables)]
-    return check_context(CheckContext(loaded), source=source, boot=boot, present_policy=present_policy)
+    return check_context(CheckContext(loaded), source=source, boot=boot, present_policy=present_policy,
+                         boot_cpus=boot_cpus)
 
 
 def check_path(path: str | os.PathLike[str], *, variant: str | None = None, boot: bool = True,
-               present_policy: PresentPolicy = PresentPolicy.LINUX_6_11) -> CheckReport:
+               present_policy: PresentPolicy = PresentPolicy.LINUX_6_11,
+               boot_cpus: int | None = None) -> CheckReport:
     """Check the tables at ``path``: a directory of raw tables, one raw table, or acpidump text."""
     loaded = load_input(path, variant)
     if not loaded.tables:
         raise CheckError(f"{path}: no tables to check")
     ctx = CheckContext(loaded.tables)
     return check_context(ctx, source=loaded.source, boot=boot, present_policy=present_policy,
-                         skipped_files=loaded.skipped)
+                         boot_cpus=boot_cpus, skipped_files=loaded.skipped)

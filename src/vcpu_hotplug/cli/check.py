@@ -35,13 +35,17 @@ EXIT_UNUSABLE = 2
 @click.option("--present-policy", type=click.Choice([p.value for p in PresentPolicy]),
               default=PresentPolicy.LINUX_6_11.value, show_default=True,
               help="How the guest model fills cpu_present_mask (Linux 6.11, or the 2026 fix).")
-def check(path: str, as_json: bool, variant: str | None, no_boot: bool, present_policy: str) -> None:
+@click.option("--boot-cpus", type=click.IntRange(min=1), metavar="N",
+              help="The VMM enables the first N possible CPUs at boot (QEMU's -smp cpus=N), though the MADT "
+                   "marks only the boot CPU Enabled; default: the CPUs the MADT marks Enabled.")
+def check(path: str, as_json: bool, variant: str | None, no_boot: bool, present_policy: str,
+          boot_cpus: int | None) -> None:
     """Check the ACPI tables at PATH against the rules of arm64 vCPU hotplug, then boot Linux's model on them."""
     from vcpu_hotplug.check.runner import check_path
 
     try:
         report = check_path(path, variant=variant, boot=not no_boot,
-                            present_policy=PresentPolicy(present_policy))
+                            present_policy=PresentPolicy(present_policy), boot_cpus=boot_cpus)
     except (CheckError, AcpiError) as exc:
         message = str(exc).replace("\n", " ")
         if as_json:

@@ -221,7 +221,8 @@ def emit(smp: str, output: str, acpi_6_4: bool) -> None:
         else:
             text = "\n".join(render(decode_table(data))) + "\n"
             files.append(reference.EmittedFile(signature + reference.TEXT_SUFFIX, text.encode()))
-    verdict = check_tables(list(image.tables.values()), source=f"--smp {smp}").summary()
+    verdict = check_tables(list(image.tables.values()), source=f"--smp {smp}",
+                           boot_cpus=machine.smp.cpus).summary()
     text = reference.readme(machine, image, layout, smp, verdict)
     files.append(reference.EmittedFile(reference.README_FILE, text.encode()))
     out = Path(output)

@@ -17,8 +17,12 @@ arm64 vCPU hotplug RFC (``reference-tables/qemu-rfc-v5``), and
   ours.
 - MADT (5.2.12): the GICD; one GICC per *possible* vCPU, ``_UID`` = ACPI
   Processor UID = CPU interface number = vCPU index, MPIDR = the vCPU's
-  affinity, the PMU PPI; the first ``cpus`` vCPUs *Enabled*, the others
-  *Online Capable* and not Enabled; GICC ``GICR Base Address`` 0 because one
+  affinity, the PMU PPI; the boot vCPU *Enabled*, every other vCPU *Online
+  Capable* and not Enabled, including those policy enables at boot (their
+  ``_STA`` says enabled and PSCI lets them start): firmware may disable them
+  later, and ``cpu-hotplug.rst`` asks that a CPU Enabled in the MADT never
+  change its ``_STA`` (kexec re-reads the static tables), as the arm64 RFC
+  marks only CPU 0 Enabled; GICC ``GICR Base Address`` 0 because one
   GICR structure per redistributor range (always-on, what hotplug needs)
   covers every redistributor (:attr:`~vcpu_hotplug.vmm.gic.GicV3.ranges`:
   two ranges beyond 123 vCPUs, as on QEMU); the ITS. :class:`FirmwareOptions`
@@ -133,9 +137,8 @@ def build_madt(machine: Machine, layout: MadtLayout = MadtLayout.ACPI_6_5,
     options = options or FirmwareOptions(madt_layout=layout)
     madt = Madt(header=_header("APIC", layout.revision, options))
     madt.subtables.append(Gicd(physical_base_address=machine.memmap.gic_dist[0], gic_version=GicVersion.GICV3))
-    boot_count = machine.smp.cpus
     for vcpu in machine.vcpus:
-        flags = GiccFlags.ENABLED if vcpu.index < boot_count else GiccFlags.ONLINE_CAPABLE
+        flags = GiccFlags.ENABLED if vcpu.is_boot else GiccFlags.ONLINE_CAPABLE
         madt.subtables.append(Gicc(cpu_interface_number=vcpu.index, acpi_processor_uid=vcpu.index,
                                    flags=flags, performance_interrupt_gsiv=VIRT_PPIS.pmu,
                                    gicr_base_address=0, mpidr=vcpu.mpidr))
