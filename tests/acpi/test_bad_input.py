@@ -12,13 +12,14 @@ from vcpu_hotplug.acpi.header import checksum
 from vcpu_hotplug.acpi.madt import Gicc, Madt, RawSubtable
 from vcpu_hotplug.acpi.registry import decode_table
 from vcpu_hotplug.acpi.rsdp import Rsdp
-from vcpu_hotplug.sample_tables import build_sample_tables
+from vcpu_hotplug.vmm.firmware_tables import build_firmware
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
 RFC = "qemu-rfc-v5/aarch64-virt-cpus2-maxcpus6"
 
 
 def _tables() -> dict[str, bytes]:
-    return {p.table.signature: p.data for p in build_sample_tables(2, 6)}
+    return dict(build_firmware(Machine(MachineConfig(smp="cpus=2,maxcpus=6"))).tables)
 
 
 def _fix(data: bytearray | bytes) -> bytes:

@@ -9,9 +9,10 @@ from vcpu_hotplug.acpi.errors import TableError
 from vcpu_hotplug.acpi.header import checksum
 from vcpu_hotplug.acpi.registry import decode_table
 from vcpu_hotplug.acpi.tableio import parse_acpidump, format_acpidump
-from vcpu_hotplug.sample_tables import build_sample_tables
+from vcpu_hotplug.vmm.firmware_tables import build_firmware
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
-SEEDS = [p.data for p in build_sample_tables(2, 4)]
+SEEDS = list(build_firmware(Machine(MachineConfig(smp="cpus=2,maxcpus=4"))).tables.values())
 
 
 @st.composite
@@ -38,8 +39,9 @@ def test_decoding_damaged_tables_raises_only_table_error(data: bytes, lenient: b
         assert exc.reason and exc.table
         return
     encoded = table.encode()
-    # what decoded re-encodes to a valid table that decodes again
-    assert decode_table(encoded).encode() == encoded
+    # what decoded re-encodes to a table that decodes again the same way (lenient decoding
+    # accepts an unknown revision, which the strict one still refuses)
+    assert decode_table(encoded, lenient=lenient).encode() == encoded
 
 
 @settings(max_examples=150, deadline=None)

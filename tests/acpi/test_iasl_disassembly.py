@@ -16,7 +16,9 @@ import pytest
 
 from vcpu_hotplug.acpi.madt import Gicc, Gicr, MadtLayout
 from vcpu_hotplug.acpi.pptt import ProcessorNode
-from vcpu_hotplug.sample_tables import build_sample_tables
+from vcpu_hotplug.acpi.registry import decode_table
+from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, build_firmware
+from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
 _LINE = re.compile(r"^\[([0-9A-F]+)h \d+\s+\d+\]\s+(.*?)\s*: (.*)$")
 _PROBLEMS = re.compile(r"error|warning|invalid|unknown|\*\*\*\*", re.IGNORECASE)
@@ -64,8 +66,23 @@ def _get(group: list[DslField], name: str) -> DslField:
     return next(f for f in group if f.name == name)
 
 
-def _sample(cpus: int, maxcpus: int, layout: MadtLayout) -> dict:
-    return {p.table.signature: p for p in build_sample_tables(cpus, maxcpus, layout=layout)}
+@dataclass
+class Placed:
+    """One table of the VMM's firmware image: where it is, its bytes, and our decoding of them."""
+
+    address: int
+    data: bytes
+
+    @property
+    def table(self):
+        return decode_table(self.data)
+
+
+def _sample(cpus: int, maxcpus: int, layout: MadtLayout) -> dict[str, Placed]:
+    """The tables our VMM gives a cpus-of-maxcpus machine (what a guest reads), by signature."""
+    image = build_firmware(Machine(MachineConfig(smp=f"cpus={cpus},maxcpus={maxcpus}")),
+                           FirmwareOptions(madt_layout=layout))
+    return {sig: Placed(address, data) for sig, address, data in image.in_memory_order()}
 
 
 @pytest.mark.parametrize(("cpus", "maxcpus"), [(2, 6), (1, 20)])
@@ -84,8 +101,8 @@ def test_iasl_reads_our_madt_like_we_do(iasl: str, tmp_path: Path, cpus: int, ma
         assert _get(dsl, "Flags (decoded below)").int() == int(gicc.flags)
         assert _get(dsl, "ARM MPIDR").int() == gicc.mpidr
         assert _get(dsl, "Redistributor Base Address").int() == 0
-    # spec facts, independent of our decoder: first cpus Enabled, the rest Online Capable only
-    assert [_get(g, "Flags (decoded below)").int() for g in giccs] == [1] * cpus + [8] * (maxcpus - cpus)
+    # spec facts, independent of our decoder: the boot CPU Enabled, the rest Online Capable only
+    assert [_get(g, "Flags (decoded below)").int() for g in giccs] == [1] + [8] * (maxcpus - 1)
     assert [_get(g, "ARM MPIDR").int() & 0xFF for g in giccs] == [i % 16 for i in range(maxcpus)]
     (gicr,) = placed.table.of_type(Gicr)
     assert len(gicrs) == 1

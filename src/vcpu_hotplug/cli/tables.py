@@ -3,7 +3,9 @@
 ``dump`` reads raw table files or acpidump text (:func:`read_tables`),
 decodes each table (:func:`decode_table`) and prints it with the field
 names of the ACPI specification, or as JSON. ``sample`` builds the tables
-of an arm64 machine (:mod:`vcpu_hotplug.sample_tables`) and dumps them.
+our VMM gives a ``cpus=N,maxcpus=M`` machine
+(:func:`vcpu_hotplug.vmm.firmware_tables.build_firmware`) and dumps them;
+``emit`` writes them to a directory for other VMMs to compare against.
 """
 
 from __future__ import annotations
@@ -169,21 +171,24 @@ def _show(items: list[tuple[str, int | None, AnyTable]], as_json: bool) -> None:
 @click.option("--acpidump", "as_acpidump", is_flag=True,
               help="Print acpidump text (for acpixtract/iasl) instead of the decoded view.")
 def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: bool) -> None:
-    """Build and dump the static tables of an arm64 machine (CPUs 0..cpus-1 enabled)."""
-    from vcpu_hotplug.sample_tables import build_sample_tables
+    """Build and dump the tables our VMM gives an arm64 machine of cpus enabled of maxcpus vCPUs."""
+    from vcpu_hotplug.vmm.errors import ConfigError
+    from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, build_firmware
+    from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
     layout = MadtLayout.ACPI_6_4 if acpi_6_4 else MadtLayout.ACPI_6_5
     try:
-        placed = build_sample_tables(cpus, maxcpus, layout=layout)
-    except ValueError as exc:
+        machine = Machine(MachineConfig(smp=f"cpus={cpus},maxcpus={maxcpus}"))
+    except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    placed = build_firmware(machine, FirmwareOptions(madt_layout=layout)).in_memory_order()
     if as_acpidump:
-        click.echo(format_acpidump([p.data for p in placed], addresses=[p.address for p in placed]),
-                   nl=False)
+        click.echo(format_acpidump([data for _, _, data in placed],
+                                   addresses=[address for _, address, _ in placed]), nl=False)
         return
     # show what a guest would read: the encoded bytes, decoded again
-    _show([(f"sample cpus={cpus} maxcpus={maxcpus}", p.address, decode_table(p.data)) for p in placed],
-          as_json)
+    _show([(f"sample cpus={cpus} maxcpus={maxcpus}", address, decode_table(data))
+           for _, address, data in placed], as_json)
 
 
 @tables.command()
