@@ -146,9 +146,8 @@ class ProcessorDriver:
             return err
         assert cpu is not None
         adev.cpu = cpu
-        # Linux prints this dev_dbg with the bus name, "acpi ACPI0007:01: ..."; the QMP tests still pin
-        # "processor ACPI0007:01", so the old prefix stays until they move (see the issue 5 report).
-        k.klog.debug(f"processor {adev.name}: Processor [{cpu}:{uid}]")
+        # dev_dbg on the ACPI device, which no driver binds: dev_printk prefixes the bus name.
+        k.klog.debug(f"acpi {adev.name}: Processor [{cpu}:{uid}]")
         return 1
 
     def acpi_get_phys_id(self, adev: "AcpiDevice", uid: int) -> int | None:
