@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from vcpu_hotplug.guest.cpumask import format_range_list
+
 if TYPE_CHECKING:
     from vcpu_hotplug.check.context import CheckContext
 
@@ -71,19 +73,7 @@ def bit(flag: int) -> int:
 
 def cpu_list(values) -> str:
     """Numbers as Linux prints CPU masks: ``0-3,5`` (``bitmap_print_to_pagebuf``); ``none`` if empty."""
-    nums = sorted(set(values))
-    if not nums:
-        return "none"
-    parts = []
-    start = prev = nums[0]
-    for n in nums[1:] + [None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ",".join(parts)
+    return format_range_list(values) or "none"
 
 
 class NotApplicable(Exception):

@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from vcpu_hotplug.guest.cpumask import format_range_list
 from vcpu_hotplug.qmp.backend import GuestCpuView
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.hotplug_path import HotplugPath, Stage
@@ -59,16 +60,7 @@ _WHY = {
 
 def cpu_list(indices: Iterable[int]) -> str:
     """``0-3,6`` (the kernel's cpulist format)."""
-    ordered = sorted(indices)
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ",".join(parts) or "(none)"
+    return format_range_list(indices) or "(none)"
 
 
 def sim_time(ns: int) -> str:

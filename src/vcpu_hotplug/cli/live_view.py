@@ -26,6 +26,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from vcpu_hotplug.guest.cpumask import format_range_list
 from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent
 from vcpu_hotplug.qmp.backend import BackendEvent, DeviceDeleted, OstReported, UnplugFailed
 from vcpu_hotplug.qmp.system_backend import GuestState, VcpuRow, VirtualMachine
@@ -210,16 +211,7 @@ def _vcpu_grid(rows: list[VcpuRow]) -> Text:
 
 
 def _ranges(indices: Iterable[int]) -> str:
-    ordered = sorted(indices)
-    parts: list[str] = []
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
-    return ",".join(parts) or "-"
+    return format_range_list(indices) or "-"
 
 
 def terminal_supports_live(console: Console) -> bool:
