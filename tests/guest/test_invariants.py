@@ -119,6 +119,7 @@ class HotplugStateMachine(RuleBasedStateMachine):
         if cpu is None or cpu not in k.devices.registered or not k.devices.hotpluggable(cpu):
             return
         was_idle = self.idle()
+        ejecting = vcpu in self.system.machine.pending_unplugs()
         try:
             self.system.sysfs.write(f"{CPU_SYSFS}/cpu{cpu}/online", "1")
         except SysfsError as e:
@@ -127,7 +128,9 @@ class HotplugStateMachine(RuleBasedStateMachine):
             assert e.errno is Errno.EPERM and not was_idle, e
             assert not self.system.machine.vcpus[vcpu].enabled or vcpu in self.system.machine.pending_unplugs()
             return
-        assert cpu in k.online
+        # The write blocks until the CPU is up (simulated time passes); an Eject Request already on
+        # its way runs as soon as the write lets go of the hotplug lock, and may offline it again.
+        assert cpu in k.online or ejecting
 
     @rule(vcpu=vcpus)
     def offline(self, vcpu: int) -> None:
