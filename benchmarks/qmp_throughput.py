@@ -38,7 +38,7 @@ from pathlib import Path
 from qemu.qmp import QMPClient
 
 from vcpu_hotplug.qmp.server import QmpServer, UnixAddress
-from vcpu_hotplug.qmp.system_backend import VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.vm import VirtualMachine, VmSpec, build_vm
 
 TIMEOUT_S = 60.0
 TARGET_RESIZE_S = 2.0

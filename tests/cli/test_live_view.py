@@ -14,12 +14,13 @@ from rich.console import Console
 
 from vcpu_hotplug.cli.live_view import (LiveView, PlainLog, backend_event_line,
                                         describe_backend_event, terminal_supports_live)
-from vcpu_hotplug.qmp.backend import DeviceDeleted, OstReported, UnplugFailed
-from vcpu_hotplug.qmp.system_backend import GuestKnobs, VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+from vcpu_hotplug.vm import VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 
 
 def vm_with(smp: str = "cpus=2,maxcpus=4", **knobs: object) -> VirtualMachine:
-    return build_vm(VmSpec(smp=smp, guest=GuestKnobs(**knobs)))  # type: ignore[arg-type]
+    return build_vm(VmSpec(smp=smp, guest=GuestConfig(knobs=GuestKnobs(**knobs))))  # type: ignore[arg-type]
 
 
 def settle_plug(vm: VirtualMachine, index: int) -> None:
@@ -89,12 +90,12 @@ def test_plain_log_summary_line() -> None:
 
 
 def test_backend_event_lines() -> None:
-    assert describe_backend_event(DeviceDeleted(4)) == "DEVICE_DELETED vCPU 4"
-    assert describe_backend_event(OstReported(4, 3, 0x84)) == \
+    assert describe_backend_event(DeviceDeleted(4, 0)) == "DEVICE_DELETED vCPU 4"
+    assert describe_backend_event(OstReport(4, 3, 0x84, 0)) == \
         "ACPI_DEVICE_OST vCPU 4 source=0x3 status=0x84"
-    assert describe_backend_event(UnplugFailed(4, "busy")) == \
+    assert describe_backend_event(UnplugFailed(4, "busy", 0)) == \
         "DEVICE_UNPLUG_GUEST_ERROR vCPU 4: busy"
-    assert backend_event_line(1_500, DeviceDeleted(1)) == \
+    assert backend_event_line(1_500, DeviceDeleted(1, 0)) == \
         "       1.500us qmp-event  DEVICE_DELETED vCPU 1"
 
 

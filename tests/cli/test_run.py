@@ -274,13 +274,13 @@ def test_tcp_port_in_use_is_one_line(tmp_path: Path) -> None:
 def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, capsys) -> None:
     from vcpu_hotplug.cli.run import serve_vm
     from vcpu_hotplug.qmp.server import UnixAddress
-    from vcpu_hotplug.qmp.system_backend import VmSpec, build_vm
+    from vcpu_hotplug.vm import VmSpec, build_vm
 
     vm = build_vm(VmSpec(smp="cpus=1,maxcpus=2"))
 
     def broken_settle() -> None:
         raise RuntimeError("the guest model fell over")
-    vm.machine_backend._settle = broken_settle
+    vm.backend._settle = broken_settle
     path = tmp_path / "qmp.sock"
 
     async def drive() -> None:

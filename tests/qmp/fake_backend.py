@@ -17,8 +17,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from vcpu_hotplug.qmp.backend import (BackendEvent, CpuSlot, DeviceDeleted, GuestCpuView,
-                                      OstReported, RunState, UnplugFailed)
+from vcpu_hotplug.qmp.backend import BackendEvent, CpuSlot, GuestCpuView, RunState
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 from vcpu_hotplug.qmp.errors import BackendError
 
 OST_SOURCE_DEVICE_CHECK = 0x01
@@ -81,7 +81,7 @@ class FakeCpuBackend:
             raise BackendError(f"vCPU {index} is already enabled")
         self.plugged.add(index)
         self._work.append(lambda: self._emit(
-            OstReported(index, OST_SOURCE_DEVICE_CHECK, OST_SUCCESS)))
+            OstReport(index, OST_SOURCE_DEVICE_CHECK, OST_SUCCESS, 0)))
 
     def unplug(self, index: int) -> None:
         self.calls.append(("unplug", index))
@@ -93,13 +93,13 @@ class FakeCpuBackend:
 
     def _eject(self, index: int) -> None:
         if index in self.refuse_unplug:
-            self._emit(OstReported(index, OST_SOURCE_EJECT_REQUEST, OST_BUSY))
-            self._emit(UnplugFailed(index, "CPU is busy"))
+            self._emit(OstReport(index, OST_SOURCE_EJECT_REQUEST, OST_BUSY, 0))
+            self._emit(UnplugFailed(index, "CPU is busy", 0))
             return
-        self._emit(OstReported(index, OST_SOURCE_EJECT_REQUEST, OST_EJECT_IN_PROGRESS))
+        self._emit(OstReport(index, OST_SOURCE_EJECT_REQUEST, OST_EJECT_IN_PROGRESS, 0))
         self.plugged.discard(index)
-        self._emit(DeviceDeleted(index))
-        self._emit(OstReported(index, OST_SOURCE_EJECT_REQUEST, OST_SUCCESS))
+        self._emit(DeviceDeleted(index, 0))
+        self._emit(OstReport(index, OST_SOURCE_EJECT_REQUEST, OST_SUCCESS, 0))
 
     def subscribe(self, callback: Callable[[BackendEvent], None]) -> None:
         self._subscribers.append(callback)

@@ -1,6 +1,6 @@
 """``vcpu-hotplug demo``: the cloud-scaling story, end to end, over a real QMP socket.
 
-Runs :func:`vcpu_hotplug.qmp.scaling.run_scaling` (a ``qemu.qmp`` client
+Runs :func:`vcpu_hotplug.story.scaling.run_scaling` (a ``qemu.qmp`` client
 driving the QMP server on a temporary unix socket, a Linux guest model
 reacting) and shows, for each step, the guest's view (possible / present /
 enabled / online), the path one event took from the QMP command to the
@@ -21,13 +21,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from vcpu_hotplug.guest import GuestConfig
 from vcpu_hotplug.guest.cpumask import format_range_list
 from vcpu_hotplug.qmp.backend import GuestCpuView
 from vcpu_hotplug.qmp.errors import QmpError
-from vcpu_hotplug.qmp.hotplug_path import HotplugPath, Stage
-from vcpu_hotplug.qmp.scaling import (ScalingReport, ScalingStep, StepKind, VcpuChange,
+from vcpu_hotplug.story.hotplug_path import HotplugPath, Stage
+from vcpu_hotplug.story.scaling import (ScalingReport, ScalingStep, StepKind, VcpuChange,
                                       run_scaling)
-from vcpu_hotplug.qmp.system_backend import GuestKernel, VmSpec
+from vcpu_hotplug.vm import GUEST_KERNELS, VmConfigError, VmSpec
 from vcpu_hotplug.vmm.errors import ConfigError, VmmError
 
 from .run import OneLineErrorCommand, fail
@@ -173,8 +174,8 @@ def render_report(report: ScalingReport) -> Group:
 @click.command("demo", cls=OneLineErrorCommand)
 @click.option("--smp", default="cpus=2,maxcpus=8", show_default=True, metavar="SMP",
               help="QEMU -smp of the VM: it boots with cpus, scales to maxcpus and back")
-@click.option("--guest-kernel", type=click.Choice([k.value for k in GuestKernel]),
-              default=GuestKernel.LINUX_6_11.value, show_default=True,
+@click.option("--guest-kernel", type=click.Choice(list(GUEST_KERNELS)), default="6.11",
+              show_default=True,
               help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
@@ -186,14 +187,12 @@ def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
     it unplugs them with device_del. Each step shows the guest's view, the
     path one event took and its cost in VM exits and simulated time.
     """
-    from vcpu_hotplug.qmp.system_backend import GuestKnobs
-
-    spec = VmSpec(smp=smp, guest=GuestKnobs(kernel=GuestKernel(guest_kernel)))
+    spec = VmSpec(smp=smp, guest=GuestConfig(present_policy=GUEST_KERNELS[guest_kernel]))
     try:
         report = asyncio.run(run_scaling(spec))
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")
-    except (VmmError, QmpError, OSError) as exc:
+    except (VmmError, VmConfigError, QmpError, OSError) as exc:
         fail(str(exc))
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))

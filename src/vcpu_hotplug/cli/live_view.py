@@ -1,6 +1,6 @@
 """What ``vcpu-hotplug run`` shows while it serves: the vCPUs and the event trace.
 
-Two faces over the same data (:class:`~vcpu_hotplug.qmp.system_backend.VirtualMachine`
+Two faces over the same data (:class:`~vcpu_hotplug.vm.VirtualMachine`
 rows and the machine's one trace):
 
 - :class:`LiveView`: a ``rich`` live display, redrawn when something changed:
@@ -28,8 +28,9 @@ from rich.text import Text
 
 from vcpu_hotplug.guest.cpumask import format_range_list
 from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent
-from vcpu_hotplug.qmp.backend import BackendEvent, DeviceDeleted, OstReported, UnplugFailed
-from vcpu_hotplug.qmp.system_backend import GuestState, VcpuRow, VirtualMachine
+from vcpu_hotplug.qmp.backend import BackendEvent
+from vcpu_hotplug.vm import GuestState, VcpuRow, VirtualMachine
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 
 #: Trace lines the live view keeps.
 TRACE_TAIL = 200
@@ -56,12 +57,12 @@ _ADMIN_STYLE = {"enabled": "green", "disabled": "dim", "unplugging": "bold magen
 def describe_backend_event(event: BackendEvent) -> str:
     """What the QMP server is about to send for a backend event, in a few words."""
     if isinstance(event, DeviceDeleted):
-        return f"DEVICE_DELETED vCPU {event.index}"
-    if isinstance(event, OstReported):
-        return (f"ACPI_DEVICE_OST vCPU {event.index} source={event.source:#x} "
+        return f"DEVICE_DELETED vCPU {event.cpu}"
+    if isinstance(event, OstReport):
+        return (f"ACPI_DEVICE_OST vCPU {event.cpu} source={event.source:#x} "
                 f"status={event.status:#x}")
     if isinstance(event, UnplugFailed):
-        return f"DEVICE_UNPLUG_GUEST_ERROR vCPU {event.index}: {event.reason}"
+        return f"DEVICE_UNPLUG_GUEST_ERROR vCPU {event.cpu}: {event.reason}"
     return str(event)
 
 

@@ -31,7 +31,8 @@ from vcpu_hotplug.hw.clock import NS_PER_MS
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
 from vcpu_hotplug.qmp.server import QmpAddress, QmpServer, TcpAddress, UnixAddress, parse_qmp_address
-from vcpu_hotplug.qmp.system_backend import GuestKernel, GuestKnobs, VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+from vcpu_hotplug.vm import GUEST_KERNELS, VirtualMachine, VmConfigError, VmSpec, build_vm, guest_kernel_name
 from vcpu_hotplug.vmm.errors import ConfigError, VmmError
 
 from .live_view import LiveView, PlainLog, terminal_supports_live
@@ -124,8 +125,8 @@ def check_unix_socket_free(path: Path) -> None:
               help="QEMU -qmp: unix:PATH,server or tcp:HOST:PORT,server (repeatable)")
 @click.option("--cpu-type", default=DEFAULT_CPU_TYPE, show_default=True,
               help="vCPU model (host, max, cortex-a57, neoverse-n1, ... with or without -arm-cpu)")
-@click.option("--guest-kernel", type=click.Choice([k.value for k in GuestKernel]),
-              default=GuestKernel.LINUX_6_11.value, show_default=True,
+@click.option("--guest-kernel", type=click.Choice(list(GUEST_KERNELS)), default="6.11",
+              show_default=True,
               help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
 @click.option("--busy-cpus", metavar="LIST", default="",
               help="guest CPUs that refuse to go offline, e.g. 3,5-7 (unplug fails, _OST 0x82)")
@@ -155,15 +156,17 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
         for address in addresses:
             if isinstance(address, UnixAddress):
                 check_unix_socket_free(address.path)
-        knobs = GuestKnobs(GuestKernel(guest_kernel), parse_cpu_list(busy_cpus),
-                           ignore_notifications, round(slow_online_ms * NS_PER_MS),
-                           not no_auto_online)
-        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=knobs))
+        knobs = GuestKnobs(auto_online=not no_auto_online,
+                           online_delay_ns=round(slow_online_ms * NS_PER_MS),
+                           ignore_notifications=ignore_notifications,
+                           busy_cpus=set(parse_cpu_list(busy_cpus)))
+        guest = GuestConfig(present_policy=GUEST_KERNELS[guest_kernel], knobs=knobs)
+        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest))
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")
     except VmmError as exc:
         fail(str(exc))
-    except (RunError, QmpError) as exc:
+    except (RunError, VmConfigError, QmpError) as exc:
         fail(str(exc))
 
     console = Console()
@@ -212,7 +215,7 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
                 view.note(f"stopped: {stop_reason[0] if stop_reason else 'quit'}")
         else:
             log = PlainLog(vm, sys.stdout)
-            log.line(f"{title}; guest {vm.spec.guest.kernel.value}; "
+            log.line(f"{title}; guest {guest_kernel_name(vm.spec.guest.present_policy)}; "
                      f"QMP on {', '.join(shown)}")
             log.line(log.summary())
             log.attach()

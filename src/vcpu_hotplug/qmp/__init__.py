@@ -1,21 +1,27 @@
 """QMP management plane: QEMU's monitor protocol for vCPU hotplug.
 
 Follows QEMU ``docs/interop/qmp-spec.rst`` and the QAPI schemas cited in each
-module. The server drives any :class:`~vcpu_hotplug.qmp.backend.CpuBackend`;
-``machine_backend`` adapts the VMM's ``Machine`` to it, ``system_backend``
-builds a VM with the Linux guest model booted on it (``build_vm``),
-``hotplug_path`` reads the path of a hotplug from the machine's trace, and
-``scaling`` runs the cloud-scaling story with the ``qemu.qmp`` client.
+module. The package holds the protocol only:
+
+- ``protocol``: wire framing and message shapes;
+- ``commands``: the command table, argument validation and dispatch;
+- ``server``: the asyncio server (greeting, negotiation, events);
+- ``devices``: vCPUs as QEMU devices (ids, QOM paths, ``device_add``/``device_del``),
+  and the translation of machine events into QMP events;
+- ``backend``: the interface the server drives (:class:`CpuBackend`), and
+  ``machine_backend`` its adapter onto the VMM's ``Machine``.
+
+A VM to serve is built by :mod:`vcpu_hotplug.vm`; the scaling story that
+drives it as a client lives in :mod:`vcpu_hotplug.story`.
 """
 
-from .backend import (BackendEvent, CpuBackend, CpuSlot, DeviceDeleted, GuestCpuView,
-                      OstReported, RunState, UnplugFailed)
+from .backend import BackendEvent, CpuBackend, CpuSlot, GuestCpuView, RunState
 from .errors import BackendError, ErrorClass, QmpError
 from .server import (QmpAddress, QmpServer, ServerError, TcpAddress, UnixAddress,
                      parse_qmp_address, serve)
 
 __all__ = [
-    "BackendError", "BackendEvent", "CpuBackend", "CpuSlot", "DeviceDeleted", "ErrorClass",
-    "GuestCpuView", "OstReported", "QmpAddress", "QmpError", "QmpServer", "RunState",
-    "ServerError", "TcpAddress", "UnixAddress", "UnplugFailed", "parse_qmp_address", "serve",
+    "BackendError", "BackendEvent", "CpuBackend", "CpuSlot", "ErrorClass", "GuestCpuView",
+    "QmpAddress", "QmpError", "QmpServer", "RunState", "ServerError", "TcpAddress", "UnixAddress",
+    "parse_qmp_address", "serve",
 ]

@@ -12,9 +12,8 @@ events the guest causes. This module is that boundary:
   :class:`~vcpu_hotplug.qmp.errors.BackendError` with a user-facing reason),
   ``subscribe`` to :data:`BackendEvent` s, ``run_pending`` to let the
   simulated machine and guest process what a command started;
-- the events: the guest finished an eject (:class:`DeviceDeleted`), the
-  guest evaluated ``_OST`` (:class:`OstReported`, ACPI 6.5 section 6.3.5),
-  the guest refused an unplug (:class:`UnplugFailed`).
+- the events, the VMM's own types (:data:`BackendEvent`): the guest
+  finished an eject, evaluated ``_OST``, or refused an unplug.
 
 An adapter onto the real VMM lives in ``machine_backend.py``.
 """
@@ -24,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Protocol, Sequence, Union, runtime_checkable
+
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 
 
 @dataclass(frozen=True)
@@ -58,31 +59,10 @@ class RunState(str, Enum):
     INTERNAL_ERROR = "internal-error"
 
 
-@dataclass(frozen=True)
-class DeviceDeleted:
-    """The guest completed the eject of vCPU ``index`` (``_EJ0`` ran): it is no longer plugged."""
-
-    index: int
-
-
-@dataclass(frozen=True)
-class OstReported:
-    """The guest evaluated ``_OST(source, status)`` on the processor device of vCPU ``index``."""
-
-    index: int
-    source: int
-    status: int
-
-
-@dataclass(frozen=True)
-class UnplugFailed:
-    """The guest refused (or could not complete) the eject of vCPU ``index``; it stays plugged."""
-
-    index: int
-    reason: str = ""
-
-
-BackendEvent = Union[DeviceDeleted, OstReported, UnplugFailed]
+#: What the guest caused, as the VMM reports it: the guest completed an eject
+#: (``DeviceDeleted``), evaluated ``_OST`` (``OstReport``, ACPI 6.5 section 6.3.5), or
+#: refused or never completed an unplug (``UnplugFailed``). ``cpu`` is the vCPU index.
+BackendEvent = Union[DeviceDeleted, OstReport, UnplugFailed]
 EventCallback = Callable[[BackendEvent], None]
 
 

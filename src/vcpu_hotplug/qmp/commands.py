@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from .backend import CpuBackend, RunState
-from .devices import CpuDevices
+from .devices import CpuDeviceTable
 from .errors import (ErrorClass, QmpError, enum_value_rejected, invalid_parameter_type,
                      missing_parameter, unexpected_parameter)
 from .protocol import failure, success
@@ -71,7 +71,7 @@ class CommandContext:
 
     session: SessionState
     backend: CpuBackend
-    devices: CpuDevices
+    devices: CpuDeviceTable
     version: dict[str, object]
     request_quit: Callable[[], None]
 

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Mapping, Optional, Sequence
 
-from .backend import BackendEvent, CpuBackend, CpuSlot, DeviceDeleted, OstReported, UnplugFailed
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
+
+from .backend import BackendEvent, CpuBackend, CpuSlot
 from .errors import (QmpError, device_not_found, invalid_parameter_type,
                      invalid_parameter_value, missing_parameter)
 
@@ -111,7 +113,7 @@ def slot_props(slot: CpuSlot) -> dict[str, int]:
             "core-id": slot.core_id, "thread-id": slot.thread_id}
 
 
-class CpuDevices:
+class CpuDeviceTable:
     """The device view of a :class:`CpuBackend`'s vCPUs."""
 
     def __init__(self, backend: CpuBackend, *, host_tid_base: int) -> None:
@@ -345,20 +347,20 @@ class CpuDevices:
     def translate(self, event: BackendEvent) -> list[QmpEvent]:
         """The QMP events a backend event produces (updating the device table)."""
         if isinstance(event, DeviceDeleted):
-            device = self._devices.pop(event.index, None)
+            device = self._devices.pop(event.cpu, None)
             if device is None:
                 return []
             return [QmpEvent(EventName.DEVICE_DELETED.value, _device_event_data(device))]
-        if isinstance(event, OstReported):
+        if isinstance(event, OstReport):
             info: dict[str, object] = {}
-            device = self._devices.get(event.index)
+            device = self._devices.get(event.cpu)
             if device is not None and device.id is not None:
                 info["device"] = device.id
-            info.update({"slot": str(event.index), "slot-type": ACPI_SLOT_TYPE_CPU,
+            info.update({"slot": str(event.cpu), "slot-type": ACPI_SLOT_TYPE_CPU,
                          "source": event.source, "status": event.status})
             return [QmpEvent(EventName.ACPI_DEVICE_OST.value, {"info": info})]
         if isinstance(event, UnplugFailed):
-            device = self._devices.get(event.index)
+            device = self._devices.get(event.cpu)
             if device is None:
                 return []
             device.unplug_pending = False

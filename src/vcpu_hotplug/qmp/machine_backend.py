@@ -8,9 +8,14 @@ The mapping is the one ``vmm/machine.py`` documents for QMP:
 - a slot is *plugged* while its vCPU's admin state is ENABLED, which lasts
   until the guest's eject completes (so a vCPU with a pending unplug is
   still plugged, as a QEMU device is until ``DEVICE_DELETED``);
-- the machine's observers feed the events: "device deleted" ->
-  :class:`DeviceDeleted`, "_OST written" -> :class:`OstReported`, "unplug
-  failed" -> :class:`UnplugFailed`;
+- the machine's observers are the events: its
+  :class:`~vcpu_hotplug.vmm.machine.DeviceDeleted`,
+  :class:`~vcpu_hotplug.vmm.machine.OstReport` and
+  :class:`~vcpu_hotplug.vmm.machine.UnplugFailed` go to the subscribers as
+  they are (one event type per crossing);
+- each ``plug``/``unplug`` is written to the machine's trace as a VMM log
+  line starting with :data:`QMP_TRACE_PREFIX`, so the trace shows the whole
+  path of an event from the management plane to the guest;
 - ``run_pending`` runs the simulated clock until nothing is scheduled, so the
   guest (when one is wired on the same hardware boundary) handles the GED
   interrupt, ejects, reports ``_OST``; with no guest, an unplug times out in
@@ -26,18 +31,17 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
+from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import AdminError
-from vcpu_hotplug.vmm.machine import DeviceDeleted as VmmDeviceDeleted
 from vcpu_hotplug.vmm.machine import Machine
-from vcpu_hotplug.vmm.machine import OstReport as VmmOstReport
-from vcpu_hotplug.vmm.machine import UnplugFailed as VmmUnplugFailed
 
-from .backend import (CpuSlot, DeviceDeleted, EventCallback, GuestCpuView, OstReported, RunState,
-                      UnplugFailed)
+from .backend import BackendEvent, CpuSlot, EventCallback, GuestCpuView, RunState
 from .errors import BackendError
 
 #: The CPU model of a KVM guest (``-cpu host``), as QEMU's arm64 RFC hot-plugs it.
 DEFAULT_CPU_TYPE = "host-arm-cpu"
+#: Prefix of the trace lines that record a QMP command reaching the machine.
+QMP_TRACE_PREFIX = "qmp: "
 
 
 class MachineBackend:
@@ -51,9 +55,9 @@ class MachineBackend:
         self._guest_view = guest_view
         self._settle = settle
         self._subscribers: list[EventCallback] = []
-        machine.observers.device_deleted.append(self._device_deleted)
-        machine.observers.ost.append(self._ost)
-        machine.observers.unplug_failed.append(self._unplug_failed)
+        machine.observers.device_deleted.append(self._publish)
+        machine.observers.ost.append(self._publish)
+        machine.observers.unplug_failed.append(self._publish)
 
     def cpu_type(self) -> str:
         return self._cpu_type
@@ -67,12 +71,14 @@ class MachineBackend:
         return slots
 
     def plug(self, index: int) -> None:
+        self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}plug vCPU {index} (device_add)")
         try:
             self.machine.enable(index)
         except AdminError as err:
             raise BackendError(str(err)) from err
 
     def unplug(self, index: int) -> None:
+        self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}unplug vCPU {index} (device_del)")
         try:
             self.machine.disable(index)
         except AdminError as err:
@@ -95,17 +101,6 @@ class MachineBackend:
     def status(self) -> RunState:
         return RunState.RUNNING
 
-    # machine observers -> backend events ---------------------------------
-
-    def _publish(self, event: DeviceDeleted | OstReported | UnplugFailed) -> None:
+    def _publish(self, event: BackendEvent) -> None:
         for callback in list(self._subscribers):
             callback(event)
-
-    def _device_deleted(self, event: VmmDeviceDeleted) -> None:
-        self._publish(DeviceDeleted(event.cpu))
-
-    def _ost(self, report: VmmOstReport) -> None:
-        self._publish(OstReported(report.cpu, report.source, report.status))
-
-    def _unplug_failed(self, event: VmmUnplugFailed) -> None:
-        self._publish(UnplugFailed(event.cpu, event.reason))

@@ -38,7 +38,7 @@ from typing import Callable, Optional, Union
 from .. import __version__
 from .backend import BackendEvent, CpuBackend
 from .commands import CommandContext, SessionState, dispatch
-from .devices import CpuDevices
+from .devices import CpuDeviceTable
 from .errors import QmpError
 from .protocol import (JsonStreamer, Timestamp, VersionTriple, encode, event, failure, greeting,
                        version_info)
@@ -122,7 +122,7 @@ class QmpServer:
                  host_tid_base: Optional[int] = None, package: Optional[str] = None) -> None:
         self._backend = backend
         self._clock = clock
-        self.devices = CpuDevices(
+        self.devices = CpuDeviceTable(
             backend, host_tid_base=host_tid_base if host_tid_base is not None else os.getpid() + 1)
         self._version = version_info(VersionTriple.parse(__version__),
                                      package if package is not None else f"vcpu-hotplug {__version__}")

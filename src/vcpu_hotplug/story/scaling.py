@@ -18,7 +18,7 @@ workload is deployed"), end to end:
 The orchestrator is the ``qemu.qmp`` client library (the one QEMU's own
 tools use) on a unix socket served by :class:`~vcpu_hotplug.qmp.server.QmpServer`
 in the same process; after each change it asks the guest's view with
-``x-query-guest-cpus``. The :class:`~vcpu_hotplug.qmp.hotplug_path.TraceRecorder`
+``x-query-guest-cpus``. The :class:`~vcpu_hotplug.story.hotplug_path.TraceRecorder`
 reads the machine's one trace to show the path each change took and what it
 cost (VM exits, simulated time). The result is data (:class:`ScalingReport`);
 the CLI renders it.
@@ -39,12 +39,13 @@ from qemu.qmp.error import QMPError as ClientError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 
-from .backend import GuestCpuView
-from .devices import EventName
-from .errors import QmpError
+from vcpu_hotplug.qmp.backend import GuestCpuView
+from vcpu_hotplug.qmp.devices import EventName
+from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.server import QmpServer, UnixAddress
+from vcpu_hotplug.vm import ExitCounts, VirtualMachine, VmSpec, build_vm, guest_kernel_name
+
 from .hotplug_path import HotplugPath, PathStep, Stage, TraceRecorder
-from .server import QmpServer, UnixAddress
-from .system_backend import ExitCounts, VirtualMachine, VmSpec, build_vm
 
 #: Bound on every wait for the server (wall seconds); the simulated guest answers at once.
 CLIENT_TIMEOUT_S = 10.0
@@ -347,7 +348,7 @@ async def run_scaling(spec: VmSpec, socket_dir: Optional[Path] = None) -> Scalin
         finally:
             await _disconnect(client)
             await server.close()
-    return ScalingReport(smp.to_option(), vm.spec.cpu_type, vm.spec.guest.kernel.value, str(path),
+    return ScalingReport(smp.to_option(), vm.spec.cpu_type, guest_kernel_name(vm.spec.guest.present_policy), str(path),
                          boot, [pre, up, down], version, shutdown)
 
 

@@ -6,11 +6,12 @@ import asyncio
 
 import pytest
 
-from vcpu_hotplug.qmp.hotplug_path import Stage
-from vcpu_hotplug.qmp.scaling import ScalingError, StepKind, run_scaling
-from vcpu_hotplug.qmp.system_backend import GuestKernel, GuestKnobs, VmSpec
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs, PresentPolicy
+from vcpu_hotplug.story.hotplug_path import Stage
+from vcpu_hotplug.story.scaling import ScalingError, StepKind, run_scaling
+from vcpu_hotplug.vm import VmSpec
 
-from .client import TIMEOUT
+from tests.qmp.client import TIMEOUT
 
 
 def story(spec: VmSpec):
@@ -63,15 +64,15 @@ def test_each_change_shows_its_whole_path() -> None:
 
 
 def test_the_2026_kernel_grows_and_shrinks_present() -> None:
-    report = story(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestKnobs(kernel=GuestKernel.LINUX_2026)))
+    report = story(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestConfig(present_policy=PresentPolicy.FIX_2026)))
     assert [s.guest.present for s in report.steps] == [(0, 1), (0, 1, 2, 3), (0, 1)]
 
 
 def test_a_guest_that_refuses_the_eject_stops_the_story() -> None:
     with pytest.raises(ScalingError, match="the guest refused to eject vcpu3"):
-        story(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestKnobs(busy_cpus=frozenset({3}))))
+        story(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestConfig(knobs=GuestKnobs(busy_cpus={3}))))
 
 
 def test_a_guest_that_does_not_online_stops_the_story() -> None:
     with pytest.raises(ScalingError, match="vcpu1 was plugged but the guest did not bring it online"):
-        story(VmSpec(smp="cpus=1,maxcpus=2", guest=GuestKnobs(auto_online=False)))
+        story(VmSpec(smp="cpus=1,maxcpus=2", guest=GuestConfig(knobs=GuestKnobs(auto_online=False))))

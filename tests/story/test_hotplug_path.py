@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
-from vcpu_hotplug.qmp.hotplug_path import (PathStep, Stage, TraceRecorder, describe_hvc,
+from vcpu_hotplug.story.hotplug_path import (PathStep, Stage, TraceRecorder, describe_hvc,
                                            describe_step, path_steps)
-from vcpu_hotplug.qmp.system_backend import VmSpec, build_vm
+from vcpu_hotplug.vm import VmSpec, build_vm
 from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 
 

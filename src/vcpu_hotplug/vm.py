@@ -1,88 +1,63 @@
-"""A running VM for the management plane: machine + guest, served over QMP.
+"""A running VM: the VMM machine with the Linux guest booted on it, as the layers above use it.
 
-``vcpu-hotplug run``, ``vcpu-hotplug demo`` and the QMP benchmark all need
-the same thing: a VMM :class:`~vcpu_hotplug.vmm.machine.Machine` with a Linux
-guest booted on it (the wiring of :mod:`vcpu_hotplug.system`), seen through
-the :class:`~vcpu_hotplug.qmp.backend.CpuBackend` the QMP server drives, plus
+``vcpu-hotplug run``, ``vcpu-hotplug demo``, the QEMU-compatible emulator
+and the benchmarks all need the same thing: a VMM
+:class:`~vcpu_hotplug.vmm.machine.Machine` with a Linux guest booted on it
+(the wiring of :mod:`vcpu_hotplug.system`), seen through the
+:class:`~vcpu_hotplug.qmp.backend.CpuBackend` the QMP server drives, plus
 the views a person watches: a row per vCPU (the VMM's admin state next to
 the guest's), the guest's sysfs masks, the one trace of boundary crossings
 and what it costs in VM exits.
 
-:class:`VmSpec` says what to build (QEMU ``-smp`` text, the vCPU model, the
-guest's kernel behaviour and knobs); :func:`build_vm` builds and boots it
-through :meth:`vcpu_hotplug.system.System.build`, mapping :class:`GuestKnobs`
-onto the guest model's :class:`~vcpu_hotplug.guest.GuestConfig`
-(:class:`GuestKernel` -> :class:`~vcpu_hotplug.guest.PresentPolicy`). The
-backend's ``settle`` is :meth:`System.run_until_idle` and its guest view
-the guest's sysfs masks plus its kernel log tail (``x-query-guest-cpus``);
-``DEVICE_DELETED`` and ``ACPI_DEVICE_OST`` come from the machine's
-observers, so they follow the guest's ``_EJ0`` and ``_OST``.
-
-QMP commands that reach the machine are written to the trace as VMM log
-lines starting with :data:`QMP_TRACE_PREFIX`, so the trace shows the whole
-path of an event from the management plane to the guest.
+:class:`VmSpec` says what to build in the layers' own vocabulary: QEMU
+``-smp`` text, the vCPU model, and the guest model's own
+:class:`~vcpu_hotplug.guest.GuestConfig` (present policy, unhappy-guest
+knobs). :func:`build_vm` builds and boots it through
+:meth:`vcpu_hotplug.system.System.build`. The backend settles each command
+with :meth:`System.run_until_idle`; its guest view is the guest's sysfs
+masks plus its kernel log tail (``x-query-guest-cpus``).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional
 
 from vcpu_hotplug.guest import GuestConfig, PresentPolicy
-from vcpu_hotplug.guest import GuestKnobs as LinuxKnobs
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
+from vcpu_hotplug.qmp.backend import GuestCpuView
+from vcpu_hotplug.qmp.devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
+from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE, MachineBackend
 
-from .backend import CpuSlot, EventCallback, GuestCpuView, RunState
-from .devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
-from .errors import QmpError
-from .machine_backend import DEFAULT_CPU_TYPE, MachineBackend
-
-#: Prefix of the trace lines that record a QMP command reaching the machine.
-QMP_TRACE_PREFIX = "qmp: "
-
-
-class GuestKernel(str, enum.Enum):
-    """Which Linux present-mask behaviour the guest follows.
-
-    ``6.11``: every possible CPU is present from boot (``arch/arm64/kernel/
-    smp.c`` as merged in 6.11); ``2026``: only MADT-Enabled CPUs are present
-    at boot, present is set on hot-add and cleared on eject (the later fix).
-    """
-
-    LINUX_6_11 = "6.11"
-    LINUX_2026 = "2026"
+#: ``--guest-kernel`` names -> the guest model's present-mask policy: ``6.11`` marks every
+#: possible CPU present from boot (``arch/arm64/kernel/smp.c`` as merged in 6.11); ``2026``
+#: marks only MADT-Enabled CPUs present at boot, sets present on hot-add and clears it on eject.
+GUEST_KERNELS: dict[str, PresentPolicy] = {
+    "6.11": PresentPolicy.LINUX_6_11,
+    "2026": PresentPolicy.FIX_2026,
+}
 
 
-@dataclass(frozen=True)
-class GuestKnobs:
-    """How the guest behaves, for testing an orchestrator against an unhappy guest."""
-
-    kernel: GuestKernel = GuestKernel.LINUX_6_11
-    busy_cpus: frozenset[int] = frozenset()
-    """CPUs that refuse to go offline (eject fails with ``_OST`` 0x82 busy)."""
-    ignore_notifications: bool = False
-    """The guest ignores hotplug notifications (an unplug then times out)."""
-    online_delay_ns: int = 0
-    """Slow onlining: simulated delay between registration and ``CPU_ON``."""
-    auto_online: bool = True
-    """udev-like auto-online of hot-added CPUs (on, as distributions ship it)."""
+def guest_kernel_name(policy: PresentPolicy) -> str:
+    """The ``--guest-kernel`` name of a present policy."""
+    return next(name for name, p in GUEST_KERNELS.items() if p is policy)
 
 
-class ConfigurationError(QmpError):
-    """A VM specification that cannot be built (bad vCPU model, bad knob)."""
+class VmConfigError(ValueError):
+    """A VM specification that cannot be built (bad vCPU model, bad guest knob)."""
 
 
 @dataclass(frozen=True)
 class VmSpec:
-    """What to build: ``smp`` in QEMU ``-smp`` syntax, the vCPU model, the guest."""
+    """What to build: ``smp`` in QEMU ``-smp`` syntax, the vCPU model, the guest model's config."""
 
     smp: str = "cpus=2,maxcpus=8"
     cpu_type: str = DEFAULT_CPU_TYPE
-    guest: GuestKnobs = field(default_factory=GuestKnobs)
+    guest: GuestConfig = field(default_factory=GuestConfig)
     trace_enabled: bool = True
     """False keeps only the trace's counters (benchmarks)."""
 
@@ -92,8 +67,8 @@ def normalize_cpu_type(name: str) -> str:
     full = name if name.endswith(ARM_CPU_TYPE_SUFFIX) else name + ARM_CPU_TYPE_SUFFIX
     if full not in AARCH64_CPU_TYPES:
         models = ", ".join(sorted(t[: -len(ARM_CPU_TYPE_SUFFIX)] for t in AARCH64_CPU_TYPES))
-        raise ConfigurationError(f"CPU model '{name}' is not a hot-pluggable 64-bit Arm CPU "
-                                 f"(one of: {models})")
+        raise VmConfigError(f"CPU model '{name}' is not a hot-pluggable 64-bit Arm CPU "
+                            f"(one of: {models})")
     return full
 
 
@@ -139,40 +114,6 @@ class ExitCounts:
         return {"total": self.total, "mmio": self.mmio, "hvc": self.hvc}
 
 
-class TracedBackend:
-    """A :class:`CpuBackend` that writes each machine-changing QMP command to the trace."""
-
-    def __init__(self, inner: MachineBackend, trace: Trace) -> None:
-        self.inner = inner
-        self._trace = trace
-
-    def cpu_type(self) -> str:
-        return self.inner.cpu_type()
-
-    def cpu_slots(self) -> Sequence[CpuSlot]:
-        return self.inner.cpu_slots()
-
-    def plug(self, index: int) -> None:
-        self._trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}plug vCPU {index} (device_add)")
-        self.inner.plug(index)
-
-    def unplug(self, index: int) -> None:
-        self._trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}unplug vCPU {index} (device_del)")
-        self.inner.unplug(index)
-
-    def subscribe(self, callback: EventCallback) -> None:
-        self.inner.subscribe(callback)
-
-    def run_pending(self) -> None:
-        self.inner.run_pending()
-
-    def guest_cpus(self) -> GuestCpuView:
-        return self.inner.guest_cpus()
-
-    def status(self) -> RunState:
-        return self.inner.status()
-
-
 class VirtualMachine:
     """A built, booted VM: machine, guest (when wired), backend, views."""
 
@@ -184,9 +125,8 @@ class VirtualMachine:
         self.system = system
         """The :class:`~vcpu_hotplug.system.System` (machine + guest), or None when no guest is wired."""
         self._guest_view = guest_view
-        self.machine_backend = MachineBackend(machine, cpu_type=spec.cpu_type,
+        self.backend = MachineBackend(machine, cpu_type=spec.cpu_type,
                                               guest_view=guest_view, settle=settle)
-        self.backend = TracedBackend(self.machine_backend, machine.trace)
 
     @property
     def trace(self) -> Trace:
@@ -246,13 +186,13 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
     so a command's reply is followed by the events of the guest's reaction.
 
     Raises :class:`~vcpu_hotplug.vmm.errors.ConfigError` for a bad ``smp``
-    and :class:`ConfigurationError` for a bad vCPU model or guest knob.
+    and :class:`VmConfigError` for a bad vCPU model or guest knob.
     """
     spec = VmSpec(spec.smp, normalize_cpu_type(spec.cpu_type), spec.guest, spec.trace_enabled)
     config = MachineConfig(smp=spec.smp)
     smp = config.smp_config  # validates -smp before anything is built
-    guest_config = guest_config_for(spec.guest, smp.maxcpus)
-    system = System.build(machine_config=config, guest=guest_config, boot=False)
+    check_guest_config(spec.guest, smp.maxcpus)
+    system = System.build(machine_config=config, guest=spec.guest, boot=False)
     _configure_trace(system.trace, spec)
     system.boot()
     return VirtualMachine(spec, system.machine, system=system,
@@ -260,34 +200,23 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
                           settle=system.run_until_idle)
 
 
-#: ``GuestKernel`` -> the guest model's present-mask policy.
-PRESENT_POLICY = {
-    GuestKernel.LINUX_6_11: PresentPolicy.LINUX_6_11,
-    GuestKernel.LINUX_2026: PresentPolicy.FIX_2026,
-}
-
 #: Kernel log records ``x-query-guest-cpus`` returns (the newest ones).
 LOG_TAIL = 20
 
 
-def guest_config_for(knobs: GuestKnobs, maxcpus: int) -> GuestConfig:
-    """The guest model's configuration for the management plane's knobs.
+def check_guest_config(config: GuestConfig, maxcpus: int) -> None:
+    """Refuse knobs that name CPUs the guest cannot have, or negative delays.
 
     ``busy_cpus`` are the guest's logical CPU numbers (what its sysfs calls
     ``cpuN``); with the VMM's tables they equal the vCPU indexes.
     """
+    knobs = config.knobs
     bad = sorted(cpu for cpu in knobs.busy_cpus if not 0 <= cpu < maxcpus)
     if bad:
-        raise ConfigurationError(f"busy CPU {bad[0]} does not exist: the guest has CPUs "
-                                 f"0-{maxcpus - 1}")
+        raise VmConfigError(f"busy CPU {bad[0]} does not exist: the guest has CPUs "
+                            f"0-{maxcpus - 1}")
     if knobs.online_delay_ns < 0:
-        raise ConfigurationError("the online delay must not be negative")
-    return GuestConfig(
-        present_policy=PRESENT_POLICY[knobs.kernel],
-        knobs=LinuxKnobs(auto_online=knobs.auto_online,
-                         online_delay_ns=knobs.online_delay_ns,
-                         ignore_notifications=knobs.ignore_notifications,
-                         busy_cpus=set(knobs.busy_cpus)))
+        raise VmConfigError("the online delay must not be negative")
 
 
 def guest_cpu_view(system: System, log_tail: int = LOG_TAIL) -> GuestCpuView:

@@ -30,8 +30,8 @@ from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent, TraceKind
 from vcpu_hotplug.vmm.cpuhp import OstEvent, OstStatus
 from vcpu_hotplug.vmm.dsdt import NotifyValue
 from vcpu_hotplug.vmm.psci import AffinityInfo, PsciFunction, PsciReturn
-
-from .system_backend import QMP_TRACE_PREFIX, ExitCounts, VirtualMachine
+from vcpu_hotplug.qmp.machine_backend import QMP_TRACE_PREFIX
+from vcpu_hotplug.vm import ExitCounts, VirtualMachine
 
 #: The guest's tracepoint for an AML method call (``acpi evaluate \\_SB.C004._STA()``).
 AML_EVALUATE_PREFIX = "acpi evaluate "

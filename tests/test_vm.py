@@ -18,13 +18,14 @@ import pytest
 
 from vcpu_hotplug.guest import PresentPolicy
 from vcpu_hotplug.hw.trace import TraceKind
-from vcpu_hotplug.qmp.backend import CpuBackend, DeviceDeleted
-from vcpu_hotplug.qmp.system_backend import (ConfigurationError, GuestKernel, GuestKnobs,
-                                             GuestState, VirtualMachine, VmSpec, build_vm,
-                                             guest_config_for)
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+from vcpu_hotplug.qmp.backend import CpuBackend
+from vcpu_hotplug.vmm.machine import DeviceDeleted
+from vcpu_hotplug.vm import (GUEST_KERNELS, VmConfigError,
+                                             GuestState, VirtualMachine, VmSpec, build_vm, guest_kernel_name)
 from vcpu_hotplug.vmm.errors import ConfigError
 
-from .client import RawClient, run, running_server
+from tests.qmp.client import RawClient, run, running_server
 
 OST_SOURCE_DEVICE_CHECK = 0x01
 OST_SOURCE_EJECT_REQUEST = 0x03
@@ -98,29 +99,28 @@ def test_build_vm_boots_a_guest_on_the_machine() -> None:
 
 
 def test_the_2026_kernel_marks_only_enabled_cpus_present() -> None:
-    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", guest=GuestKnobs(kernel=GuestKernel.LINUX_2026)))
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", guest=GuestConfig(present_policy=PresentPolicy.FIX_2026)))
     view = vm.guest_view()
     assert view is not None
     assert view.present == (0, 1) and view.possible == tuple(range(8))
 
 
-def test_guest_knobs_map_onto_the_linux_model() -> None:
-    knobs = GuestKnobs(kernel=GuestKernel.LINUX_2026, busy_cpus=frozenset({3}),
-                       ignore_notifications=True, online_delay_ns=7, auto_online=False)
-    config = guest_config_for(knobs, maxcpus=8)
-    assert config.present_policy is PresentPolicy.FIX_2026
-    linux = config.knobs
-    assert (linux.busy_cpus, linux.ignore_notifications, linux.online_delay_ns,
-            linux.auto_online) == ({3}, True, 7, False)
-    assert guest_config_for(GuestKnobs(), 8).present_policy is PresentPolicy.LINUX_6_11
+def test_guest_config_reaches_the_linux_model_unchanged() -> None:
+    knobs = GuestKnobs(busy_cpus={3}, ignore_notifications=True, online_delay_ns=7,
+                       auto_online=False)
+    config = GuestConfig(present_policy=GUEST_KERNELS["2026"], knobs=knobs)
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", guest=config))
+    assert vm.system is not None and vm.system.kernel.config is config
+    assert GUEST_KERNELS["6.11"] is PresentPolicy.LINUX_6_11
+    assert guest_kernel_name(PresentPolicy.FIX_2026) == "2026"
 
 
 @pytest.mark.parametrize("spec, error_type, match", [
-    (VmSpec(cpu_type="cortex-a15"), ConfigurationError, "not a hot-pluggable 64-bit Arm CPU"),
+    (VmSpec(cpu_type="cortex-a15"), VmConfigError, "not a hot-pluggable 64-bit Arm CPU"),
     (VmSpec(smp="cpus=4,maxcpus=2"), ConfigError, "maxcpus"),
-    (VmSpec(guest=GuestKnobs(busy_cpus=frozenset({8}))), ConfigurationError,
+    (VmSpec(guest=GuestConfig(knobs=GuestKnobs(busy_cpus={8}))), VmConfigError,
      "busy CPU 8 does not exist"),
-    (VmSpec(guest=GuestKnobs(online_delay_ns=-1)), ConfigurationError, "must not be negative"),
+    (VmSpec(guest=GuestConfig(knobs=GuestKnobs(online_delay_ns=-1))), VmConfigError, "must not be negative"),
 ])
 def test_build_vm_rejects_a_bad_spec(spec: VmSpec, error_type: type, match: str) -> None:
     with pytest.raises(error_type, match=match):
@@ -133,7 +133,7 @@ def test_cpu_type_is_normalised() -> None:
 
 
 def test_vcpu_rows_put_the_vmm_next_to_the_guest() -> None:
-    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestKnobs(auto_online=False)))
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestConfig(knobs=GuestKnobs(auto_online=False))))
     vm.backend.plug(2)
     vm.backend.run_pending()
     rows = vm.vcpu_rows()
@@ -209,7 +209,7 @@ def test_device_deleted_only_once_the_guest_has_ejected() -> None:
     def on_event(event: object) -> None:
         if isinstance(event, DeviceDeleted):
             ejected = any("_EJ0" in (e.message or "") for e in vm.trace.filter(TraceKind.GUEST_LOG))
-            seen.append(("deleted", ejected and vm.system.machine.vcpus[event.index].power.value == "off"))
+            seen.append(("deleted", ejected and vm.system.machine.vcpus[event.cpu].power.value == "off"))
     vm.backend.subscribe(on_event)
     vm.backend.plug(5)
     vm.backend.run_pending()
@@ -246,7 +246,7 @@ def test_x_set_vcpus_resizes_the_guest(tmp_path: Path) -> None:
 
 
 def test_a_slow_guest_still_completes_before_the_events(tmp_path: Path) -> None:
-    spec = VmSpec(smp="cpus=1,maxcpus=4", guest=GuestKnobs(online_delay_ns=3_000_000))
+    spec = VmSpec(smp="cpus=1,maxcpus=4", guest=GuestConfig(knobs=GuestKnobs(online_delay_ns=3_000_000)))
 
     async def body(client: RawClient, vm: VirtualMachine) -> None:
         before = vm.now_ns()
@@ -323,7 +323,7 @@ def test_device_del_of_a_deleted_device(tmp_path: Path) -> None:
 
 
 def test_a_busy_guest_cpu_refuses_the_eject(tmp_path: Path) -> None:
-    spec = VmSpec(smp="cpus=2,maxcpus=8", guest=GuestKnobs(busy_cpus=frozenset({3})))
+    spec = VmSpec(smp="cpus=2,maxcpus=8", guest=GuestConfig(knobs=GuestKnobs(busy_cpus={3})))
 
     async def body(client: RawClient, vm: VirtualMachine) -> None:
         await client.execute("device_add", {"driver": "host-arm-cpu", "id": "cpu3", "core-id": 3})
@@ -341,7 +341,7 @@ def test_a_busy_guest_cpu_refuses_the_eject(tmp_path: Path) -> None:
 
 
 def test_a_guest_ignoring_notifications_times_out_in_simulated_time(tmp_path: Path) -> None:
-    spec = VmSpec(smp="cpus=2,maxcpus=8", guest=GuestKnobs(ignore_notifications=True))
+    spec = VmSpec(smp="cpus=2,maxcpus=8", guest=GuestConfig(knobs=GuestKnobs(ignore_notifications=True)))
 
     async def body(client: RawClient, vm: VirtualMachine) -> None:
         assert await client.execute("device_del", {"id": "/machine/unattached/device[1]"}) == \
