@@ -113,7 +113,7 @@ class System:
         RSDP/XSDT).
         """
         hw = HardwareBoundary()
-        machine = Machine(machine_config or MachineConfig(smp=smp), hw)
+        machine = Machine(machine_config or MachineConfig(smp=smp), hw, started=False)
         guest = guest or GuestConfig()
         guest.boot_mpidr = machine.vcpus[guest.boot_hw_vcpu].mpidr
         if tables is None:
@@ -150,7 +150,8 @@ class System:
     # running ----------------------------------------------------------------
 
     def boot(self) -> None:
-        """Boot the guest from the RSDP and let it settle."""
+        """Start the machine, boot the guest from the RSDP and let it settle."""
+        self.machine.start()
         self.kernel.boot(self.rsdp_address)
         self.run_until_idle()
 

@@ -21,7 +21,7 @@ masks plus its kernel log tail (``x-query-guest-cpus``).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from vcpu_hotplug.guest import GuestConfig, PresentPolicy
@@ -60,6 +60,10 @@ class VmSpec:
     guest: GuestConfig = field(default_factory=GuestConfig)
     trace_enabled: bool = True
     """False keeps only the trace's counters (benchmarks)."""
+    start_paused: bool = False
+    """QEMU ``-S``: built in prelaunch; the guest boots at the first ``cont``."""
+    ram_size: Optional[int] = None
+    """Guest RAM in bytes (QEMU ``-m``); the machine's default when None."""
 
 
 def normalize_cpu_type(name: str) -> str:
@@ -119,14 +123,15 @@ class VirtualMachine:
 
     def __init__(self, spec: VmSpec, machine: Machine, *, system: Optional[System] = None,
                  guest_view: Optional[Callable[[], GuestCpuView]] = None,
-                 settle: Optional[Callable[[], object]] = None) -> None:
+                 settle: Optional[Callable[[], object]] = None,
+                 start: Optional[Callable[[], object]] = None) -> None:
         self.spec = spec
         self.machine = machine
         self.system = system
         """The :class:`~vcpu_hotplug.system.System` (machine + guest), or None when no guest is wired."""
         self._guest_view = guest_view
-        self.backend = MachineBackend(machine, cpu_type=spec.cpu_type,
-                                              guest_view=guest_view, settle=settle)
+        self.backend = MachineBackend(machine, cpu_type=spec.cpu_type, guest_view=guest_view,
+                                      settle=settle, start=start)
 
     @property
     def trace(self) -> Trace:
@@ -188,16 +193,19 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
     Raises :class:`~vcpu_hotplug.vmm.errors.ConfigError` for a bad ``smp``
     and :class:`VmConfigError` for a bad vCPU model or guest knob.
     """
-    spec = VmSpec(spec.smp, normalize_cpu_type(spec.cpu_type), spec.guest, spec.trace_enabled)
-    config = MachineConfig(smp=spec.smp)
+    spec = replace(spec, cpu_type=normalize_cpu_type(spec.cpu_type))
+    config = MachineConfig(smp=spec.smp) if spec.ram_size is None else \
+        MachineConfig(smp=spec.smp, ram_size=spec.ram_size)
     smp = config.smp_config  # validates -smp before anything is built
     check_guest_config(spec.guest, smp.maxcpus)
     system = System.build(machine_config=config, guest=spec.guest, boot=False)
     _configure_trace(system.trace, spec)
-    system.boot()
+    if not spec.start_paused:
+        system.boot()
     return VirtualMachine(spec, system.machine, system=system,
                           guest_view=lambda: guest_cpu_view(system),
-                          settle=system.run_until_idle)
+                          settle=system.run_until_idle,
+                          start=system.boot if spec.start_paused else None)
 
 
 #: Kernel log records ``x-query-guest-cpus`` returns (the newest ones).

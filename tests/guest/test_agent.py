@@ -245,14 +245,27 @@ def test_guest_info_lists_the_supported_commands() -> None:
     assert info["version"] == QGA_VERSION
     names = [c["name"] for c in info["supported_commands"]]
     # qmp_command_info prepends: reverse of the schema's registration order.
-    assert names == ["guest-set-vcpus", "guest-get-vcpus", "guest-info", "guest-ping", "guest-sync",
-                     "guest-sync-delimited"]
-    assert all(c == {"name": c["name"], "enabled": True, "success-response": True}
+    assert names == ["guest-set-vcpus", "guest-get-vcpus", "guest-shutdown", "guest-info",
+                     "guest-ping", "guest-sync", "guest-sync-delimited"]
+    assert all(c == {"name": c["name"], "enabled": True,
+                     "success-response": c["name"] != "guest-shutdown"}
                for c in info["supported_commands"])
     # Every listed command is there to answer (none is CommandNotFound).
     arguments = {"guest-sync": {"id": 1}, "guest-sync-delimited": {"id": 1}, "guest-set-vcpus": {"vcpus": []}}
     for name in names:
-        assert "return" in execute(agent, name, arguments.get(name, {})), name
+        if name != "guest-shutdown":
+            assert "return" in execute(agent, name, arguments.get(name, {})), name
+
+
+def test_guest_shutdown_powers_the_guest_off_through_psci_without_a_reply() -> None:
+    system = build()
+    agent = GuestAgent(system.kernel)
+    assert agent.handle({"execute": "guest-shutdown", "id": 7}) is None
+    assert system.machine.powered_off
+    assert system.kernel.halted
+    assert "reboot: Power down" in system.kernel.dmesg()
+    bad = agent.handle({"execute": "guest-shutdown", "arguments": {"mode": "sideways"}})
+    assert bad == {"error": {"class": "GenericError", "desc": "Invalid parameter 'mode'"}}
 
 
 # ------------------------------------------------------------ dispatch errors

@@ -101,7 +101,7 @@ class RawClient:
 
 @asynccontextmanager
 async def running_server(backend: Any, socket_path: Path) -> AsyncIterator[QmpServer]:
-    server = QmpServer(backend, host_tid_base=TID_BASE, clock=lambda: FIXED_TIME)
+    server = QmpServer(backend, thread_id=lambda index: TID_BASE + index, clock=lambda: FIXED_TIME)
     await asyncio.wait_for(server.start(UnixAddress(socket_path)), TIMEOUT)
     try:
         yield server

@@ -121,3 +121,14 @@ class FakeCpuBackend:
 
     def status(self) -> RunState:
         return self.run_state
+
+    def resume(self) -> None:
+        self.calls.append(("resume", -1))
+        self.run_state = RunState.RUNNING
+
+    def pause(self) -> None:
+        self.calls.append(("pause", -1))
+        self.run_state = RunState.PAUSED
+
+    def power_button(self) -> None:
+        self.calls.append(("power_button", -1))

@@ -178,10 +178,12 @@ def test_query_commands_lists_the_command_table(tmp_path: Path) -> None:
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         names = [c["name"] for c in (await client.execute("query-commands"))["return"]]
         assert names == [c.name for c in COMMAND_LIST]
-        for name in names:
-            if name not in ("quit", "qmp_capabilities", "device_add", "device_del",
-                            "x-set-vcpus"):
-                assert "return" in await client.execute(name), name
+        # Every command that needs no argument answers (quit ends the session; the others
+        # that need none are tested with their arguments elsewhere).
+        for command in COMMAND_LIST:
+            if command.name not in ("quit", "qmp_capabilities") and \
+                    not any(arg.required for arg in command.args):
+                assert "return" in await client.execute(command.name), command.name
     scenario(tmp_path, body)
 
 

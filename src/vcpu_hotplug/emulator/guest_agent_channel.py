@@ -317,6 +317,8 @@ class GuestAgentChannel:
                 reply = agent.parse_error(item.desc)
             else:
                 reply = agent.handle(item)
+                if reply is None:  # a command without success response (guest-shutdown)
+                    continue
             out += encode_response(reply, agent.pop_delimit_response())
         return bytes(out)
 

@@ -19,6 +19,10 @@ Follows QEMU 9.1:
 - ``qga/commands.c``: ``guest-sync``, ``guest-sync-delimited``,
   ``guest-ping``, ``guest-info`` (commands listed in reverse registration
   order, as ``QAPI_LIST_PREPEND`` leaves them);
+- ``qga/commands-posix.c`` ``qmp_guest_shutdown``: ``powerdown`` (the
+  default) and ``halt`` power the guest off (``shutdown -P``/``-H`` end in
+  ``kernel_power_off``); ``reboot`` restarts it (``kernel_restart``). It
+  has no success response: nothing is sent back;
 - ``qga/commands-linux.c`` ``transfer_vcpu``, ``qmp_guest_get_vcpus``,
   ``qmp_guest_set_vcpus``: the ``cpuN`` entries of ``/sys/devices/system/cpu``
   in directory order; a CPU without ``cpuN/online`` is online and cannot be
@@ -209,6 +213,7 @@ class GuestAgent:
             AgentCommand("guest-sync", self._guest_sync),
             AgentCommand("guest-ping", self._guest_ping),
             AgentCommand("guest-info", self._guest_info),
+            AgentCommand("guest-shutdown", self._guest_shutdown, success_response=False),
             AgentCommand("guest-get-vcpus", self._guest_get_vcpus),
             AgentCommand("guest-set-vcpus", self._guest_set_vcpus),
         ):
@@ -221,13 +226,18 @@ class GuestAgent:
         """The registered commands, in registration order."""
         return list(self._commands.values())
 
-    def handle(self, request: object) -> dict[str, Any]:
-        """``qmp_dispatch``: the reply to one decoded request (``id`` echoed when the request had one)."""
+    def handle(self, request: object) -> dict[str, Any] | None:
+        """``qmp_dispatch``: the reply to one decoded request (``id`` echoed when the request had one);
+        None for a command without success response that succeeded."""
         if not isinstance(request, dict):
             return {"error": AgentError("QMP input must be a JSON object").to_wire()}
         has_id = "id" in request
         try:
-            reply: dict[str, Any] = {"return": self._dispatch(request)}
+            result = self._dispatch(request)
+            command = self._commands.get(request["execute"])
+            if command is not None and not command.success_response:
+                return None
+            reply: dict[str, Any] = {"return": result}
         except AgentError as err:
             reply = {"error": err.to_wire()}
         if has_id:
@@ -290,6 +300,18 @@ class GuestAgent:
         # qmp_command_info prepends each command: the list comes out in reverse registration order.
         return {"version": QGA_VERSION,
                 "supported_commands": [c.info() for c in reversed(self.commands)]}
+
+    def _guest_shutdown(self, args: dict) -> None:
+        _check_struct(args, "", ("mode",))
+        mode = args.get("mode", "powerdown")
+        if not isinstance(mode, str):
+            raise _invalid_type("mode", "string")
+        if mode in ("powerdown", "halt"):
+            self.kernel.power_off()
+        elif mode == "reboot":
+            self.kernel.restart()
+        else:
+            raise AgentError(f"Invalid parameter 'mode'")
 
     # qga/commands-linux.c -----------------------------------------------------------------------
 

@@ -277,6 +277,18 @@ class Kernel:
         self.halted = True
         self.psci.system_reset(self.control_hw_vcpu())
 
+    def power_off(self) -> None:
+        """``poweroff``: ``kernel_power_off`` (``kernel/reboot.c``, "reboot: Power down"), then arm64
+        ``machine_power_off`` -> ``psci_sys_poweroff`` (PSCI SYSTEM_OFF). The kernel is gone afterwards."""
+        if not self.booted or self.halted:
+            raise GuestError("only a running kernel can power off")
+        self.klog.emerg("reboot: Power down")
+        for gsi in list(self.ged.events):
+            self.hw.irq.unregister(gsi)
+        self.hw.vcpus.register_entry(None)
+        self.halted = True
+        self.psci.system_off(self.control_hw_vcpu())
+
     # views ------------------------------------------------------------------
 
     def masks(self) -> dict[str, frozenset[int]]:

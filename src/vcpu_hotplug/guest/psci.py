@@ -164,6 +164,10 @@ class PsciClient:
         """``psci_sys_reset``: SYSTEM_RESET. It does not return on hardware; here it returns the call's result."""
         return self._call(caller, PsciFn.SYSTEM_RESET)
 
+    def system_off(self, caller: int) -> int:
+        """``psci_sys_poweroff``: SYSTEM_OFF. It does not return on hardware; here it returns the call's result."""
+        return self._call(caller, PsciFn.SYSTEM_OFF)
+
     def cpu_off(self, dying_hw_cpu: int) -> int:
         """``cpu_psci_cpu_die`` on the dying CPU: CPU_OFF(power-down). 0 or errno."""
         return psci_to_linux_errno(self._call(dying_hw_cpu, PsciFn.CPU_OFF, CPU_OFF_POWER_STATE))

@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Callable, Protocol, Sequence, Union, runtime_checkable
 
 from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
+from vcpu_hotplug.vmm.psci import SystemEvent
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class RunState(str, Enum):
 #: What the guest caused, as the VMM reports it: the guest completed an eject
 #: (``DeviceDeleted``), evaluated ``_OST`` (``OstReport``, ACPI 6.5 section 6.3.5), or
 #: refused or never completed an unplug (``UnplugFailed``). ``cpu`` is the vCPU index.
-BackendEvent = Union[DeviceDeleted, OstReport, UnplugFailed]
+#: ``SystemEvent`` is the guest's PSCI SYSTEM_OFF or SYSTEM_RESET.
+BackendEvent = Union[DeviceDeleted, OstReport, UnplugFailed, SystemEvent]
 EventCallback = Callable[[BackendEvent], None]
 
 
@@ -119,4 +121,17 @@ class CpuBackend(Protocol):
         ...
 
     def status(self) -> RunState:
+        """QEMU's run state: prelaunch (``-S``), running, paused, shutdown."""
+        ...
+
+    def resume(self) -> None:
+        """``cont``: run the machine (the first time, firmware starts the guest)."""
+        ...
+
+    def pause(self) -> None:
+        """``stop``: the vCPUs stop; the guest does nothing until :meth:`resume`."""
+        ...
+
+    def power_button(self) -> None:
+        """``system_powerdown``: press the machine's power button (the guest decides)."""
         ...

@@ -15,9 +15,15 @@ Follows QEMU:
   ``CommandNotFound`` "Expecting capabilities negotiation with
   'qmp_capabilities'"; after it, ``qmp_capabilities`` answers "Capabilities
   negotiation is already complete, command ignored";
-- schemas from qapi/control.json, qapi/misc.json, qapi/machine.json and
-  qapi/qdev.json; ``x-query-guest-cpus`` and ``x-set-vcpus`` are this
-  project's own, named with QEMU's ``x-`` prefix for unstable commands.
+- schemas from qapi/control.json, qapi/misc.json, qapi/machine.json,
+  qapi/qdev.json, qapi/qom.json, qapi/run-state.json, qapi/migration.json,
+  qapi/block-core.json and qapi/char.json; ``x-query-guest-cpus`` and
+  ``x-set-vcpus`` are this project's own, named with QEMU's ``x-`` prefix
+  for unstable commands;
+- the commands a management stack needs to run the VM (libvirt's probe and
+  domain start): each answers what is true of this VM (no disks: the block
+  queries are empty; ``migrate-set-capabilities`` and ``set-action`` change
+  nothing here, succeed, and are remembered).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from . import emulator_info
 from .backend import CpuBackend, RunState
 from .devices import CpuDeviceTable
 from .errors import (ErrorClass, QmpError, enum_value_rejected, invalid_parameter_type,
@@ -39,7 +46,8 @@ class ArgType(Enum):
     STR = "string"
     INT = "integer"
     BOOL = "boolean"
-    ENUM_LIST = "array"
+    LIST = "array"
+    OBJECT = "object"
 
 
 class QmpCapability(str, Enum):
@@ -65,6 +73,34 @@ class SessionState:
     offered: frozenset[QmpCapability] = frozenset()
 
 
+@dataclass(frozen=True)
+class ChardevInfo:
+    """``ChardevInfo`` (qapi/char.json): a character device of the command line."""
+
+    label: str
+    filename: str
+    frontend_open: bool = True
+
+    def to_wire(self) -> dict[str, object]:
+        return {"label": self.label, "filename": self.filename,
+                "frontend-open": self.frontend_open}
+
+
+@dataclass
+class VmIdentity:
+    """What the VM was started as, and the settings management gave it over QMP."""
+
+    name: Optional[str] = None
+    uuid: str = "00000000-0000-0000-0000-000000000000"
+    machine: str = emulator_info.VIRT_MACHINE
+    """``-machine`` type; ``none`` for a capability probe."""
+    chardevs: tuple[ChardevInfo, ...] = ()
+    migrate_capabilities: dict[str, bool] = field(
+        default_factory=lambda: {c: False for c in emulator_info.MIGRATION_CAPABILITIES})
+    actions: dict[str, str] = field(default_factory=lambda: {
+        "reboot": "reset", "shutdown": "poweroff", "panic": "shutdown", "watchdog": "reset"})
+
+
 @dataclass
 class CommandContext:
     """What a command handler may touch."""
@@ -74,6 +110,8 @@ class CommandContext:
     devices: CpuDeviceTable
     version: dict[str, object]
     request_quit: Callable[[], None]
+    identity: VmIdentity = field(default_factory=VmIdentity)
+    emit_event: Callable[[str, Optional[dict[str, object]]], None] = lambda name, data: None
 
 
 Handler = Callable[[CommandContext, dict[str, Any]], object]
@@ -117,11 +155,13 @@ def _check_type(arg: Arg, value: Any) -> None:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif arg.type is ArgType.BOOL:
         ok = isinstance(value, bool)
+    elif arg.type is ArgType.OBJECT:
+        ok = isinstance(value, dict)
     else:
         ok = isinstance(value, list)
     if not ok:
         raise invalid_parameter_type(arg.name, arg.type.value)
-    if arg.type is ArgType.ENUM_LIST:
+    if arg.type is ArgType.LIST and arg.enum:
         for position, item in enumerate(value):
             name = f"{arg.name}[{position}]"
             if not isinstance(item, str):
@@ -181,6 +221,152 @@ def _device_del(ctx: CommandContext, args: dict[str, Any]) -> object:
     return {}
 
 
+def _query_target(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return {"arch": emulator_info.TARGET_ARCH}
+
+
+def _query_kvm(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return {"enabled": False, "present": False}  # an emulation: TCG, no KVM
+
+
+def _query_qmp_schema(ctx: CommandContext, args: dict[str, Any]) -> object:
+    # No introspection data: clients fall back to what query-commands and the probes say.
+    return []
+
+
+def _query_name(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return {"name": ctx.identity.name} if ctx.identity.name is not None else {}
+
+
+def _query_uuid(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return {"UUID": ctx.identity.uuid}
+
+
+def _query_machines(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return [m.to_wire() for m in emulator_info.machines(ctx.backend.cpu_type() or
+                                                         "host-arm-cpu")]
+
+
+def _query_cpu_definitions(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return emulator_info.cpu_definitions()
+
+
+def _qom_list_types(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return emulator_info.qom_types(args.get("implements"), args.get("abstract", False))
+
+
+def _type_properties(ctx: CommandContext, args: dict[str, Any], what: str) -> object:
+    """device-list-properties / qom-list-properties (qom/qom-qmp-cmds.c)."""
+    name = args["typename"]
+    if name not in emulator_info.QOM_TYPES:
+        raise QmpError(f"{what} '{name}' not found", ErrorClass.DEVICE_NOT_FOUND)
+    if name.endswith("-arm-cpu"):
+        return [{"name": prop, "type": "int32"} for prop in
+                ("socket-id", "cluster-id", "core-id", "thread-id")]
+    return []
+
+
+def _device_list_properties(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return _type_properties(ctx, args, "Device")
+
+
+def _qom_list_properties(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return _type_properties(ctx, args, "Class")
+
+
+def _qom_list(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return ctx.devices.qom_list(args["path"])
+
+
+def _query_tpm_models(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return []
+
+
+def _query_command_line_options(ctx: CommandContext, args: dict[str, Any]) -> object:
+    option = args.get("option")
+    try:
+        return emulator_info.command_line_options(option)
+    except KeyError:
+        raise QmpError(f"invalid option name: {option}") from None
+
+
+def _query_migrate_capabilities(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return [{"capability": name, "state": state}
+            for name, state in ctx.identity.migrate_capabilities.items()]
+
+
+def _migrate_set_capabilities(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """migration/options.c: every entry checked before any is applied."""
+    wanted: dict[str, bool] = {}
+    for position, entry in enumerate(args["capabilities"]):
+        where = f"capabilities[{position}]"
+        if not isinstance(entry, dict):
+            raise invalid_parameter_type(where, "object")
+        capability, state = entry.get("capability"), entry.get("state")
+        if not isinstance(capability, str):
+            raise missing_parameter("capability") if capability is None else \
+                invalid_parameter_type("capability", ArgType.STR.value)
+        if capability not in ctx.identity.migrate_capabilities:
+            raise enum_value_rejected("capability", capability)
+        if not isinstance(state, bool):
+            raise missing_parameter("state") if state is None else \
+                invalid_parameter_type("state", ArgType.BOOL.value)
+        wanted[capability] = state
+    ctx.identity.migrate_capabilities.update(wanted)
+    return {}
+
+
+def _query_gic_capabilities(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return [dict(c) for c in emulator_info.GIC_CAPABILITIES]
+
+
+def _query_chardev(ctx: CommandContext, args: dict[str, Any]) -> object:
+    return [c.to_wire() for c in ctx.identity.chardevs]
+
+
+def _empty_list(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """Queries of things this VM has none of (block devices and nodes, jobs, iothreads)."""
+    return []
+
+
+_ACTIONS = {"reboot": ("reset", "shutdown"), "shutdown": ("poweroff", "pause"),
+            "panic": ("pause", "shutdown", "exit-failure", "none"),
+            "watchdog": ("reset", "shutdown", "poweroff", "pause", "debug", "none",
+                         "inject-nmi")}
+
+
+def _set_action(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """qapi/run-state.json ``set-action``: checked whole, then remembered."""
+    for name, value in args.items():
+        if value not in _ACTIONS[name]:
+            raise enum_value_rejected(name, value)
+    ctx.identity.actions.update(args)
+    return {}
+
+
+def _cont(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """system/cpus.c ``qmp_cont``: ``RESUME`` once the vCPUs run."""
+    if ctx.backend.status() is RunState.RUNNING:
+        return {}
+    ctx.backend.resume()
+    ctx.emit_event("RESUME", None)
+    return {}
+
+
+def _stop(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """``qmp_stop``: ``STOP`` when running vCPUs stop (prelaunch stays prelaunch)."""
+    if ctx.backend.status() is RunState.RUNNING:
+        ctx.backend.pause()
+        ctx.emit_event("STOP", None)
+    return {}
+
+
+def _system_powerdown(ctx: CommandContext, args: dict[str, Any]) -> object:
+    ctx.backend.power_button()
+    ctx.emit_event("POWERDOWN", None)
+    return {}
+
+
 def _x_query_guest_cpus(ctx: CommandContext, args: dict[str, Any]) -> object:
     return ctx.backend.guest_cpus().to_wire()
 
@@ -192,7 +378,7 @@ def _x_set_vcpus(ctx: CommandContext, args: dict[str, Any]) -> object:
 
 COMMAND_LIST: tuple[Command, ...] = (
     Command("qmp_capabilities", _qmp_capabilities,
-            (Arg("enable", ArgType.ENUM_LIST, required=False,
+            (Arg("enable", ArgType.LIST, required=False,
                  enum=tuple(c.value for c in QmpCapability)),),
             before_negotiation=True),
     Command("query-version", _query_version),
@@ -206,6 +392,36 @@ COMMAND_LIST: tuple[Command, ...] = (
              Arg("id", ArgType.STR, required=False)),
             open_arguments=True),
     Command("device_del", _device_del, (Arg("id", ArgType.STR),)),
+    Command("query-target", _query_target),
+    Command("query-kvm", _query_kvm),
+    Command("query-qmp-schema", _query_qmp_schema),
+    Command("query-name", _query_name),
+    Command("query-uuid", _query_uuid),
+    Command("query-machines", _query_machines, (Arg("compat-props", ArgType.BOOL, required=False),)),
+    Command("query-cpu-definitions", _query_cpu_definitions),
+    Command("qom-list-types", _qom_list_types,
+            (Arg("implements", ArgType.STR, required=False),
+             Arg("abstract", ArgType.BOOL, required=False))),
+    Command("device-list-properties", _device_list_properties, (Arg("typename", ArgType.STR),)),
+    Command("qom-list-properties", _qom_list_properties, (Arg("typename", ArgType.STR),)),
+    Command("qom-list", _qom_list, (Arg("path", ArgType.STR),)),
+    Command("query-tpm-models", _query_tpm_models),
+    Command("query-command-line-options", _query_command_line_options,
+            (Arg("option", ArgType.STR, required=False),)),
+    Command("query-migrate-capabilities", _query_migrate_capabilities),
+    Command("migrate-set-capabilities", _migrate_set_capabilities,
+            (Arg("capabilities", ArgType.LIST),)),
+    Command("query-gic-capabilities", _query_gic_capabilities),
+    Command("query-chardev", _query_chardev),
+    Command("query-named-block-nodes", _empty_list, (Arg("flat", ArgType.BOOL, required=False),)),
+    Command("query-block", _empty_list),
+    Command("query-jobs", _empty_list),
+    Command("query-iothreads", _empty_list),
+    Command("set-action", _set_action,
+            tuple(Arg(name, ArgType.STR, required=False) for name in _ACTIONS)),
+    Command("cont", _cont),
+    Command("stop", _stop),
+    Command("system_powerdown", _system_powerdown),
     Command("x-query-guest-cpus", _x_query_guest_cpus),
     Command("x-set-vcpus", _x_set_vcpus, (Arg("count", ArgType.INT),)),
 )

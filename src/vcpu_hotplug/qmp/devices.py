@@ -32,12 +32,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 
 from .backend import BackendEvent, CpuBackend, CpuSlot
-from .errors import (QmpError, device_not_found, invalid_parameter_type,
+from .errors import (ErrorClass, QmpError, device_not_found, invalid_parameter_type,
                      invalid_parameter_value, missing_parameter)
 
 MACHINE_PATH = "/machine"
@@ -116,9 +116,10 @@ def slot_props(slot: CpuSlot) -> dict[str, int]:
 class CpuDeviceTable:
     """The device view of a :class:`CpuBackend`'s vCPUs."""
 
-    def __init__(self, backend: CpuBackend, *, host_tid_base: int) -> None:
+    def __init__(self, backend: CpuBackend, *, thread_id: Callable[[int], int]) -> None:
+        """``thread_id(index)``: the host thread that runs vCPU ``index`` (``CpuInfoFast.thread-id``)."""
         self._backend = backend
-        self._host_tid_base = host_tid_base
+        self._thread_id = thread_id
         self._devices: dict[int, CpuDevice] = {}
         self._anon_count = 0
         for slot in backend.cpu_slots():
@@ -159,8 +160,38 @@ class CpuDeviceTable:
 
     # --------------------------------------------------------------- queries
 
+    def _require_cpus(self) -> None:
+        """hw/core/machine-qmp-cmds.c: a machine without possible CPUs (``-machine none``)."""
+        if not self._backend.cpu_slots():
+            raise QmpError("machine does not support hot-plugging CPUs")
+
+    def qom_list(self, path: str) -> list[dict[str, str]]:
+        """``qom-list`` of the containers management looks in (qom/qom-qmp-cmds.c ``qmp_qom_list``)."""
+        self.slots()
+        norm = path.rstrip("/") or "/"
+        if norm == PERIPHERAL_PATH:
+            children = [(d.id, d) for d in self.devices() if d.id is not None]
+        elif norm == PERIPHERAL_ANON_PATH:
+            children = [(d.qom_path.rsplit("/", 1)[1], d) for d in self.devices()
+                        if d.qom_path.startswith(PERIPHERAL_ANON_PATH + "/")]
+        elif norm == UNATTACHED_PATH:
+            children = [(d.qom_path.rsplit("/", 1)[1], d) for d in self.devices()
+                        if d.qom_path.startswith(UNATTACHED_PATH + "/")]
+        elif norm == MACHINE_PATH:
+            return [{"name": "type", "type": "string"},
+                    *({"name": name.rsplit("/", 1)[1], "type": "child<container>"}
+                      for name in (PERIPHERAL_PATH, PERIPHERAL_ANON_PATH, UNATTACHED_PATH))]
+        elif norm == "/":
+            return [{"name": "type", "type": "string"},
+                    {"name": "machine", "type": "child<machine>"}]
+        else:
+            raise QmpError(f"Device '{path}' not found", ErrorClass.DEVICE_NOT_FOUND)
+        return [{"name": "type", "type": "string"},
+                *({"name": name, "type": f"child<{d.driver}>"} for name, d in children)]
+
     def hotpluggable_cpus(self) -> list[dict[str, object]]:
         """``query-hotpluggable-cpus``: every slot, highest index first as QEMU lists them."""
+        self._require_cpus()
         out = []
         cpu_type = self._backend.cpu_type()
         for slot in reversed(self.slots()):
@@ -176,7 +207,7 @@ class CpuDeviceTable:
         """``query-cpus-fast``: the plugged vCPUs, by index."""
         slots = {slot.index: slot for slot in self.slots()}
         return [{"cpu-index": d.index, "qom-path": d.qom_path,
-                 "thread-id": self._host_tid_base + d.index,
+                 "thread-id": self._thread_id(d.index),
                  "props": slot_props(slots[d.index]), "target": TARGET}
                 for d in self.devices() if d.index in slots]
 
@@ -184,6 +215,7 @@ class CpuDeviceTable:
 
     def device_add(self, args: Mapping[str, object]) -> CpuDevice:
         """Plug the vCPU that ``args`` (device_add's arguments) name."""
+        self._require_cpus()
         dev_id = self._check_id(args)
         driver = self._check_driver(args)
         if "bus" in args:

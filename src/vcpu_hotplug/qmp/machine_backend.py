@@ -16,7 +16,11 @@ The mapping is the one ``vmm/machine.py`` documents for QMP:
 - each ``plug``/``unplug`` is written to the machine's trace as a VMM log
   line starting with :data:`QMP_TRACE_PREFIX`, so the trace shows the whole
   path of an event from the management plane to the guest;
-- ``run_pending`` runs the simulated clock until nothing is scheduled, so the
+- the run state is QEMU's: ``prelaunch`` when built stopped (``-S``; ``start``
+  boots the guest at the first ``resume``), ``running``, ``paused`` after
+  ``pause`` (the clock does not run, so the guest does nothing), ``shutdown``
+  once the guest has called PSCI SYSTEM_OFF;
+- ``run_pending`` (while running) runs the simulated clock until nothing is scheduled, so the
   guest (when one is wired on the same hardware boundary) handles the GED
   interrupt, ejects, reports ``_OST``; with no guest, an unplug times out in
   simulated time and fails, as it would on a guest that ignores it. A
@@ -35,6 +39,8 @@ from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import AdminError
 from vcpu_hotplug.vmm.machine import Machine
 
+from vcpu_hotplug.vmm.psci import SystemEvent
+
 from .backend import BackendEvent, CpuSlot, EventCallback, GuestCpuView, RunState
 from .errors import BackendError
 
@@ -49,8 +55,12 @@ class MachineBackend:
 
     def __init__(self, machine: Machine, *, cpu_type: str = DEFAULT_CPU_TYPE,
                  guest_view: Optional[Callable[[], GuestCpuView]] = None,
-                 settle: Optional[Callable[[], object]] = None) -> None:
+                 settle: Optional[Callable[[], object]] = None,
+                 start: Optional[Callable[[], object]] = None) -> None:
+        """``start`` given: the machine is in prelaunch until :meth:`resume` calls it once."""
         self.machine = machine
+        self._start = start
+        self._state = RunState.PRELAUNCH if start is not None else RunState.RUNNING
         self._cpu_type = cpu_type
         self._guest_view = guest_view
         self._settle = settle
@@ -58,6 +68,7 @@ class MachineBackend:
         machine.observers.device_deleted.append(self._publish)
         machine.observers.ost.append(self._publish)
         machine.observers.unplug_failed.append(self._publish)
+        machine.observers.system.append(self._system_event)
 
     def cpu_type(self) -> str:
         return self._cpu_type
@@ -88,6 +99,8 @@ class MachineBackend:
         self._subscribers.append(callback)
 
     def run_pending(self) -> None:
+        if self._state is not RunState.RUNNING:
+            return
         if self._settle is not None:
             self._settle()
         else:
@@ -99,7 +112,28 @@ class MachineBackend:
         return self._guest_view()
 
     def status(self) -> RunState:
-        return RunState.RUNNING
+        return self._state
+
+    def resume(self) -> None:
+        if self._state is RunState.SHUTDOWN:
+            raise BackendError("The guest has powered off; it cannot run again until a reset")
+        if self._state is RunState.PRELAUNCH and self._start is not None:
+            self._start()
+        self._state = RunState.RUNNING
+        self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}vCPUs running (cont)")
+
+    def pause(self) -> None:
+        if self._state is RunState.RUNNING:
+            self._state = RunState.PAUSED
+            self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}vCPUs stopped (stop)")
+
+    def power_button(self) -> None:
+        self.machine.power_button()
+
+    def _system_event(self, event: SystemEvent) -> None:
+        if event is SystemEvent.OFF:
+            self._state = RunState.SHUTDOWN
+        self._publish(event)
 
     def _publish(self, event: BackendEvent) -> None:
         for callback in list(self._subscribers):

@@ -36,8 +36,11 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from .. import __version__
+from vcpu_hotplug.vmm.psci import SystemEvent
+
 from .backend import BackendEvent, CpuBackend
-from .commands import CommandContext, SessionState, dispatch
+from .commands import CommandContext, SessionState, VmIdentity, dispatch
+from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
 from .errors import QmpError
 from .protocol import (JsonStreamer, Timestamp, VersionTriple, encode, event, failure, greeting,
@@ -56,6 +59,8 @@ MAX_CLIENT_BACKLOG = 16 << 20
 #: The event ``quit`` broadcasts, and its data (qapi/run-state.json ``ShutdownCause``).
 SHUTDOWN_EVENT = "SHUTDOWN"
 QUIT_SHUTDOWN_DATA = {"guest": False, "reason": "host-qmp-quit"}
+#: The event of a guest-initiated reset.
+RESET_EVENT = "RESET"
 
 
 class ServerError(QmpError):
@@ -115,16 +120,27 @@ class QmpServer:
     """A QMP monitor for a :class:`CpuBackend`.
 
     ``clock`` gives event timestamps (host wall-clock seconds);
-    ``host_tid_base`` the fake host thread id of vCPU 0 in ``query-cpus-fast``.
+    ``thread_id(index)`` the host thread of vCPU ``index`` in ``query-cpus-fast``
+    (by default a made-up id above this process's; an emulator that runs a
+    thread per vCPU gives the real ones); ``identity`` what the VM was started
+    as (name, machine, chardevs); ``version`` the QEMU release reported; a
+    guest's SYSTEM_OFF ends the server when ``exit_on_shutdown`` (QEMU without
+    ``-no-shutdown``).
     """
 
     def __init__(self, backend: CpuBackend, *, clock: Callable[[], float] = time.time,
-                 host_tid_base: Optional[int] = None, package: Optional[str] = None) -> None:
+                 thread_id: Optional[Callable[[int], int]] = None,
+                 package: Optional[str] = None, identity: Optional[VmIdentity] = None,
+                 version: str = QEMU_VERSION, exit_on_shutdown: bool = False) -> None:
         self._backend = backend
         self._clock = clock
-        self.devices = CpuDeviceTable(
-            backend, host_tid_base=host_tid_base if host_tid_base is not None else os.getpid() + 1)
-        self._version = version_info(VersionTriple.parse(__version__),
+        if thread_id is None:
+            base = os.getpid() + 1
+            thread_id = lambda index: base + index  # noqa: E731
+        self.devices = CpuDeviceTable(backend, thread_id=thread_id)
+        self.identity = identity if identity is not None else VmIdentity()
+        self._exit_on_shutdown = exit_on_shutdown
+        self._version = version_info(VersionTriple.parse(version),
                                      package if package is not None else f"vcpu-hotplug {__version__}")
         self._clients: set[_Client] = set()
         self._tasks: set[asyncio.Task] = set()
@@ -246,8 +262,21 @@ class QmpServer:
         self._schedule_flush()
 
     def _on_backend_event(self, backend_event: BackendEvent) -> None:
+        if isinstance(backend_event, SystemEvent):
+            self._on_system_event(backend_event)
+            return
         for qmp_event in self.devices.translate(backend_event):
             self.emit_event(qmp_event.name, qmp_event.data)
+
+    def _on_system_event(self, system_event: SystemEvent) -> None:
+        """The guest's PSCI SYSTEM_OFF / SYSTEM_RESET (qapi/run-state.json ``SHUTDOWN``, ``RESET``)."""
+        if system_event is SystemEvent.RESET:
+            self.emit_event(RESET_EVENT, {"guest": True, "reason": "guest-reset"})
+            return
+        self.emit_event(SHUTDOWN_EVENT, {"guest": True, "reason": "guest-shutdown"})
+        if self._exit_on_shutdown and self._loop is not None and not self._loop.is_closed():
+            self._quit_requested = True
+            self._loop.call_soon(lambda: asyncio.ensure_future(self._shutdown(announce=False)))
 
     def _schedule_flush(self) -> None:
         if self._dispatching or self._flush_scheduled:
@@ -304,7 +333,7 @@ class QmpServer:
 
     def _execute(self, client: _Client, message: object) -> None:
         ctx = CommandContext(client.session, self._backend, self.devices, self._version,
-                             self._request_quit)
+                             self._request_quit, self.identity, self.emit_event)
         self._dispatching = True
         try:
             reply = dispatch(message, ctx)
@@ -321,11 +350,12 @@ class QmpServer:
     def _request_quit(self) -> None:
         self._quit_requested = True
 
-    async def _shutdown(self) -> None:
-        """After ``quit``: tell everyone, let the output reach them, then close."""
+    async def _shutdown(self, announce: bool = True) -> None:
+        """After ``quit`` (or the guest's power-off): tell everyone, let the output reach them, close."""
         if self._closed is not None and self._closed.is_set():
             return
-        self.emit_event(SHUTDOWN_EVENT, dict(QUIT_SHUTDOWN_DATA))
+        if announce:
+            self.emit_event(SHUTDOWN_EVENT, dict(QUIT_SHUTDOWN_DATA))
         self._flush_events()
         for client in list(self._clients):
             try:

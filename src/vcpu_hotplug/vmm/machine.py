@@ -7,6 +7,13 @@ arm64 RFC puts it (0x090C0000, as in ``reference-tables/qemu-rfc-v5``).
 Admin operations (what the management plane calls; QMP ``device_add`` /
 ``device_del`` of a vCPU map to them):
 
+- Before the machine has started (:meth:`Machine.start`, when firmware hands
+  the boot vCPU to the guest; QEMU's ``-S`` prelaunch), an operation is a
+  *cold* plug or unplug: the admin state changes and nothing is signalled,
+  since no guest is running to be told; the guest then boots with the vCPU
+  as its ``_STA`` says. (The arm64 RFC raises an insert event in prelaunch
+  that the guest's first scan then reports, ahead of a later eject.)
+
 - :meth:`Machine.enable`: the vCPU becomes ENABLED at once, its insert event
   is raised in the register block and the GED pulses its interrupt (event
   0x8). The guest's ``_EVT`` then issues ``Notify(Cxxx, 1)``; ``_STA`` reads
@@ -195,10 +202,13 @@ class Machine:
     """An arm64 ``virt`` machine whose firmware is the VMM.
 
     ``hw`` is the hardware boundary to build on (a fresh one by default);
-    pass the same boundary to a guest to run it on this machine.
+    pass the same boundary to a guest to run it on this machine. ``started``
+    False builds it stopped before its guest runs (QEMU ``-S``): admin
+    operations are cold until :meth:`start`.
     """
 
-    def __init__(self, config: MachineConfig | None = None, hw: HardwareBoundary | None = None) -> None:
+    def __init__(self, config: MachineConfig | None = None, hw: HardwareBoundary | None = None,
+                 *, started: bool = True) -> None:
         self.config = config or MachineConfig()
         if self.config.unplug_timeout_ns <= 0:
             raise ConfigError("unplug_timeout_ns", "must be a positive number of nanoseconds")
@@ -226,6 +236,8 @@ class Machine:
         self.psci.on_system_event.append(self._system_event)
         self.powered_off = False
         """Set by PSCI SYSTEM_OFF."""
+        self.started = started
+        """Set by :meth:`start`: a guest runs, so admin operations are signalled to it."""
         self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU)
         self.cpuhp.on_eject.append(self._eject_written)
         self.cpuhp.on_ost.append(self._ost_written)
@@ -256,6 +268,12 @@ class Machine:
 
     # power -------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Firmware hands the boot vCPU to the guest: from now on admin operations are hotplug."""
+        if not self.started:
+            self.started = True
+            self._log("machine started: admin operations are signalled to the guest")
+
     def reset(self) -> None:
         """Warm reset (PSCI SYSTEM_RESET): the boot vCPU runs again, every other vCPU is off.
 
@@ -273,6 +291,13 @@ class Machine:
         self.ged.selector = 0
         self.powered_off = False
         self._log("machine reset: boot vCPU running, all others off")
+
+    def power_button(self) -> None:
+        """The power button (QEMU ``system_powerdown``, hw/arm/virt.c ``virt_powerdown_req``):
+        the GED's power-down event. What follows is the guest's business: its ``_EVT`` must
+        handle the event and its OS must act on it (our DSDT declares no power button)."""
+        self._log("power button pressed")
+        self.ged.event(GedEvent.PWR_DOWN)
 
     def _system_event(self, event: SystemEvent) -> None:
         if event is SystemEvent.RESET:
@@ -322,6 +347,9 @@ class Machine:
             extra = " (its unplug is still pending)" if i in self._unplugs else ""
             raise AlreadyEnabledError(f"vCPU {i} is already enabled{extra}", i)
         vcpu.admin = AdminState.ENABLED
+        if not self.started:
+            self._log(f"vCPU {i} enabled before start (cold plug); nothing to signal")
+            return i
         self.cpuhp.request_insert(i)
         self._log(f"vCPU {i} enabled; insert event raised")
         self.ged.event(GedEvent.CPU_HOTPLUG)
@@ -341,6 +369,11 @@ class Machine:
             raise EjectPendingError(f"an unplug of vCPU {i} is already pending", i)
         if not vcpu.enabled:
             raise AlreadyDisabledError(f"vCPU {i} is already disabled", i)
+        if not self.started:
+            self._unplugs[i] = UnplugRequest(i, self.clock.now_ns())
+            self._log(f"vCPU {i} disabled before start (cold unplug)")
+            self._complete(i)
+            return i
         request = UnplugRequest(i, self.clock.now_ns())
         request.timeout = self.clock.schedule(self.config.unplug_timeout_ns, lambda: self._timed_out(i),
                                               f"unplug timeout vcpu{i}")
