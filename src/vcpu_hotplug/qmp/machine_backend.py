@@ -61,6 +61,8 @@ class MachineBackend:
         self.machine = machine
         self._start = start
         self._state = RunState.PRELAUNCH if start is not None else RunState.RUNNING
+        #: Called once the guest has been started by the first ``resume`` of a prelaunch machine.
+        self.on_guest_started: list[Callable[[], None]] = []
         self._cpu_type = cpu_type
         self._guest_view = guest_view
         self._settle = settle
@@ -117,9 +119,13 @@ class MachineBackend:
     def resume(self) -> None:
         if self._state is RunState.SHUTDOWN:
             raise BackendError("The guest has powered off; it cannot run again until a reset")
-        if self._state is RunState.PRELAUNCH and self._start is not None:
+        started = self._state is RunState.PRELAUNCH and self._start is not None
+        if started:
             self._start()
         self._state = RunState.RUNNING
+        if started:
+            for callback in list(self.on_guest_started):
+                callback()
         self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}vCPUs running (cont)")
 
     def pause(self) -> None:

@@ -192,6 +192,19 @@ class QmpServer:
         self._servers.append(await asyncio.start_unix_server(self._serve_client, sock=sock))
         self._unix_paths.append(path)
 
+    async def start_socket(self, sock: socket.socket) -> None:
+        """Serve on an already-listening socket (one inherited as a file descriptor, as libvirt
+        passes ``-chardev socket,fd=N,server=on``); every connection made to it is served."""
+        self._loop = asyncio.get_running_loop()
+        if self._closed is None:
+            self._closed = asyncio.Event()
+        sock.setblocking(False)
+        if sock.family == socket.AF_UNIX:
+            server = await asyncio.start_unix_server(self._serve_client, sock=sock)
+        else:
+            server = await asyncio.start_server(self._serve_client, sock=sock)
+        self._servers.append(server)
+
     async def _start_tcp(self, host: str, port: int) -> None:
         try:
             server = await asyncio.start_server(self._serve_client, host, port, reuse_address=True)

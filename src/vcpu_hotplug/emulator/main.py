@@ -1,0 +1,459 @@
+"""``vcpu-hotplug-system-aarch64``: this project's VM behind QEMU's command line, for libvirt.
+
+Stock libvirt (``src/qemu/qemu_process.c``, ``qemu_capabilities.c``) runs an
+emulator two ways, both recorded in ``tests/libvirt/PROTOCOL.md``:
+
+- the **capability probe**: ``-machine none ... -qmp unix:PATH,server=on,wait=off
+  -pidfile FILE -daemonize``; as QEMU's ``os_daemonize``/``os_setup_post``
+  (os-posix.c), the parent exits 0 only once the child listens and the
+  pidfile names it, and the child's standard streams go to ``/dev/null``;
+- the **domain**: ``-S`` (prelaunch), the monitor and the guest agent
+  channel as already-listening sockets inherited as ``fd=N``, no
+  ``-daemonize``; the process serves until SIGTERM (``virsh destroy``, or
+  after the guest's power-off under ``-no-shutdown``) or ``quit``.
+
+What the command line asks is checked here, before anything runs, with
+QEMU's wording where QEMU has one: the machine must be ``virt`` (any
+``virt-X.Y``) or ``none``; the accelerator ``tcg`` (this is an emulation:
+``kvm`` alone is refused, ``kvm:tcg`` falls back as QEMU does); the GIC
+version 3 (a redistributor per vCPU is what makes hotplug possible);
+``-no-acpi`` only without hot-pluggable vCPUs, since hotplug on arm64 *is*
+ACPI. Options the VM does not model (``-rtc``, ``-msg``, ``-blockdev`` of
+the UEFI flash, ``-kernel`` ...) are accepted and recorded: the guest is
+always this project's Linux model, booted on the VM's own ACPI tables.
+
+Each vCPU device gets a real host thread (named ``CPU N/TCG`` as QEMU's
+``debug-threads=on`` names them), so the ``thread-id`` management reads from
+``query-cpus-fast`` is a thread of this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+from vcpu_hotplug import __version__
+from vcpu_hotplug.guest.agent import GuestAgent
+from vcpu_hotplug.qmp.backend import RunState
+from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
+from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
+from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.server import QmpServer, TcpAddress, UnixAddress
+from vcpu_hotplug.vm import VirtualMachine, VmConfigError, VmSpec, build_vm, normalize_cpu_type
+from vcpu_hotplug.vmm.errors import VmmError
+from vcpu_hotplug.vmm.smp import parse_smp
+
+from .cmdline import Chardev, CommandLineError, QemuCommandLine, parse_command_line
+from .guest_agent_channel import GuestAgentChannel
+
+#: The program name QEMU's messages start with when argv[0] is missing.
+PROGRAM = "vcpu-hotplug-system-aarch64"
+#: The CPU model when the command line names none: QEMU virt's default (cortex-a15) is 32-bit
+#: and cannot be hot-plugged; ``max`` is QEMU's most capable 64-bit TCG model.
+DEFAULT_CPU_MODEL = "max"
+#: Accelerators this VM provides (it is an emulation).
+AVAILABLE_ACCELERATORS = ("tcg",)
+#: ``gic-version`` values meaning GICv3 here (hw/arm/virt.c ``virt_set_gic_version``).
+GICV3_NAMES = ("3", "host", "max")
+EXIT_OK = 0
+EXIT_FAILURE = 1
+
+
+class EmulatorError(Exception):
+    """A command line that names something this VM cannot be; ``hint`` is a second line."""
+
+    def __init__(self, message: str, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass
+class EmulatorPlan:
+    """What to run: a probe (no machine) or a VM, and where to serve."""
+
+    command_line: QemuCommandLine
+    spec: Optional[VmSpec]
+    """None for ``-machine none`` (the capability probe)."""
+    monitors: list[Chardev] = field(default_factory=list)
+    agent: Optional[Chardev] = None
+    agent_port_id: Optional[str] = None
+    identity: VmIdentity = field(default_factory=VmIdentity)
+
+
+def plan(command_line: QemuCommandLine) -> EmulatorPlan:
+    """Check the command line against what this VM is; raise :class:`EmulatorError`."""
+    cl = command_line
+    machine = cl.machine.type if cl.machine is not None else None
+    if machine is None:
+        raise EmulatorError("No machine specified, and there is no default",
+                            "Use -machine help to list supported machines")
+    if machine != NONE_MACHINE and not is_virt_machine(machine):
+        raise EmulatorError(f"unsupported machine type: \"{machine}\"",
+                            "Use -machine help to list supported machines")
+    _check_accelerators(cl.accelerators)
+    monitors = [m.chardev for m in cl.monitors if _control_monitor(m.mode, m.chardev)]
+    for chardev in monitors:
+        _check_socket(chardev, "monitor")
+    identity = VmIdentity(name=cl.name, uuid=cl.uuid or VmIdentity().uuid,
+                          machine=VIRT_MACHINE if machine != NONE_MACHINE else NONE_MACHINE)
+    if machine == NONE_MACHINE:
+        identity.chardevs = tuple(ChardevInfo(c.id, _chardev_filename(c)) for c in monitors)
+        return EmulatorPlan(cl, None, monitors, identity=identity)
+
+    gic = (cl.machine.options.get("gic-version") if cl.machine else None) or "3"
+    if gic not in GICV3_NAMES:
+        raise EmulatorError(f"gic-version={gic}: this VM has a GICv3 (vCPU hotplug needs a "
+                            "redistributor for every possible vCPU)",
+                            "add <gic version='3'/> to the domain's <features>")
+    try:
+        cpu_type = normalize_cpu_type(cl.cpu_model or DEFAULT_CPU_MODEL)
+    except VmConfigError as exc:
+        raise EmulatorError(f"-cpu {cl.cpu_model}: {exc}") from None
+    smp_text = cl.smp or "1"
+    try:
+        smp = parse_smp(smp_text)
+    except VmmError as exc:
+        raise EmulatorError(f"-smp {smp_text}: {exc}") from None
+    if not cl.acpi and smp.maxcpus > smp.cpus:
+        raise EmulatorError(
+            f"-no-acpi: vCPU hotplug on arm64 needs ACPI (maxcpus={smp.maxcpus} > "
+            f"cpus={smp.cpus}): the guest learns of a vCPU from its _STA and a GED notification",
+            "in the domain XML put <acpi/> in <features> and boot UEFI "
+            "(<loader readonly='yes' type='pflash'>...</loader> and <nvram>), or make every vCPU "
+            "non-hotpluggable")
+    if cl.incoming is not None:
+        raise EmulatorError(f"-incoming {cl.incoming}: this VM cannot restore a saved state yet")
+    spec = VmSpec(smp=smp_text, cpu_type=cpu_type, start_paused=cl.start_paused,
+                  ram_size=cl.memory_bytes)
+    agent = cl.guest_agent_chardev()
+    port_id = None
+    if agent is not None:
+        _check_socket(agent, "guest agent channel")
+        port_id = next((d.id for d in cl.devices if d.driver == "virtserialport"
+                        and d.props.get("chardev") == agent.id), None)
+    served = monitors + ([agent] if agent is not None else [])
+    identity.chardevs = tuple(ChardevInfo(c.id, _chardev_filename(c),
+                                          frontend_open=c is not agent or not cl.start_paused)
+                              for c in served)
+    return EmulatorPlan(cl, spec, monitors, agent, port_id, identity)
+
+
+def _check_accelerators(accelerators: Sequence[str]) -> None:
+    """system/vl.c ``configure_accelerators``: the first that initialises wins."""
+    wanted = list(accelerators) or ["tcg"]
+    if not any(a in AVAILABLE_ACCELERATORS for a in wanted):
+        raise EmulatorError(f"-accel {wanted[0]}: accelerator {wanted[0]} is not available: "
+                            "this VM is an emulation (use -accel tcg)")
+
+
+def _control_monitor(mode: str, chardev: Chardev) -> bool:
+    if mode == "control":
+        return True
+    raise EmulatorError(f"-mon chardev={chardev.id},mode={mode}: only QMP monitors "
+                        "(mode=control) are served; the human monitor is not modelled")
+
+
+def _check_socket(chardev: Chardev, what: str) -> None:
+    if chardev.backend != "socket":
+        raise EmulatorError(f"-chardev {chardev.backend},id={chardev.id}: the {what} must be "
+                            "a socket chardev")
+    if not chardev.server:
+        raise EmulatorError(f"-chardev socket,id={chardev.id}: the {what} must listen "
+                            "(server=on); this VM does not connect out")
+
+
+def _chardev_filename(chardev: Chardev) -> str:
+    """``ChardevInfo.filename`` as char-socket.c's ``qemu_chr_compute_filename`` writes it."""
+    if chardev.fd is not None:
+        try:
+            sock = socket.socket(fileno=os.dup(chardev.fd))
+            with sock:
+                name = sock.getsockname()
+        except OSError:
+            name = ""
+        if isinstance(name, tuple):
+            return f"disconnected:tcp:{name[0]}:{name[1]},server=on"
+        return f"disconnected:unix:{name},server=on"
+    if chardev.path is not None:
+        return f"disconnected:unix:{chardev.path},server=on"
+    return f"disconnected:tcp:{chardev.host}:{chardev.port},server=on"
+
+
+class VcpuThreads:
+    """A parked host thread per vCPU (``thread-id`` of ``query-cpus-fast``), created on first use."""
+
+    def __init__(self) -> None:
+        self._threads: dict[int, int] = {}
+        self._park = threading.Event()
+        self._lock = threading.Lock()
+
+    def thread_id(self, index: int) -> int:
+        with self._lock:
+            if index not in self._threads:
+                ready = threading.Event()
+                found: list[int] = []
+
+                def body() -> None:
+                    _set_thread_name(f"CPU {index}/TCG")
+                    found.append(threading.get_native_id())
+                    ready.set()
+                    self._park.wait()
+                threading.Thread(target=body, name=f"CPU {index}/TCG", daemon=True).start()
+                ready.wait()
+                self._threads[index] = found[0]
+            return self._threads[index]
+
+
+def _set_thread_name(name: str) -> None:
+    """prctl(PR_SET_NAME), as QEMU's ``qemu_thread_create`` names threads (15 bytes kept)."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class Emulator:
+    """One running emulator: the VM (or none), the QMP server, the agent channel."""
+
+    def __init__(self, emulator_plan: EmulatorPlan, prog: str) -> None:
+        self.plan = emulator_plan
+        self.prog = prog
+        self.threads = VcpuThreads()
+        self.vm: Optional[VirtualMachine] = None
+        self.server: Optional[QmpServer] = None
+        self.agent_channel: Optional[GuestAgentChannel] = None
+        self._agent: Optional[GuestAgent] = None
+        self._stopping: Optional[str] = None
+
+    def build(self) -> None:
+        spec = self.plan.spec
+        if spec is not None:
+            self.vm = build_vm(spec)
+            backend = self.vm.backend
+            backend.on_guest_started.append(self._guest_started)
+        else:
+            backend = _ProbeBackend()
+        self.server = QmpServer(backend, thread_id=self.threads.thread_id,
+                                identity=self.plan.identity,
+                                exit_on_shutdown=not self.plan.command_line.no_shutdown,
+                                package=f"vcpu-hotplug {__version__}", version=QEMU_VERSION)
+
+    def agent(self) -> Optional[GuestAgent]:
+        """The guest's qemu-ga while the guest runs (None before boot, paused or powered off)."""
+        vm = self.vm
+        if vm is None or vm.system is None or vm.backend.status() is not RunState.RUNNING:
+            return None
+        kernel = vm.system.kernel
+        if not kernel.booted or kernel.halted:
+            return None
+        if self._agent is None or self._agent.kernel is not kernel:
+            self._agent = GuestAgent(kernel)
+        return self._agent
+
+    def _guest_started(self) -> None:
+        """The guest booted: its qemu-ga opens the port (virtio-serial ``VSERPORT_CHANGE``)."""
+        agent = self.plan.agent
+        if agent is None or self.server is None:
+            return
+        self.plan.identity.chardevs = tuple(
+            ChardevInfo(c.label, c.filename, True) for c in self.plan.identity.chardevs)
+        if self.plan.agent_port_id is not None:
+            self.server.emit_event("VSERPORT_CHANGE", {"id": self.plan.agent_port_id, "open": True})
+
+    async def listen(self) -> None:
+        assert self.server is not None
+        for chardev in self.plan.monitors:
+            if chardev.fd is not None:
+                await self.server.start_socket(_inherited_socket(chardev))
+            elif chardev.path is not None:
+                await self.server.start(UnixAddress(Path(chardev.path)))
+            else:
+                await self.server.start(TcpAddress(chardev.host or "127.0.0.1", int(chardev.port or 0)))
+        agent = self.plan.agent
+        if agent is not None:
+            self.agent_channel = GuestAgentChannel(self.agent)
+            if agent.fd is not None:
+                await self.agent_channel.start_socket(_inherited_socket(agent))
+            elif agent.path is not None:
+                await self.agent_channel.start_unix(agent.path)
+
+    def stop(self, signum: int) -> None:
+        """QEMU on SIGTERM/SIGINT/SIGHUP: ``SHUTDOWN`` (host-signal), then exit."""
+        if self._stopping is not None or self.server is None:
+            return
+        self._stopping = signal.Signals(signum).name
+        print(f"{self.prog}: terminating on signal {signum}", file=sys.stderr, flush=True)
+        self.server.emit_event("SHUTDOWN", {"guest": False, "reason": "host-signal"})
+        asyncio.get_running_loop().call_later(0.05, lambda: asyncio.ensure_future(self.close()))
+
+    async def close(self) -> None:
+        if self.agent_channel is not None:
+            await self.agent_channel.close()
+        if self.server is not None:
+            await self.server.close()
+
+
+class _ProbeBackend:
+    """``-machine none``: no CPUs, nothing to run (what libvirt's probe sees)."""
+
+    def cpu_type(self) -> str:
+        return ""
+
+    def cpu_slots(self) -> list:
+        return []
+
+    def plug(self, index: int) -> None:
+        raise QmpError("machine does not support hot-plugging CPUs")
+
+    unplug = plug
+
+    def subscribe(self, callback: Callable) -> None:
+        pass
+
+    def run_pending(self) -> None:
+        pass
+
+    def guest_cpus(self):
+        raise QmpError("No guest is attached to this machine")
+
+    def status(self) -> RunState:
+        return RunState.PRELAUNCH
+
+    def resume(self) -> None:
+        pass
+
+    def pause(self) -> None:
+        pass
+
+    def power_button(self) -> None:
+        pass
+
+
+def _inherited_socket(chardev: Chardev) -> socket.socket:
+    assert chardev.fd is not None
+    try:
+        return socket.socket(fileno=chardev.fd)
+    except OSError as exc:
+        raise EmulatorError(f"-chardev socket,id={chardev.id},fd={chardev.fd}: "
+                            f"not an open socket: {exc.strerror or exc}") from None
+
+
+def _write_pidfile(path: str) -> None:
+    """util/oslib-posix.c ``qemu_write_pidfile``: ``PID\\n``."""
+    try:
+        Path(path).write_text(f"{os.getpid()}\n")
+    except OSError as exc:
+        raise EmulatorError(f"cannot create PID file: {exc.strerror or exc}") from None
+
+
+async def _serve(emulator: Emulator, ready: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, emulator.stop, signum)
+    try:
+        await emulator.listen()
+        ready()
+        assert emulator.server is not None
+        await emulator.server.wait_closed()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+        await emulator.close()
+
+
+def _run(emulator_plan: EmulatorPlan, prog: str, on_ready: Callable[[], None]) -> int:
+    cl = emulator_plan.command_line
+    emulator = Emulator(emulator_plan, prog)
+    emulator.build()
+
+    def ready() -> None:
+        if cl.pidfile is not None:
+            _write_pidfile(cl.pidfile)
+        on_ready()
+    try:
+        asyncio.run(_serve(emulator, ready))
+    finally:
+        if cl.pidfile is not None:
+            try:
+                os.unlink(cl.pidfile)
+            except OSError:
+                pass
+    return EXIT_OK
+
+
+def _daemonize_and_run(emulator_plan: EmulatorPlan, prog: str) -> int:
+    """os-posix.c ``os_daemonize``: the parent's exit status is the child's start-up verdict."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid > 0:
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as pipe:
+            status = pipe.read(1)
+        return EXIT_OK if status == b"\0" else EXIT_FAILURE
+    os.close(read_fd)
+    os.setsid()
+    reported = False
+
+    def ready() -> None:
+        nonlocal reported
+        # os_setup_post: stdio to /dev/null, then tell the parent (its pipes reach the caller).
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.close(null)
+        os.write(write_fd, b"\0")
+        os.close(write_fd)
+        reported = True
+    try:
+        code = _run(emulator_plan, prog, ready)
+    except BaseException as exc:  # noqa: BLE001 - the parent must hear of any start-up failure
+        if not reported:
+            _report(prog, exc)
+            os.write(write_fd, b"\1")
+        os._exit(EXIT_FAILURE)
+    os._exit(code)
+
+
+def _report(prog: str, exc: BaseException) -> None:
+    if isinstance(exc, (EmulatorError, CommandLineError)):
+        print(f"{prog}: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(exc.hint, file=sys.stderr)
+    elif isinstance(exc, (QmpError, VmmError, VmConfigError, OSError)):
+        print(f"{prog}: {exc}", file=sys.stderr)
+    else:
+        print(f"{prog}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    sys.stderr.flush()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The console script: QEMU's command line in, exit status out."""
+    argv = list(sys.argv if argv is None else argv)
+    prog = os.path.basename(argv[0]) if argv and argv[0] else PROGRAM
+    args = argv[1:]
+    if args in (["-version"], ["--version"]):
+        print(f"QEMU emulator version {QEMU_VERSION} (vcpu-hotplug {__version__})")
+        return EXIT_OK
+    try:
+        emulator_plan = plan(parse_command_line(args))
+        if emulator_plan.command_line.daemonize:
+            return _daemonize_and_run(emulator_plan, prog)
+        return _run(emulator_plan, prog, lambda: None)
+    except (EmulatorError, CommandLineError, QmpError, VmmError, VmConfigError, OSError) as exc:
+        _report(prog, exc)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+def console_main() -> None:
+    sys.exit(main())
