@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from vcpu_hotplug.guest import GuestConfig, PresentPolicy
+from vcpu_hotplug.guest.agent import GuestAgent
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
-from vcpu_hotplug.qmp.backend import GuestCpuView
+from vcpu_hotplug.qmp.backend import GuestCpuView, RunState
 from vcpu_hotplug.qmp.devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE, MachineBackend
 
@@ -130,12 +131,27 @@ class VirtualMachine:
         self.system = system
         """The :class:`~vcpu_hotplug.system.System` (machine + guest), or None when no guest is wired."""
         self._guest_view = guest_view
+        self._agent: Optional[GuestAgent] = None
         self.backend = MachineBackend(machine, cpu_type=spec.cpu_type, guest_view=guest_view,
                                       settle=settle, start=start)
 
     @property
     def trace(self) -> Trace:
         return self.machine.trace
+
+    def guest_agent(self) -> Optional[GuestAgent]:
+        """The guest's qemu-ga while the guest runs; None before boot, while paused or powered off.
+
+        One agent per booted kernel (a reboot starts a new qemu-ga, with a fresh parser)."""
+        system = self.system
+        if system is None or self.backend.status() is not RunState.RUNNING:
+            return None
+        kernel = system.kernel
+        if not kernel.booted or kernel.halted:
+            return None
+        if self._agent is None or self._agent.kernel is not kernel:
+            self._agent = GuestAgent(kernel)
+        return self._agent
 
     @property
     def has_guest(self) -> bool:

@@ -8,6 +8,7 @@ never slept on. Option errors are checked in-process with click's runner
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -301,3 +302,39 @@ def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, 
     # Settled after each of qmp_capabilities, device_add and query-status: one line, counted.
     assert err == ("warning: internal error while serving (3 times): RuntimeError: "
                    "the guest model fell over\n")
+
+
+def test_qga_serves_the_guest_agent_that_onlines_a_hot_added_cpu(tmp_path: Path,
+                                                                  servers: list[Server]) -> None:
+    """run --qga: a guest without udev (--no-auto-online) gets its hot-added CPU online through
+    qemu-ga's guest-set-vcpus, as virsh setvcpus --guest does."""
+    qmp_path, qga_path = tmp_path / "qmp.sock", tmp_path / "qga.sock"
+    server = start(servers, tmp_path, "--qmp", f"unix:{qmp_path},server", "--qga",
+                   f"unix:{qga_path},server", "--smp", "cpus=1,maxcpus=3", "--no-auto-online")
+    server.wait_for_socket(qmp_path)
+    server.wait_for_socket(qga_path)
+
+    async def body() -> None:
+        client = QMPClient("test")
+        await asyncio.wait_for(client.connect(str(qmp_path)), TIMEOUT)
+        await execute(client, "device_add", {"driver": "host-arm-cpu", "id": "cpu2",
+                                             "core-id": 2})
+        reader, writer = await asyncio.open_unix_connection(str(qga_path))
+
+        async def agent(request: dict) -> dict:
+            writer.write(json.dumps(request).encode() + b"\n")
+            await writer.drain()
+            return json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))
+        assert await agent({"execute": "guest-sync", "arguments": {"id": 5}}) == {"return": 5}
+        vcpus = (await agent({"execute": "guest-get-vcpus"}))["return"]
+        assert sorted((v["logical-id"], v["online"]) for v in vcpus) == [(0, True), (2, False)]
+        assert await agent({"execute": "guest-set-vcpus",
+                            "arguments": {"vcpus": [{"logical-id": 2, "online": True}]}}) == \
+            {"return": 1}
+        masks = await execute(client, "x-query-guest-cpus")
+        assert masks["online"] == [0, 2]  # type: ignore[index]
+        writer.close()
+        await quit_server(client)
+    asyncio.run(body())
+    assert server.wait() == 0
+    assert not qga_path.exists()

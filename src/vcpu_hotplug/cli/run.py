@@ -3,7 +3,8 @@
 Options follow QEMU's where QEMU has one: ``--smp`` is ``-smp``
 (``hw/core/machine-smp.c`` rules), ``--qmp`` is ``-qmp`` (``unix:PATH,server``
 or ``tcp:HOST:PORT,server``, repeatable), ``--cpu-type`` is the ``-cpu``
-model hot-plugged vCPUs get. The guest options choose the Linux behaviour
+model hot-plugged vCPUs get, ``--qga`` serves the guest's QEMU guest agent
+(the ``org.qemu.guest_agent.0`` channel) on a unix socket. The guest options choose the Linux behaviour
 (``--guest-kernel``) and make it an unhappy guest for testing orchestrators.
 
 The unix socket is created owner-only (0600) by the QMP server; TCP listens
@@ -27,11 +28,12 @@ from typing import IO, Any, NoReturn, Optional, Sequence
 import click
 from rich.console import Console
 
+from vcpu_hotplug.emulator.guest_agent_channel import GuestAgentChannel
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.hw.clock import NS_PER_MS
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
 from vcpu_hotplug.qmp.server import QmpAddress, QmpServer, TcpAddress, UnixAddress, parse_qmp_address
-from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.vm import GUEST_KERNELS, VirtualMachine, VmConfigError, VmSpec, build_vm, guest_kernel_name
 from vcpu_hotplug.vmm.errors import ConfigError, VmmError
 
@@ -136,10 +138,12 @@ def check_unix_socket_free(path: Path) -> None:
               metavar="MS", help="simulated delay before the guest onlines a hot-added CPU")
 @click.option("--no-auto-online", is_flag=True,
               help="hot-added CPUs stay offline until cpuN/online is written")
+@click.option("--qga", "qga_spec", metavar="ADDR", default=None,
+              help="serve the guest agent (qemu-ga) on unix:PATH,server")
 @click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
-        no_tui: bool) -> None:
+        qga_spec: Optional[str], no_tui: bool) -> None:
     """Boot an arm64 VM and serve QMP until quit.
 
     The VM is the VMM machine with the Linux guest model booted on it; QMP
@@ -153,7 +157,8 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
             raise RunError("nothing to serve: give --qmp unix:PATH,server or "
                            "--qmp tcp:127.0.0.1:PORT,server")
         addresses = [parse_qmp_address(spec) for spec in qmp_specs]
-        for address in addresses:
+        qga = parse_qga_address(qga_spec) if qga_spec is not None else None
+        for address in addresses + ([qga] if qga is not None else []):
             if isinstance(address, UnixAddress):
                 check_unix_socket_free(address.path)
         knobs = GuestKnobs(auto_online=not no_auto_online,
@@ -172,15 +177,26 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
     console = Console()
     tui = not no_tui and terminal_supports_live(console)
     try:
-        asyncio.run(serve_vm(vm, addresses, console if tui else None, smp))
+        asyncio.run(serve_vm(vm, addresses, console if tui else None, smp, qga))
     except (RunError, QmpError) as exc:
         fail(str(exc))
 
 
+def parse_qga_address(spec: str) -> UnixAddress:
+    """``--qga unix:PATH,server``: the host end of the guest agent's virtio-serial port."""
+    address = parse_qmp_address(spec)
+    if not isinstance(address, UnixAddress):
+        raise RunError(f"--qga {spec}: the guest agent is served on a unix socket "
+                       "(unix:PATH,server)")
+    return address
+
+
 async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
-                   console: Optional[Console], smp: str) -> None:
-    """Serve ``vm`` on ``addresses`` until ``quit`` or SIGINT/SIGTERM."""
+                   console: Optional[Console], smp: str,
+                   qga: Optional[UnixAddress] = None) -> None:
+    """Serve ``vm`` on ``addresses`` (and its guest agent on ``qga``) until ``quit`` or a signal."""
     server = QmpServer(vm.backend)
+    agent_channel = GuestAgentChannel(vm.guest_agent) if qga is not None else None
     loop = asyncio.get_running_loop()
     stop_reason: list[str] = []
 
@@ -195,9 +211,13 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
     try:
         for address in addresses:
             await server.start(address)
+        if agent_channel is not None and qga is not None:
+            await agent_channel.start_unix(str(qga.path))
     except BaseException:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if agent_channel is not None:
+            await agent_channel.close()
         await server.close()
         raise
     shown = [address_text(a) if not isinstance(a, TcpAddress) or a.port
@@ -224,6 +244,8 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        if agent_channel is not None:
+            await agent_channel.close()
         await server.close()
         # The server kept serving; say what went wrong inside it, one line per distinct error.
         seen = Counter(f"{type(exc).__name__}: {exc}" for exc in server.internal_errors)

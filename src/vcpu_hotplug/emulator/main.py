@@ -231,7 +231,6 @@ class Emulator:
         self.vm: Optional[VirtualMachine] = None
         self.server: Optional[QmpServer] = None
         self.agent_channel: Optional[GuestAgentChannel] = None
-        self._agent: Optional[GuestAgent] = None
         self._stopping: Optional[str] = None
 
     def build(self) -> None:
@@ -249,15 +248,7 @@ class Emulator:
 
     def agent(self) -> Optional[GuestAgent]:
         """The guest's qemu-ga while the guest runs (None before boot, paused or powered off)."""
-        vm = self.vm
-        if vm is None or vm.system is None or vm.backend.status() is not RunState.RUNNING:
-            return None
-        kernel = vm.system.kernel
-        if not kernel.booted or kernel.halted:
-            return None
-        if self._agent is None or self._agent.kernel is not kernel:
-            self._agent = GuestAgent(kernel)
-        return self._agent
+        return self.vm.guest_agent() if self.vm is not None else None
 
     def _guest_started(self) -> None:
         """The guest booted: its qemu-ga opens the port (virtio-serial ``VSERPORT_CHANGE``)."""
