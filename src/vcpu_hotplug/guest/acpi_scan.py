@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from vcpu_hotplug.acpi.aml.objects import Device, Processor
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.acpi_utils import linux_path
+from vcpu_hotplug.guest.button import POWER_BUTTON_HID
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.processor import STA_ENABLED, STA_FUNCTIONING, STA_PRESENT, acpi_device_is_enabled
 from vcpu_hotplug.hw.trace import TraceKind
@@ -87,6 +88,8 @@ _NOTIFY_NAMES = {
 
 PROCESSOR_HID = "ACPI0007"
 GED_HID = "ACPI0013"
+DEVICE_SPECIFIC_NOTIFY = 0x80
+"""Notify values from 0x80 are the device's own (ACPI 6.5 table 5.166)."""
 
 
 def errno_to_ost(error: int) -> OstStatus:
@@ -175,6 +178,8 @@ class AcpiScan:
         if adev.is_processor:
             if self.k.processor_driver.add(adev) > 0:
                 adev.handler_attached = True
+        elif adev.hid == POWER_BUTTON_HID:
+            adev.handler_attached = self.k.button.add(adev)
         elif adev.hid == GED_HID:
             if self.k.ged.probe(adev):
                 adev.handler_attached = True
@@ -191,9 +196,14 @@ class AcpiScan:
         name = _NOTIFY_NAMES.get(value)
         if name is not None:
             k.klog.debug(f"ACPI: {linux_path(path)}: {name} event")
+        adev = self.devices.get(path)
+        if value >= DEVICE_SPECIFIC_NOTIFY:
+            # acpi_ev_queue_notify_request: device-specific values go to the device's own handler.
+            if adev is not None and adev.handler_attached and adev.hid == POWER_BUTTON_HID:
+                k.button.notify(adev, value)
+            return
         if value not in (NotifyType.BUS_CHECK, NotifyType.DEVICE_CHECK, NotifyType.EJECT_REQUEST):
             return
-        adev = self.devices.get(path)
         if adev is None:
             k.acpi.ost(path, value, OstStatus.NON_SPECIFIC_FAILURE)
             return

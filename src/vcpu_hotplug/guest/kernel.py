@@ -35,6 +35,7 @@ from vcpu_hotplug.acpi.fadt import FadtFlags
 from vcpu_hotplug.guest.acpi_boot import AcpiTables, TableLoader
 from vcpu_hotplug.guest.acpi_scan import AcpiScan
 from vcpu_hotplug.guest.acpi_utils import AcpiCore
+from vcpu_hotplug.guest.button import ButtonDriver
 from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import BootError, GuestError
 from vcpu_hotplug.guest.ged import GedDriver
@@ -47,7 +48,7 @@ from vcpu_hotplug.guest.smp import (DEFAULT_MIDR, DEFAULT_SECONDARY_ENTRY, NR_CP
                                     map_gic_cpu_interfaces)
 from vcpu_hotplug.guest.sysfs import CpuDevices, Sysfs
 from vcpu_hotplug.hw import HardwareBoundary
-from vcpu_hotplug.hw.clock import NS_PER_US
+from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
 
 BLOCK_EVENT_LIMIT = 1_000_000
 """Clock events a blocking call may wait through before it is declared stuck."""
@@ -82,6 +83,8 @@ class Latency:
     """Notify to the ``kacpi_hotplug`` work item."""
     udev_ns: int = 200 * NS_PER_US
     """``KOBJ_ADD`` uevent to udev's write of ``cpuN/online``."""
+    poweroff_ns: int = 100 * NS_PER_MS
+    """Power key press to ``kernel_power_off`` (logind, then the system's shutdown)."""
 
 
 @dataclass
@@ -101,6 +104,8 @@ class GuestKnobs:
     offline_disabled_cpus: set[int] = field(default_factory=set)
     """CPUs whose device has ``offline_disabled`` (no ``online`` file; ``device_offline`` is ``-EPERM``,
     so an eject is "Offline failed." and ``_OST`` 0x82)."""
+    power_key_poweroff: bool = True
+    """Userspace powers off on the power key (systemd-logind's default ``HandlePowerKey``)."""
     eject_enabled: bool = True
     """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects of added processors
     "Eject disabled" (0x80); a processor the guest never added is still ejected."""
@@ -144,6 +149,7 @@ class Kernel:
         self.sysfs = Sysfs(self)
         self.processor_driver = ProcessorDriver(self)
         self.ged = GedDriver(self)
+        self.button = ButtonDriver(self)
         self.scan = AcpiScan(self)
         self.acpi = AcpiCore(MachineRegionHandler(hw.bus, hw.memory), self.scan.notify, self.clock, self.klog)
         self.booted = False

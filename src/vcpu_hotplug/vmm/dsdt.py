@@ -12,6 +12,7 @@ with :mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
                       Field (EREG, DWordAcc, NoLock, WriteAsZeros) { ESEL, 32 }
                       Method (_EVT, 1, Serialized) {           // Arg0 = the GSI
                         Local0 = ESEL                           // read clears the selector
+                        If (Local0 & 0x2) { Notify (PWRB, 0x80) }
                         If (Local0 & 0x8) { \\_SB.PRES.CSCN () } } }
       Device (PRES) { _HID PNP0A06, _CRS Memory32Fixed (<block base>, 12), Mutex (CPLK, 0)
                       OperationRegion (PRST, SystemMemory, <block base>, 12)
@@ -21,7 +22,12 @@ with :mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
       Device (C000) { _HID "ACPI0007", _UID 0, _STA, _OST }           // the boot vCPU: no _EJ0
       Device (C001) { _HID "ACPI0007", _UID 1, _STA, _EJ0, _OST }
       ...                                                             // one per possible vCPU
+      Device (PWRB) { _HID "PNP0C0C", _UID 0 }                        // the power button
     }
+
+The power button and its GED event (0x2, ``system_powerdown``) are QEMU
+``virt``'s (hw/arm/virt-acpi-build.c ``acpi_dsdt_add_power_button``,
+hw/acpi/generic_event_device.c ``build_ged_aml``).
 
 Processor device paths are ``\\_SB.Cxxx`` with ``xxx`` the vCPU index in
 three upper-case hex digits (``\\_SB.C003``, ``\\_SB.C1FF``), as QEMU ``virt``
@@ -96,6 +102,9 @@ PRES_PATH = "\\_SB.PRES"
 PROCESSOR_HID = "ACPI0007"
 GED_HID = "ACPI0013"
 GED_UID = "GED"
+POWER_BUTTON_HID = "PNP0C0C"
+"""Power Button Device (ACPI 6.5 section 4.8.2.2.1.3)."""
+POWER_BUTTON_NAME = "PWRB"
 CONTAINER_HID = "PNP0A06"
 """Generic Container Device: holds the register block's resources, as in QEMU."""
 PRES_UID = "CPU Hotplug resources"
@@ -122,6 +131,8 @@ class NotifyValue(enum.IntEnum):
 
     DEVICE_CHECK = 0x01
     EJECT_REQUEST = 0x03
+    STATUS_CHANGE = 0x80
+    """Device-specific: on a power button, "the button was pressed" (section 5.6.6)."""
 
 
 def cpu_device_name(index: int) -> str:
@@ -274,6 +285,8 @@ def _ged(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
         dsdt.field("EREG", "DWordAcc", "NoLock", "WriteAsZeros", ("ESEL", GED_ACCESS_SIZE * BITS_PER_BYTE))
         with dsdt.method("_EVT", 1, serialized=True):
             dsdt.store(NameRef("ESEL"), Local0)
+            with dsdt.if_(b.And(Local0, int(GedEvent.PWR_DOWN))):
+                dsdt.add(b.Notify(POWER_BUTTON_NAME, int(NotifyValue.STATUS_CHANGE)))
             with dsdt.if_(b.And(Local0, int(GedEvent.CPU_HOTPLUG))):
                 dsdt.invoke(_p("CSCN"))
 
@@ -311,6 +324,9 @@ def build_dsdt_block(config: DsdtConfig) -> b.DefinitionBlock:
             _methods(dsdt, config)
         for index in range(config.maxcpus):
             _processor(dsdt, index, ejectable=index != config.boot_vcpu)
+        with dsdt.device(POWER_BUTTON_NAME):
+            dsdt.name("_HID", POWER_BUTTON_HID)
+            dsdt.name("_UID", 0)
     return dsdt
 
 
