@@ -103,6 +103,8 @@ QOM_TYPES: dict[str, str] = {
     "virt-machine": "machine",
     "none-machine": "machine",
     "memory-backend-ram": "memory-backend",
+    "memory-backend-file": "memory-backend",
+    "memory-backend-memfd": "memory-backend",
     "memory-backend": "object",
     "secret": "secret_common",
     "virtio-serial-pci": "virtio-pci",

@@ -15,7 +15,8 @@ event messages) and the way QEMU reads and writes them:
   ``"JSON token size limit exceeded"`` / ``"JSON nesting depth limit
   exceeded"``;
 - output (``monitor/qmp.c`` ``qmp_send_response``) is one JSON object per
-  line.
+  line, ended by ``\r\n`` as ``monitor/monitor.c`` ``monitor_puts_locked``
+  writes every newline (libvirt's monitor client splits on ``\r\n`` only).
 """
 
 from __future__ import annotations
@@ -211,9 +212,13 @@ class JsonStreamer:
 _LIMIT_SKIPPED: Any = object()
 
 
+#: What ends every line the monitor writes.
+LINE_ENDING = b"\r\n"
+
+
 def encode(message: dict) -> bytes:
     """One message on one line, as QEMU writes it (non-pretty mode)."""
-    return json.dumps(message, ensure_ascii=True).encode("ascii") + b"\n"
+    return json.dumps(message, ensure_ascii=True).encode("ascii") + LINE_ENDING
 
 
 @dataclass(frozen=True)
