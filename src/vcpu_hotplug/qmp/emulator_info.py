@@ -97,7 +97,13 @@ def cpu_definitions() -> list[dict[str, object]]:
 
 #: QOM types and their parents (``qom-list-types``). Only what the VM takes on its command line
 #: or shows in its composition tree; libvirt checks for a device type here before using it.
+#: ``gpex-pcihost`` is virt's PCIe host bridge: libvirt places the guest agent's virtio-serial
+#: controller behind it (the VM models the agent channel itself, not the PCI transport); the
+#: ``-non-transitional`` virtio type tells libvirt the controller can sit on a PCIe root port
+#: (without it libvirt wants a DMI-to-PCI bridge for a legacy slot).
 QOM_TYPES: dict[str, str] = {
+    "gpex-pcihost": "pcie-host-bridge",
+    "virtio-serial-pci-non-transitional": "virtio-serial-pci-base",
     "tcg-accel": "accel",
     "virt-9.1-machine": "virt-machine",
     "virt-machine": "machine",
