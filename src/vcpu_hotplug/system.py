@@ -167,12 +167,20 @@ class System:
         return self.kernel
 
     def run_until_idle(self) -> int:
-        """Fire simulated-time events until none is left (a pending unplug runs into its timeout)."""
-        return self.clock.run_until_idle()
+        """Fire simulated-time events until none is left (a pending unplug runs into its timeout).
+
+        A host callback that failed meanwhile is raised afterwards as
+        :class:`~vcpu_hotplug.hw.observers.HostFault`; the guest's steps completed regardless.
+        """
+        fired = self.clock.run_until_idle()
+        self.hw.faults.raise_pending()
+        return fired
 
     def run_for(self, ns: int) -> int:
-        """Let ``ns`` of simulated time pass."""
-        return self.clock.advance_ns(ns)
+        """Let ``ns`` of simulated time pass (host faults re-raised afterwards, as above)."""
+        fired = self.clock.advance_ns(ns)
+        self.hw.faults.raise_pending()
+        return fired
 
     def enable(self, cpu: int | None = None, *, settle: bool = True, **topology_ids: int | None) -> int:
         """Admin: enable a vCPU (hot-add); with ``settle``, run until the guest is done with it."""

@@ -11,7 +11,9 @@ hardware would:
 - :class:`~vcpu_hotplug.hw.hvc.HypercallConduit`: ``HVC #0`` to the firmware;
 - :class:`~vcpu_hotplug.hw.vcpu_port.VcpuPort`: a powered-on vCPU starts at its entry point;
 - :class:`~vcpu_hotplug.hw.clock.SimClock`: simulated, deterministic time;
-- :class:`~vcpu_hotplug.hw.trace.Trace`: every crossing, time-stamped.
+- :class:`~vcpu_hotplug.hw.trace.Trace`: every crossing, time-stamped;
+- :class:`~vcpu_hotplug.hw.observers.HostFaults`: how host callbacks are called from
+  inside a guest step, so that a host bug never reaches the guest.
 
 :class:`HardwareBoundary` bundles one of each, wired to one clock and one trace.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 from vcpu_hotplug.hw.clock import SimClock
 from vcpu_hotplug.hw.errors import BusError, HwError
+from vcpu_hotplug.hw.observers import HostFault, HostFaults
 from vcpu_hotplug.hw.hvc import HvcResult, HypercallConduit
 from vcpu_hotplug.hw.irq import InterruptLines
 from vcpu_hotplug.hw.memory import GuestMemory
@@ -41,9 +44,11 @@ class HardwareBoundary:
     irq: InterruptLines = field(init=False)
     hvc: HypercallConduit = field(init=False)
     vcpus: VcpuPort = field(init=False)
+    faults: HostFaults = field(default_factory=HostFaults)
+    """Faults of host callbacks (trace listeners, machine observers) kept for the host side."""
 
     def __post_init__(self) -> None:
-        self.trace = Trace(self.clock.now_ns)
+        self.trace = Trace(self.clock.now_ns, faults=self.faults)
         self.bus = MmioBus(self.trace)
         self.irq = InterruptLines(self.trace)
         self.hvc = HypercallConduit(self.trace)
@@ -51,6 +56,6 @@ class HardwareBoundary:
 
 
 __all__ = [
-    "BusError", "GuestMemory", "HardwareBoundary", "HvcResult", "HwError", "HypercallConduit",
+    "BusError", "GuestMemory", "HardwareBoundary", "HostFault", "HostFaults", "HvcResult", "HwError", "HypercallConduit",
     "InterruptLines", "MmioBus", "SimClock", "Trace", "TraceEvent", "TraceKind", "VcpuPort",
 ]

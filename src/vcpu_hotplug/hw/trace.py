@@ -17,6 +17,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from vcpu_hotplug.hw.observers import HostFaults
+
 
 class TraceKind(enum.Enum):
     """What crossed the boundary."""
@@ -113,8 +115,10 @@ class Trace:
     keep only the counters (benchmarks), ``capacity=None`` for no bound.
     """
 
-    def __init__(self, now: Callable[[], int], capacity: int | None = DEFAULT_CAPACITY) -> None:
+    def __init__(self, now: Callable[[], int], capacity: int | None = DEFAULT_CAPACITY,
+                 faults: HostFaults | None = None) -> None:
         self._now = now
+        self._faults = faults if faults is not None else HostFaults()
         self._events: deque[TraceEvent] = deque(maxlen=capacity)
         self.counts: Counter[TraceKind] = Counter()
         self.enabled = True
@@ -131,8 +135,8 @@ class Trace:
         if self._events.maxlen is not None and len(self._events) == self._events.maxlen:
             self.dropped += 1
         self._events.append(event)
-        for listener in self._listeners:
-            listener(event)
+        if self._listeners:
+            self._faults.dispatch(self._listeners, event)
         return event
 
     def mmio(self, kind: TraceKind, device: str, offset: int, size: int, value: int, address: int) -> None:
@@ -145,8 +149,8 @@ class Trace:
         if events.maxlen is not None and len(events) == events.maxlen:
             self.dropped += 1
         events.append(event)
-        for listener in self._listeners:
-            listener(event)
+        if self._listeners:
+            self._faults.dispatch(self._listeners, event)
 
     def log(self, kind: TraceKind, message: str, vcpu: int | None = None) -> TraceEvent | None:
         """A free-form line (``kind`` is VMM_LOG or GUEST_LOG)."""

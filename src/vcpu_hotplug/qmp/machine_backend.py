@@ -107,6 +107,7 @@ class MachineBackend:
             self._settle()
         else:
             self.machine.clock.run_until_idle()
+        self.machine.hw.faults.raise_pending()  # a host callback's fault, after the guest's step
 
     def guest_cpus(self) -> GuestCpuView:
         if self._guest_view is None:
@@ -142,5 +143,4 @@ class MachineBackend:
         self._publish(event)
 
     def _publish(self, event: BackendEvent) -> None:
-        for callback in list(self._subscribers):
-            callback(event)
+        self.machine.hw.faults.dispatch(self._subscribers, event)

@@ -170,7 +170,12 @@ class UnplugRequest:
 
 @dataclass
 class Observers:
-    """Callbacks for the management plane (lists: append yours)."""
+    """Callbacks for the management plane (lists: append yours).
+
+    They are host code called from inside a guest step, through
+    :class:`~vcpu_hotplug.hw.observers.HostFaults`: a callback that raises
+    never fails the guest's access; the fault is re-raised on the host side.
+    """
 
     device_deleted: list[Callable[[DeviceDeleted], None]] = field(default_factory=list)
     ost: list[Callable[[OstReport], None]] = field(default_factory=list)
@@ -307,8 +312,7 @@ class Machine:
             for vcpu in self.vcpus:
                 vcpu.power = PowerState.OFF
             self._log("machine powered off")
-        for observer in self.observers.system:
-            observer(event)
+        self.hw.faults.dispatch(self.observers.system, event)
 
     # admin operations ------------------------------------------------------
 
@@ -422,8 +426,7 @@ class Machine:
         self.cpuhp.cancel_remove(i)
         self._log(f"vCPU {i} ejected: disabled")
         event = DeviceDeleted(i, self.clock.now_ns())
-        for observer in self.observers.device_deleted:
-            observer(event)
+        self.hw.faults.dispatch(self.observers.device_deleted, event)
 
     def _fail(self, i: int, reason: str, status: int | None = None) -> None:
         request = self._unplugs.pop(i)
@@ -432,8 +435,7 @@ class Machine:
         self.cpuhp.cancel_remove(i)
         self._log(f"vCPU {i} unplug failed: {reason}")
         event = UnplugFailed(i, reason, self.clock.now_ns(), status)
-        for observer in self.observers.unplug_failed:
-            observer(event)
+        self.hw.faults.dispatch(self.observers.unplug_failed, event)
 
     def _timed_out(self, i: int) -> None:
         if i in self._unplugs:
@@ -441,8 +443,7 @@ class Machine:
 
     def _ost_written(self, i: int, source: int, status: int) -> None:
         report = OstReport(i, source, status, self.clock.now_ns())
-        for observer in self.observers.ost:
-            observer(report)
+        self.hw.faults.dispatch(self.observers.ost, report)
         failing = status not in (OstStatus.SUCCESS, OstStatus.EJECT_IN_PROGRESS)
         if i in self._unplugs and source in (OstEvent.EJECT_REQUEST, OstEvent.OSPM_EJECT) and failing:
             self._fail(i, f"guest reported _OST source {source:#x} status {status:#x}", status)
