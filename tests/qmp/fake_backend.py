@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
-from vcpu_hotplug.qmp.backend import BackendEvent, CpuSlot, GuestCpuView, RunState
+from vcpu_hotplug.qmp.backend import BackendEvent, HotpluggableCpu, GuestCpuView, RunState
 from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 from vcpu_hotplug.qmp.errors import BackendError
 
@@ -61,7 +61,7 @@ class FakeCpuBackend:
     def cpu_type(self) -> str:
         return self._cpu_type
 
-    def cpu_slots(self) -> list[CpuSlot]:
+    def cpu_slots(self) -> list[HotpluggableCpu]:
         t = self.topology
         slots = []
         for index in range(t.maxcpus):
@@ -71,7 +71,7 @@ class FakeCpuBackend:
             socket = index // (t.threads * t.cores * t.clusters)
             arch_id = (socket << 16) | (cluster << 8) | core if t.threads == 1 else \
                 (socket << 24) | (cluster << 16) | (core << 8) | thread
-            slots.append(CpuSlot(index, socket, cluster, core, thread, index in self.plugged,
+            slots.append(HotpluggableCpu(index, socket, cluster, core, thread, index in self.plugged,
                                  arch_id))
         return slots
 

@@ -74,7 +74,7 @@ def parse_interrupts(template: bytes) -> list[GedInterrupt]:
 
 
 @dataclass
-class GedEvent:
+class AcpiGedEvent:
     """``struct acpi_ged_event``."""
 
     device: "AcpiDevice"
@@ -87,7 +87,7 @@ class GedDriver:
 
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
-        self.events: dict[int, GedEvent] = {}
+        self.events: dict[int, AcpiGedEvent] = {}
         self.irqs_handled = 0
 
     def probe(self, adev: "AcpiDevice") -> bool:
@@ -118,7 +118,7 @@ class GedDriver:
             if irq.gsi in self.events:
                 k.klog.err(f"{dev}: failed to setup event handler for irq {irq.gsi}")
                 continue
-            self.events[irq.gsi] = GedEvent(adev, irq.gsi, method)
+            self.events[irq.gsi] = AcpiGedEvent(adev, irq.gsi, method)
             k.hw.irq.register(irq.gsi, self._hardirq)
             k.gic.enable_spi(irq.gsi)
             k.klog.debug(f"{dev}: GED listening GSI {irq.gsi} @ IRQ {irq.gsi}")

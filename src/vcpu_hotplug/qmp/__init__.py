@@ -15,13 +15,13 @@ A VM to serve is built by :mod:`vcpu_hotplug.vm`; the scaling story that
 drives it as a client lives in :mod:`vcpu_hotplug.story`.
 """
 
-from .backend import BackendEvent, CpuBackend, CpuSlot, GuestCpuView, RunState
+from .backend import BackendEvent, CpuBackend, HotpluggableCpu, GuestCpuView, RunState
 from .errors import BackendError, ErrorClass, QmpError
 from .server import (QmpAddress, QmpServer, ServerError, TcpAddress, UnixAddress,
                      parse_qmp_address, serve)
 
 __all__ = [
-    "BackendError", "BackendEvent", "CpuBackend", "CpuSlot", "ErrorClass", "GuestCpuView",
+    "BackendError", "BackendEvent", "CpuBackend", "HotpluggableCpu", "ErrorClass", "GuestCpuView",
     "QmpAddress", "QmpError", "QmpServer", "RunState", "ServerError", "TcpAddress", "UnixAddress",
     "parse_qmp_address", "serve",
 ]

@@ -5,7 +5,7 @@ paths, which vCPUs are plugged devices, when ``DEVICE_DELETED`` fires); the
 machine underneath only knows vCPU slots, an admin operation per slot and the
 events the guest causes. This module is that boundary:
 
-- :class:`CpuSlot`: one possible vCPU, with the topology ids QEMU puts in
+- :class:`HotpluggableCpu`: one possible vCPU, with the topology ids QEMU puts in
   ``CpuInstanceProperties`` (qapi/machine.json) and its architectural id
   (the MPIDR affinity the arm64 RFC calls ``arch-id``);
 - :class:`CpuBackend`: ``plug``/``unplug`` (raise
@@ -29,7 +29,7 @@ from vcpu_hotplug.vmm.psci import SystemEvent
 
 
 @dataclass(frozen=True)
-class CpuSlot:
+class HotpluggableCpu:
     """One possible vCPU of the machine.
 
     ``index`` is QEMU's ``cpu-index`` (the order of the possible-CPU list);
@@ -96,7 +96,7 @@ class CpuBackend(Protocol):
         """The QOM type of the machine's vCPUs, e.g. ``"host-arm-cpu"`` or ``"max-arm-cpu"``."""
         ...
 
-    def cpu_slots(self) -> Sequence[CpuSlot]:
+    def cpu_slots(self) -> Sequence[HotpluggableCpu]:
         """Every possible vCPU, ordered by ``index``."""
         ...
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional
 
 from . import emulator_info
 from .backend import CpuBackend, RunState
@@ -482,6 +482,3 @@ def dispatch(message: object, ctx: CommandContext,
         return failure(err, request_id, has_id)
     return success(result, request_id, has_id)
 
-
-def command_names(commands: Sequence[Command] = COMMAND_LIST) -> list[str]:
-    return [c.name for c in commands]

@@ -36,7 +36,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
 
-from .backend import BackendEvent, CpuBackend, CpuSlot
+from .backend import BackendEvent, CpuBackend, HotpluggableCpu
 from .errors import (ErrorClass, QmpError, device_not_found, invalid_parameter_type,
                      invalid_parameter_value, missing_parameter)
 
@@ -107,7 +107,7 @@ class QmpEvent:
     data: Optional[dict[str, object]]
 
 
-def slot_props(slot: CpuSlot) -> dict[str, int]:
+def slot_props(slot: HotpluggableCpu) -> dict[str, int]:
     """``CpuInstanceProperties`` of a slot, in QAPI member order."""
     return {"socket-id": slot.socket_id, "cluster-id": slot.cluster_id,
             "core-id": slot.core_id, "thread-id": slot.thread_id}
@@ -130,7 +130,7 @@ class CpuDeviceTable:
 
     # ----------------------------------------------------------------- state
 
-    def slots(self) -> Sequence[CpuSlot]:
+    def slots(self) -> Sequence[HotpluggableCpu]:
         """The backend's slots, with the device table brought in line with them."""
         slots = self._backend.cpu_slots()
         for slot in slots:
@@ -300,7 +300,7 @@ class CpuDeviceTable:
                                f"correct range 0:{ranges[name]}")
         return topology
 
-    def _find_slot(self, topology: Mapping[str, int]) -> CpuSlot:
+    def _find_slot(self, topology: Mapping[str, int]) -> HotpluggableCpu:
         wanted = (topology["socket-id"], topology["cluster-id"], topology["core-id"],
                   topology["thread-id"])
         for slot in self.slots():

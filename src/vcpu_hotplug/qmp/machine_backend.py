@@ -41,7 +41,7 @@ from vcpu_hotplug.vmm.machine import Machine
 
 from vcpu_hotplug.vmm.psci import SystemEvent
 
-from .backend import BackendEvent, CpuSlot, EventCallback, GuestCpuView, RunState
+from .backend import BackendEvent, HotpluggableCpu, EventCallback, GuestCpuView, RunState
 from .errors import BackendError
 
 #: The CPU model of a KVM guest (``-cpu host``), as QEMU's arm64 RFC hot-plugs it.
@@ -75,11 +75,11 @@ class MachineBackend:
     def cpu_type(self) -> str:
         return self._cpu_type
 
-    def cpu_slots(self) -> list[CpuSlot]:
+    def cpu_slots(self) -> list[HotpluggableCpu]:
         slots = []
         for vcpu in self.machine.vcpus:
             socket, cluster, core, thread = vcpu.topology.ids
-            slots.append(CpuSlot(vcpu.index, socket, cluster, core, thread, vcpu.enabled,
+            slots.append(HotpluggableCpu(vcpu.index, socket, cluster, core, thread, vcpu.enabled,
                                  vcpu.mpidr))
         return slots
 

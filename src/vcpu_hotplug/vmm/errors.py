@@ -2,9 +2,9 @@
 
 Every error says what was wrong with which vCPU or which ``-smp`` parameter,
 in one sentence the CLI and the QMP server can pass on unchanged. The admin
-operations raise :class:`AdminError` subclasses; the QMP layer maps them to
-QEMU's error classes (``DeviceNotFound`` for :class:`UnknownVcpuError`,
-``GenericError`` for the rest).
+operations raise :class:`AdminError` subclasses; the QMP layer reports them
+as QEMU's ``GenericError`` carrying this sentence (QMP's own ``DeviceNotFound``
+is about device ids, which the VMM does not know).
 """
 
 from __future__ import annotations
