@@ -223,3 +223,16 @@ def test_a_domain_serves_on_inherited_fds_boots_at_cont_and_answers_the_agent(tm
             raise
     assert proc.returncode == 0
     assert "terminating on signal 15" in err
+
+
+def test_what_is_accepted_but_not_modelled_is_listed_for_the_log() -> None:
+    args = [*LIBVIRT_START, "-object", "secret,id=masterKey0,format=raw,file=/x",
+            "-object", "memory-backend-ram,id=mach-virt.ram,size=536870912",
+            "-blockdev", '{"driver":"file","filename":"/c.fd","node-name":"p0"}',
+            "-blockdev", '{"driver":"file","filename":"/v.fd","node-name":"p1"}',
+            "-device", "pcie-root-port,port=8,chassis=1,id=pci.1,bus=pcie.0,addr=0x1"]
+    from vcpu_hotplug.emulator.main import unmodelled_summary
+    summary = unmodelled_summary(parse_command_line(args))
+    assert "-object secret" in summary and "-blockdev x2" in summary
+    assert "-device pcie-root-port" in summary and "-rtc" in summary
+    assert not any("memory-backend-ram" in item for item in summary)  # the VM's RAM is modelled

@@ -146,6 +146,28 @@ def plan(command_line: QemuCommandLine) -> EmulatorPlan:
     return EmulatorPlan(cl, spec, monitors, agent, port_id, identity)
 
 
+#: Devices and objects the VM models (the rest of ``-device``/``-object`` is recorded only).
+MODELLED_DEVICES = frozenset({"virtserialport"})
+MODELLED_OBJECTS = frozenset({"memory-backend-ram"})
+
+
+def unmodelled_summary(command_line: QemuCommandLine) -> list[str]:
+    """What the command line asked for that the VM accepts without modelling, for the log."""
+    cl = command_line
+    items = [option for option, _ in cl.unmodelled]
+    items += [f"-device {d.driver}" for d in cl.devices if d.driver not in MODELLED_DEVICES
+              and not (d.driver == "virtio-serial-pci" and cl.guest_agent_chardev() is not None)]
+    items += [f"-object {o.get('qom-type')}" for o in cl.objects
+              if o.get("qom-type") not in MODELLED_OBJECTS]
+    items += ["-blockdev"] * len(cl.blockdevs)
+    items += [option for option, value in (("-kernel", cl.kernel), ("-initrd", cl.initrd),
+                                           ("-append", cl.append)) if value is not None]
+    counted: dict[str, int] = {}
+    for item in items:
+        counted[item] = counted.get(item, 0) + 1
+    return [item if n == 1 else f"{item} x{n}" for item, n in counted.items()]
+
+
 def _check_accelerators(accelerators: Sequence[str]) -> None:
     """system/vl.c ``configure_accelerators``: the first that initialises wins."""
     wanted = list(accelerators) or ["tcg"]
@@ -363,6 +385,11 @@ async def _serve(emulator: Emulator, ready: Callable[[], None]) -> None:
 
 def _run(emulator_plan: EmulatorPlan, prog: str, on_ready: Callable[[], None]) -> int:
     cl = emulator_plan.command_line
+    summary = unmodelled_summary(cl)
+    if emulator_plan.spec is not None and summary:
+        # Into the domain's log (libvirt's /var/log/libvirt/qemu/NAME.log): what was not run.
+        print(f"{prog}: info: accepted, not modelled: {', '.join(summary)}", file=sys.stderr,
+              flush=True)
     emulator = Emulator(emulator_plan, prog)
     emulator.build()
 
