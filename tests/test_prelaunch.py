@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import GuestConfig
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
@@ -26,7 +27,6 @@ from vcpu_hotplug.vm import GUEST_KERNELS, VirtualMachine, VmSpec, build_vm
 from vcpu_hotplug.vmm.cpuhp import CpuhpFlag
 from vcpu_hotplug.vmm.errors import BootVcpuError
 from vcpu_hotplug.vmm.machine import GED_INTID, DeviceDeleted, Machine, MachineConfig
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.vmm.vcpu import AdminState
 
 from tests.qmp.client import TIMEOUT, RawClient, run, running_server

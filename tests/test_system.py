@@ -6,8 +6,8 @@ import pytest
 
 from tests.guest.helpers import (assert_path, evaluated, guest_line, hvc, irq, mmio, notify, ost,
                                  vcpu_start)
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, SysfsError
-from vcpu_hotplug.guest.psci import PsciFn, PsciRet
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import GED_INTID
@@ -34,8 +34,8 @@ def test_boot_masks_exact(system: System) -> None:
 
 
 def test_boot_cpu_on_denied_is_silent(system: System) -> None:
-    denied = [e for e in system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON)
-              if (e.result[0] & 0xFFFF_FFFF) == (PsciRet.DENIED & 0xFFFF_FFFF)]
+    denied = [e for e in system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)
+              if (e.result[0] & 0xFFFF_FFFF) == (PsciReturn.DENIED & 0xFFFF_FFFF)]
     assert sorted(e.args[0] for e in denied) == [2, 3, 4, 5]
     assert not system.kernel.klog.contains("failed to boot")
 
@@ -57,7 +57,7 @@ def test_enable_vcpu4_path_and_masks(system: System) -> None:
         evaluated("\\_SB.C004._STA"),
         guest_line("register_cpu cpu4"),
         ost(1, 0),
-        hvc(PsciFn.CPU_ON, target=4, ret=0),
+        hvc(PsciFunction.CPU_ON, target=4, ret=0),
         vcpu_start(4),
         guest_line("CPU4: Booted secondary processor 0x0000000004"),
     ])
@@ -76,7 +76,7 @@ def test_disable_vcpu4_path_then_denied(system: System) -> None:
         evaluated("\\_SB.GED._EVT"),
         notify("\\_SB.C004", 3),
         ost(3, 0x84),
-        hvc(PsciFn.CPU_OFF, caller=4, ret=0),
+        hvc(PsciFunction.CPU_OFF, caller=4, ret=0),
         guest_line("psci: CPU4 killed"),
         evaluated("\\_SB.C004._EJ0(0x1)"),
         evaluated("\\_SB.C004._STA"),
@@ -92,8 +92,8 @@ def test_disable_vcpu4_path_then_denied(system: System) -> None:
     result: list[int] = []
     system.kernel.cpuhp.cpu_up(4, result.append)
     assert result == [-Errno.EPERM]
-    last = system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON)[-1]
-    assert last.args[0] == 4 and last.result[0] & 0xFFFF_FFFF == PsciRet.DENIED & 0xFFFF_FFFF
+    last = system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)[-1]
+    assert last.args[0] == 4 and last.result[0] & 0xFFFF_FFFF == PsciReturn.DENIED & 0xFFFF_FFFF
     assert not system.kernel.klog.contains("CPU4: failed to boot")
     # Linux 6.11 unregistered cpu4 after the eject: its directory is gone.
     with pytest.raises(SysfsError) as e:

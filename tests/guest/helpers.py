@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 
 from vcpu_hotplug.acpi.header import checksum
 from vcpu_hotplug.acpi.madt import Madt
+from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
-from vcpu_hotplug.guest.psci import PsciFn
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
 from vcpu_hotplug.vmm.firmware_tables import build_firmware
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
@@ -42,7 +42,7 @@ def ost(source: int, status: int) -> Step:
             and e.status == status)
 
 
-def hvc(fn: PsciFn, *, target: int | None = None, caller: int | None = None, ret: int | None = None) -> Step:
+def hvc(fn: PsciFunction, *, target: int | None = None, caller: int | None = None, ret: int | None = None) -> Step:
     def match(e: TraceEvent) -> bool:
         if e.kind is not TraceKind.HVC or e.function != fn:
             return False

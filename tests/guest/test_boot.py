@@ -15,8 +15,8 @@ import pytest
 from tests.guest.helpers import cpu_masks, log_lines, own_tables, table_list
 from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt, FadtFlags
 from vcpu_hotplug.acpi.header import CHECKSUM_OFFSET
+from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.guest import BootError, Errno, GuestConfig, GuestError, LogLevel
-from vcpu_hotplug.guest.psci import PsciFn
 from vcpu_hotplug.guest.smp import CPU_UP_TIMEOUT_NS
 from vcpu_hotplug.hw.clock import NS_PER_S
 from vcpu_hotplug.hw.trace import TraceKind
@@ -132,7 +132,7 @@ def test_a_secondary_that_never_arrives_fails_to_come_online_after_five_seconds(
     system = System.build(machine_config=MachineConfig(smp=SMP, cpu_on_delay_ns=late))
     crit = [r for r in system.kernel.klog.records if r.text == "CPU1: failed to come online"]
     assert len(crit) == 1 and crit[0].level is LogLevel.CRIT
-    cpu_on = system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON)[0]
+    cpu_on = system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)[0]
     assert crit[0].time_ns - cpu_on.time_ns == CPU_UP_TIMEOUT_NS
     assert "CPU1: failed in unknown state : 0x0" in log_lines(system)
     assert cpu_masks(system)["online"] == "0"

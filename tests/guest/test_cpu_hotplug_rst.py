@@ -21,9 +21,9 @@ import pytest
 from tests.guest.helpers import (CPU_SYSFS, assert_path, cpu_masks, edit_madt, evaluated, guest_line, hvc,
                                  log_lines, notify, ost, own_tables, replace_once, table_list)
 from vcpu_hotplug.acpi.madt import GiccFlags, Gicr, Madt
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, GuestConfig, GuestKnobs, PresentPolicy, SysfsError
 from vcpu_hotplug.guest.acpi_scan import NotifyType, OstStatus
-from vcpu_hotplug.guest.psci import PsciFn, PsciRet
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
@@ -39,11 +39,11 @@ AML_BYTE_PREFIX = 0x0A
 
 
 def denied(event) -> bool:
-    return (event.result[0] & 0xFFFF_FFFF) == (PsciRet.DENIED & 0xFFFF_FFFF)
+    return (event.result[0] & 0xFFFF_FFFF) == (PsciReturn.DENIED & 0xFFFF_FFFF)
 
 
 def cpu_on_calls(system: System, since_ns: int = 0) -> list:
-    return system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON, since_ns=since_ns)
+    return system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON, since_ns=since_ns)
 
 
 # --- physical systems: CPUs not present at boot -----------------------------------------------------
@@ -190,7 +190,7 @@ def test_virtual_firmware_enforces_its_policy_with_psci_denied() -> None:
     system.enable(3)
     system.sysfs.write(f"{CPU_SYSFS}/cpu3/online", "1")
     last = cpu_on_calls(system)[-1]
-    assert last.args[0] == mpidr and last.result[0] == PsciRet.SUCCESS
+    assert last.args[0] == mpidr and last.result[0] == PsciReturn.SUCCESS
     assert cpu_masks(system)["online"] == "0-1,3"
 
 
@@ -226,7 +226,7 @@ def test_virtual_device_check_enables_an_online_capable_cpu() -> None:
         guest_line("ACPI: CPU4 has been hot-added"),
         ost(NotifyType.DEVICE_CHECK, OstStatus.SUCCESS),
         guest_line("udev: echo 1 > /sys/devices/system/cpu/cpu4/online"),
-        hvc(PsciFn.CPU_ON, target=system.machine.vcpus[4].mpidr, ret=PsciRet.SUCCESS),
+        hvc(PsciFunction.CPU_ON, target=system.machine.vcpus[4].mpidr, ret=PsciReturn.SUCCESS),
     ])
     assert system.sysfs.read(f"{CPU_SYSFS}/cpu4/online") == "1\n"
 

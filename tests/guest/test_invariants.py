@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from tests.guest.helpers import CPU_SYSFS
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, GuestConfig, PresentPolicy, SysfsError
-from vcpu_hotplug.guest.psci import PsciFn, PsciRet
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_S, NS_PER_US
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
 from vcpu_hotplug.system import System
@@ -36,7 +36,7 @@ from vcpu_hotplug.vmm.vcpu import PowerState
 pytestmark = pytest.mark.filterwarnings("ignore:The recursion limit will not be reset")
 
 MAXCPUS = 5
-DENIED = PsciRet.DENIED & 0xFFFF_FFFF
+DENIED = PsciReturn.DENIED & 0xFFFF_FFFF
 vcpus = st.integers(0, MAXCPUS - 1)
 durations = st.sampled_from([NS_PER_US, 7 * NS_PER_US, 250 * NS_PER_US, 3 * NS_PER_MS, 2 * NS_PER_S])
 
@@ -51,7 +51,7 @@ class HotplugStateMachine(RuleBasedStateMachine):
         self.system.trace.subscribe(self._watch_psci)
 
     def _watch_psci(self, event: TraceEvent) -> None:
-        if event.kind is not TraceKind.HVC or event.function != PsciFn.CPU_ON:
+        if event.kind is not TraceKind.HVC or event.function != PsciFunction.CPU_ON:
             return
         if (event.result[0] & 0xFFFF_FFFF) != DENIED:
             return

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from tests.guest.helpers import cpu_masks, edit_madt, log_lines, own_tables, replace_once, table_list
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt
+from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.guest.klog import LogLevel
-from vcpu_hotplug.guest.psci import PsciFn
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 
@@ -61,7 +61,7 @@ def test_an_mpidr_outside_the_hardware_id_mask_is_skipped() -> None:
     # arm64's acpi_map_cpu cannot map them (pr_warn_once).
     assert log_lines(system).count("ACPI: Unable to map CPU to valid ID") == 1
     assert system.guest_view().enabled == frozenset({0, 1, 3, 5})
-    assert not any(e.args[0] == bad[2] for e in system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON))
+    assert not any(e.args[0] == bad[2] for e in system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON))
 
 
 def test_a_duplicate_mpidr_is_skipped_and_its_processor_is_reported_as_a_bios_bug() -> None:
@@ -93,7 +93,7 @@ def test_a_madt_without_the_boot_cpu_enables_no_secondaries() -> None:
     system = boot_with_madt("cpus=2,maxcpus=6", drop_boot)
     assert logged(system, "missing boot CPU MPIDR, not enabling secondaries", LogLevel.ERR)
     assert cpu_masks(system) == {"possible": "0", "present": "0", "enabled": "", "online": "0", "offline": ""}
-    assert system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON) == []
+    assert system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON) == []
     # No GICC carries UID 0, so processor C000 has no physical id; C001's GICC MPIDR belongs to no
     # possible CPU. Neither is registered.
     assert logged(system, "acpi ACPI0007:00: Failed to get CPU physical ID.", LogLevel.DEBUG)

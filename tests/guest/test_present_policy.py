@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 from tests.guest.helpers import assert_path, cpu_masks, guest_line, log_lines
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, GuestConfig, PresentPolicy
-from vcpu_hotplug.guest.psci import PsciFn, PsciRet
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 
@@ -26,7 +26,7 @@ def boot(policy: PresentPolicy) -> System:
 def boot_cpu_on_targets(system: System) -> dict[int, int]:
     """MPIDR -> PSCI return of each CPU_ON the guest made (as a signed 32-bit value)."""
     out = {}
-    for e in system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON):
+    for e in system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON):
         low = e.result[0] & 0xFFFF_FFFF
         out[e.args[0]] = low - (1 << 32) if low & 0x8000_0000 else low
     return out
@@ -37,8 +37,8 @@ def test_6_11_every_possible_cpu_is_present_from_boot_to_eject() -> None:
     assert cpu_masks(system)["present"] == "0-5"
     # smp_init tries every present CPU: firmware denies the four it keeps disabled.
     mpidr = [v.mpidr for v in system.machine.vcpus]
-    assert boot_cpu_on_targets(system) == {mpidr[1]: PsciRet.SUCCESS,
-                                           **{mpidr[i]: PsciRet.DENIED for i in range(2, 6)}}
+    assert boot_cpu_on_targets(system) == {mpidr[1]: PsciReturn.SUCCESS,
+                                           **{mpidr[i]: PsciReturn.DENIED for i in range(2, 6)}}
     system.enable(4)
     assert cpu_masks(system)["present"] == "0-5"
     system.disable(4)
@@ -51,7 +51,7 @@ def test_2026_present_is_enabled_at_boot_set_on_hot_add_cleared_on_eject() -> No
     assert cpu_masks(system) == {"possible": "0-5", "present": "0-1", "enabled": "0-1", "online": "0-1",
                                  "offline": "2-5"}
     # Only present CPUs are brought up: firmware is never asked about the disabled ones.
-    assert boot_cpu_on_targets(system) == {system.machine.vcpus[1].mpidr: PsciRet.SUCCESS}
+    assert boot_cpu_on_targets(system) == {system.machine.vcpus[1].mpidr: PsciReturn.SUCCESS}
 
     t0 = system.clock.now_ns()
     system.enable(4)
@@ -81,10 +81,10 @@ def test_2026_bringing_up_a_cpu_that_is_not_present_is_einval_without_asking_fir
     results = {}
     for policy in PresentPolicy:
         system = boot(policy)
-        calls = len(system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON))
+        calls = len(system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON))
         result: list[int] = []
         system.kernel.cpuhp.cpu_up(3, result.append)
-        results[policy] = (result, len(system.trace.filter(TraceKind.HVC, function=PsciFn.CPU_ON)) - calls)
+        results[policy] = (result, len(system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)) - calls)
     assert results[PresentPolicy.LINUX_6_11] == ([-Errno.EPERM], 1)
     assert results[PresentPolicy.FIX_2026] == ([-Errno.EINVAL], 0)
 

@@ -18,10 +18,10 @@ import pytest
 
 from tests.guest.helpers import assert_path, cpu_masks, evaluated, guest_line, hvc, log_lines, notify, ost
 from vcpu_hotplug.acpi.madt import GiccFlags, Gicd, GicVersion, Madt
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import GuestConfig, LogLevel, PresentPolicy
 from vcpu_hotplug.guest.acpi_scan import NotifyType, OstStatus
 from vcpu_hotplug.guest.cpumask import format_range_list
-from vcpu_hotplug.guest.psci import PsciFn, PsciRet
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.vcpu import AdminState
@@ -108,7 +108,7 @@ def test_rfc_v5_aml_hot_adds_and_ejects_through_our_register_block(reference_tab
         evaluated("\\_SB.CPUS.C004._STA"),
         guest_line("ACPI: CPU4 has been hot-added"),
         ost(NotifyType.DEVICE_CHECK, OstStatus.SUCCESS),
-        hvc(PsciFn.CPU_ON, target=mpidr, ret=PsciRet.SUCCESS),
+        hvc(PsciFunction.CPU_ON, target=mpidr, ret=PsciReturn.SUCCESS),
     ])
     assert cpu_masks(system)["online"] == "0-1,4"
 
@@ -117,7 +117,7 @@ def test_rfc_v5_aml_hot_adds_and_ejects_through_our_register_block(reference_tab
     assert_path(system.trace.filter(since_ns=t0), [
         notify("\\_SB.CPUS.C004", NotifyType.EJECT_REQUEST),
         ost(NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
-        hvc(PsciFn.CPU_OFF, ret=PsciRet.SUCCESS),
+        hvc(PsciFunction.CPU_OFF, ret=PsciReturn.SUCCESS),
         evaluated("\\_SB.CPUS.C004._EJ0"),
         ost(NotifyType.EJECT_REQUEST, OstStatus.SUCCESS),
     ])

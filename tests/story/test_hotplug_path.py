@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
 from vcpu_hotplug.story.hotplug_path import (PathStep, Stage, TraceRecorder, describe_hvc,
                                            describe_step, path_steps)
 from vcpu_hotplug.vm import VmSpec, build_vm
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 
 
 def mmio(t: int, device: str, kind: TraceKind = TraceKind.MMIO_READ) -> TraceEvent:

@@ -2,11 +2,11 @@
 
 import pytest
 
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.cpuhp import CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.machine import VIRT_MEMMAP, Machine, MachineConfig
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.vmm.vcpu import AdminState
 
 from .standin import DEVICE_CHECK, EJECT_REQUEST, AmlRegisterDriver

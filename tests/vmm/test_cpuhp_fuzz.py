@@ -14,10 +14,10 @@ step the change in admin state is checked against the rules:
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.vmm.cpuhp import CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.errors import AdminError
 from vcpu_hotplug.vmm.machine import VIRT_MEMMAP, Machine, MachineConfig
-from vcpu_hotplug.vmm.psci import PsciFunction
 
 MAXCPUS = 4
 BASE = VIRT_MEMMAP.cpuhp[0]

@@ -2,12 +2,12 @@
 
 import pytest
 
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import (AdminError, AlreadyDisabledError, AlreadyEnabledError, BootVcpuError,
                                      ConfigError, EjectPendingError, UnknownVcpuError)
 from vcpu_hotplug.vmm.machine import VIRT_MEMMAP, Machine, MachineConfig
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
 
 from .standin import AmlRegisterDriver

@@ -10,8 +10,8 @@ the admin state, ``_EJ0`` completes an unplug the VMM asked for.
 import pytest
 
 from vcpu_hotplug.acpi.aml import RegionSpace, load_tables
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine, MachineConfig
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.vmm.vcpu import AdminState
 
 from tests.conftest import require

@@ -25,13 +25,13 @@ import enum
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from vcpu_hotplug.arm.psci import AffinityInfo, PsciFunction, PsciReturn
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
 from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent, TraceKind
-from vcpu_hotplug.vmm.cpuhp import OstEvent, OstStatus
-from vcpu_hotplug.vmm.dsdt import NotifyValue
-from vcpu_hotplug.vmm.psci import AffinityInfo, PsciFunction, PsciReturn
 from vcpu_hotplug.qmp.machine_backend import QMP_TRACE_PREFIX
 from vcpu_hotplug.vm import ExitCounts, VirtualMachine
+from vcpu_hotplug.vmm.cpuhp import OstEvent, OstStatus
+from vcpu_hotplug.vmm.dsdt import NotifyValue
 
 #: The guest's tracepoint for an AML method call (``acpi evaluate \\_SB.C004._STA()``).
 AML_EVALUATE_PREFIX = "acpi evaluate "

@@ -36,8 +36,8 @@ from typing import Any, Mapping, Optional
 from qemu.qmp import EventListener, ExecuteError, QMPClient
 from qemu.qmp.error import QMPError as ClientError
 
+from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw.trace import TraceKind
-from vcpu_hotplug.vmm.psci import PsciFunction, PsciReturn
 
 from vcpu_hotplug.qmp.backend import GuestCpuView
 from vcpu_hotplug.qmp.devices import EventName

@@ -46,58 +46,15 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 
+from vcpu_hotplug.arm.mpidr import affinity_mask
+from vcpu_hotplug.arm.psci import (MAX_AFFINITY_LEVEL, POWER_STATE_TYPE_SHIFT, PSCI_VERSION_1_1, AffinityInfo,
+                                   MigrateInfoType, PowerStateType, PsciFunction, PsciReturn)
+from vcpu_hotplug.arm.smccc import SMC32_MASK
 from vcpu_hotplug.hw.clock import NS_PER_US, SimClock
 from vcpu_hotplug.hw.hvc import HvcResult, HypercallConduit, to_register
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.hw.vcpu_port import VcpuPort
-from vcpu_hotplug.vmm.topology import AFF_SHIFTS, MPIDR_HWID_MASK
 from vcpu_hotplug.vmm.vcpu import PowerState, Vcpu, VcpuSet
-
-
-class PsciFunction(enum.IntEnum):
-    """PSCI function ids (DEN0022 section 5.1). SMC64 ids have bit 30 set."""
-
-    PSCI_VERSION = 0x8400_0000
-    CPU_SUSPEND = 0xC400_0001
-    CPU_OFF = 0x8400_0002
-    CPU_ON = 0xC400_0003
-    CPU_ON_32 = 0x8400_0003
-    AFFINITY_INFO = 0xC400_0004
-    MIGRATE_INFO_TYPE = 0x8400_0006
-    SYSTEM_OFF = 0x8400_0008
-    SYSTEM_RESET = 0x8400_0009
-    PSCI_FEATURES = 0x8400_000A
-
-
-class PsciReturn(enum.IntEnum):
-    """PSCI return codes (DEN0022 section 5.2.2), as signed 32-bit values."""
-
-    SUCCESS = 0
-    NOT_SUPPORTED = -1
-    INVALID_PARAMETERS = -2
-    DENIED = -3
-    ALREADY_ON = -4
-    ON_PENDING = -5
-    INTERNAL_FAILURE = -6
-    NOT_PRESENT = -7
-    DISABLED = -8
-    INVALID_ADDRESS = -9
-
-
-class AffinityInfo(enum.IntEnum):
-    """AFFINITY_INFO results (DEN0022 section 5.7)."""
-
-    ON = 0
-    OFF = 1
-    ON_PENDING = 2
-
-
-class MigrateInfoType(enum.IntEnum):
-    """MIGRATE_INFO_TYPE results (DEN0022 section 5.8)."""
-
-    UNIPROCESSOR_MIGRATE_CAPABLE = 0
-    UNIPROCESSOR_NOT_MIGRATE_CAPABLE = 1
-    NOT_REQUIRED = 2
 
 
 class SystemEvent(enum.Enum):
@@ -107,19 +64,11 @@ class SystemEvent(enum.Enum):
     RESET = "reset"
 
 
-PSCI_VERSION_1_1 = (1 << 16) | 1
-"""PSCI_VERSION result: major 1 in bits 30:16, minor 1 in bits 15:0."""
-
-SMC64_BIT = 1 << 30
-"""Function-id bit that marks the SMC64/HVC64 calling convention."""
-
-CPU_SUSPEND_STANDBY = 0
+CPU_SUSPEND_STANDBY = PowerStateType.STANDBY << POWER_STATE_TYPE_SHIFT
 """The only power_state offered: standby, StateID 0 (original format)."""
 
 CPU_SUSPEND_FEATURES = 0
 """PSCI_FEATURES(CPU_SUSPEND): bit 1 = 0 original format, bit 0 = 0 no OS-initiated mode."""
-
-MAX_AFFINITY_LEVEL = 3
 
 DEFAULT_CPU_ON_DELAY_NS = 10 * NS_PER_US
 """Simulated time between a successful CPU_ON and the vCPU running its entry point."""
@@ -127,17 +76,6 @@ DEFAULT_CPU_ON_DELAY_NS = 10 * NS_PER_US
 
 _AFFINITY_OF_POWER = {PowerState.ON: AffinityInfo.ON, PowerState.OFF: AffinityInfo.OFF,
                       PowerState.ON_PENDING: AffinityInfo.ON_PENDING}
-
-SMC32_MASK = 0xFFFF_FFFF
-"""SMC32 calls pass 32-bit values (w registers)."""
-
-
-def affinity_mask(level: int) -> int:
-    """Affinity bits compared by AFFINITY_INFO at ``lowest_affinity_level`` ``level`` (KVM's rule)."""
-    mask = MPIDR_HWID_MASK
-    for below in range(level):
-        mask &= ~(0xFF << AFF_SHIFTS[below])
-    return mask
 
 
 class PsciFirmware:
