@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from vcpu_hotplug.arm.gic import GicdReg
 from vcpu_hotplug.qmp.backend import CpuBackend
 from vcpu_hotplug.qmp.errors import BackendError
 from vcpu_hotplug.qmp.machine_backend import MachineBackend
 from vcpu_hotplug.qmp.server import QmpServer, UnixAddress
 from vcpu_hotplug.vmm.cpuhp import CpuhpCommand, CpuhpFlag, CpuhpReg, OstEvent, OstStatus
-from vcpu_hotplug.vmm.gic import GicdReg
-from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 from vcpu_hotplug.vmm.ged import GedEvent
+from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 
 from .client import TIMEOUT, RawClient, run
 

@@ -2,10 +2,10 @@
 
 import pytest
 
+from vcpu_hotplug.arm.gic import GicdReg
 from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.ged import GedEvent
-from vcpu_hotplug.vmm.gic import GicdReg
 from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine, MachineConfig
 
 ESEL = VIRT_MEMMAP.ged[0]

@@ -2,8 +2,8 @@
 
 import pytest
 
+from vcpu_hotplug.arm.gic import GICR_FRAME_SIZE, GicdReg, GicrReg, GicrTyper, GicrWaker
 from vcpu_hotplug.hw.errors import BusError
-from vcpu_hotplug.vmm.gic import GICR_FRAME_SIZE, GicdReg, GicrReg, GicrTyper, GicrWaker
 from vcpu_hotplug.vmm.machine import VIRT_MEMMAP, Machine, MachineConfig
 
 

@@ -2,11 +2,11 @@
 
 import pytest
 
+from vcpu_hotplug.arm.mpidr import mpidr_el1
 from vcpu_hotplug.arm.psci import PSCI_VERSION_1_1, AffinityInfo, MigrateInfoType, PsciFunction, PsciReturn
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 from vcpu_hotplug.vmm.psci import SystemEvent
-from vcpu_hotplug.vmm.topology import mpidr_el1
 from vcpu_hotplug.vmm.vcpu import PowerState
 
 RAM = 0x4000_0000

@@ -22,11 +22,11 @@ from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags
 from vcpu_hotplug.acpi.registry import decode_table
 from vcpu_hotplug.acpi.rsdp import RSDP_V2_LENGTH, Rsdp
 from vcpu_hotplug.acpi.xsdt import Xsdt
+from vcpu_hotplug.arm.gic import GICR_FRAME_SIZE
 from vcpu_hotplug.hw.memory import GuestMemory
 from vcpu_hotplug.vmm.dsdt import cpu_device_path
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, build_firmware, install_firmware
-from vcpu_hotplug.vmm.gic import GICR_FRAME_SIZE
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
 

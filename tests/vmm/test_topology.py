@@ -2,10 +2,10 @@
 
 import pytest
 
+from vcpu_hotplug.arm.mpidr import MPIDR_HWID_MASK, affinity_levels, mpidr_el1
 from vcpu_hotplug.vmm.errors import UnknownVcpuError
 from vcpu_hotplug.vmm.smp import parse_smp
-from vcpu_hotplug.vmm.topology import (MPIDR_HWID_MASK, Topology, affinity_levels, kvm_default_mpidr,
-                                       mpidr_el1)
+from vcpu_hotplug.vmm.topology import Topology, kvm_default_mpidr
 
 
 @pytest.mark.parametrize("vcpu_id, aff0, aff1, aff2", [

@@ -24,14 +24,11 @@ from __future__ import annotations
 
 from vcpu_hotplug.acpi.madt import (GICC_LENGTH_ACPI_5_1, GICC_LENGTH_ACPI_6_0, GICC_LENGTH_ACPI_6_5, Gicc,
                                     Gicd, GiccFlags, Gicr, GicVersion, MadtLayout, RawSubtable, SubtableType)
+from vcpu_hotplug.arm.gic import GICR_FRAME_SIZE, GICR_FRAME_SIZE_VLPI
+from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK, MPIDR_RES1, affinity_levels
 from vcpu_hotplug.check.context import CheckContext, Cpu
 from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, bit, cpu_list, ok, outcome, rule
-from vcpu_hotplug.guest.smp import INVALID_HWID
-from vcpu_hotplug.vmm.gic import GICR_FRAME_SIZE
-from vcpu_hotplug.vmm.topology import KVM_AFF0_CPUS, MPIDR_HWID_MASK, MPIDR_RES1, affinity_levels
-
-GICV4_FRAME_SIZE = 2 * GICR_FRAME_SIZE
-"""A GICv4 redistributor adds the VLPI and reserved frames: 4 x 64 KiB (irq-gic-v3.c ``SZ_64K * 4``)."""
+from vcpu_hotplug.vmm.topology import KVM_AFF0_CPUS
 
 KIB = 1024
 
@@ -174,7 +171,7 @@ def _gicr_exclusive(ctx: CheckContext) -> Outcome:
 
 
 def _frame_size(version: int) -> int:
-    return GICV4_FRAME_SIZE if version == GicVersion.GICV4 else GICR_FRAME_SIZE
+    return GICR_FRAME_SIZE_VLPI if version == GicVersion.GICV4 else GICR_FRAME_SIZE
 
 
 @rule("madt.gicr-covers", Severity.FAIL,

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt, MadtLayout
 from vcpu_hotplug.acpi.tableio import format_acpidump
+from vcpu_hotplug.arm.gic import SPI_BASE
 from vcpu_hotplug.check.rules import cpu_list
 from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.dsdt import (GED_PATH, PRES_PATH, PROCESSOR_HID, ProcessorStatus, cpu_device_path,
                                    notify_depth)
 from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER, FirmwareImage, FirmwareOptions, build_firmware
 from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
-from vcpu_hotplug.vmm.gic import SPI_BASE
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
 

@@ -32,50 +32,16 @@ depend on them.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, Gicr, GicVersion, Madt
+from vcpu_hotplug.arm.gic import (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4, GIC_PIDR2_ARCH_MASK,
+                                  GICD_TYPER_ITLINES_MASK, GICR_FRAME_SIZE, GICR_FRAME_SIZE_VLPI, MAX_SPI_INTID,
+                                  PPI_COUNT, SPI_BASE, GicdReg, GicrReg, GicrTyper, gicr_typer_affinity)
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.mmio import MmioBus
-
-SZ_64K = 0x10000
-
-
-class GicdReg(enum.IntEnum):
-    """Distributor registers the driver touches (IHI 0069)."""
-
-    TYPER = 0x0004
-    ISENABLER = 0x0100
-    PIDR2 = 0xFFE8
-
-
-class GicrReg(enum.IntEnum):
-    """Redistributor registers the driver touches."""
-
-    TYPER = 0x0008
-    PIDR2 = 0xFFE8
-
-
-GIC_PIDR2_ARCH_MASK = 0xF0
-GIC_PIDR2_ARCH_GICV3 = 0x30
-GIC_PIDR2_ARCH_GICV4 = 0x40
-GICD_TYPER_ITLINES_MASK = 0x1F
-GICR_TYPER_LAST = 1 << 4
-GICR_TYPER_VLPIS = 1 << 1
-GICR_TYPER_AFFINITY_SHIFT = 32
-SPI_BASE = 32
-MAX_SPI_INTID = 1019
-PPI_COUNT = 16
-"""GICv3 without extended PPIs."""
-
-
-def gicr_affinity(mpidr: int) -> int:
-    """Aff3.Aff2.Aff1.Aff0 packed as GICR_TYPER[63:32] holds it (``gic_populate_rdist``)."""
-    return ((mpidr >> 32) & 0xFF) << 24 | (mpidr & 0xFF_FFFF)
-
 
 @dataclass
 class RedistRegion:
@@ -143,7 +109,7 @@ class GicV3Driver:
                 self.regions.append(RedistRegion(g.discovery_range_base_address, g.discovery_range_length))
             return
         self.single_redist = True
-        size = SZ_64K * (4 if arch == GIC_PIDR2_ARCH_GICV4 else 2)
+        size = GICR_FRAME_SIZE_VLPI if arch == GIC_PIDR2_ARCH_GICV4 else GICR_FRAME_SIZE
         enabled_rdists = sum(1 for g in madt.giccs if g.flags & GiccFlags.ENABLED and g.gicr_base_address)
         if enabled_rdists == 0:
             self.klog.info("GICv3: No valid GICR entries exist")
@@ -169,7 +135,7 @@ class GicV3Driver:
         """``gic_populate_rdist`` on CPU ``cpu`` as it starts; True when its redistributor is found."""
         if self.gicv2:
             return True
-        aff = gicr_affinity(mpidr)
+        aff = gicr_typer_affinity(mpidr)
         read = self.bus.read
         for index, region in enumerate(self.regions):
             # gic_iterate_rdists: GICR_PIDR2 once per region, then frame by frame until TYPER.Last.
@@ -186,16 +152,16 @@ class GicV3Driver:
                 try:
                     typer = read(ptr + GicrReg.TYPER, 8)
                     # __gic_populate_rdist reads GICR_TYPER again to match the affinity.
-                    if read(ptr + GicrReg.TYPER, 8) >> GICR_TYPER_AFFINITY_SHIFT == aff:
+                    if read(ptr + GicrReg.TYPER, 8) >> GicrTyper.AFFINITY_SHIFT == aff:
                         self.rdist_of[cpu] = ptr
                         self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:"
                                        f"0x{ptr:016x}")
                         return True
                 except BusError:
                     break
-                if region.single or typer & GICR_TYPER_LAST:
+                if region.single or typer & GicrTyper.LAST:
                     break
-                ptr += SZ_64K * (4 if typer & GICR_TYPER_VLPIS else 2)
+                ptr += GICR_FRAME_SIZE_VLPI if typer & GicrTyper.VLPIS else GICR_FRAME_SIZE
         self.klog.warn(f"CPU{cpu}: mpidr {mpidr:x} has no re-distributor!")
         return False
 
@@ -207,4 +173,4 @@ class GicV3Driver:
         self.bus.write(reg, 4, 1 << (intid % 32))
 
 
-__all__ = ["GicV3Driver", "Gicc", "RedistRegion", "gicr_affinity"]
+__all__ = ["GicV3Driver", "Gicc", "RedistRegion"]

@@ -52,18 +52,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Madt
+from vcpu_hotplug.arm.midr import NEOVERSE_N1_R3P1
+from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.hw.clock import NS_PER_S
 
 if TYPE_CHECKING:
     from vcpu_hotplug.guest.kernel import Kernel
 
-MPIDR_HWID_BITMASK = 0xFF_00FF_FFFF
-INVALID_HWID = 0xFFFF_FFFF_FFFF_FFFF
 NR_CPUS = 512
 """CONFIG_NR_CPUS of the arm64 defconfig's KVM guests (512, KVM's vCPU limit)."""
 
-DEFAULT_MIDR = 0x413F_D0C1
+DEFAULT_MIDR = NEOVERSE_N1_R3P1
 """MIDR_EL1 the guest reports (Arm Neoverse-N1 r3p1, a common KVM host)."""
 
 DEFAULT_SECONDARY_ENTRY = 0x4021_0000
@@ -108,7 +108,7 @@ def map_gic_cpu_interfaces(kernel: "Kernel", madt: Madt, boot_mpidr: int,
         if not gicc.flags & (GiccFlags.ENABLED | GiccFlags.ONLINE_CAPABLE):
             klog.debug(f"skipping disabled CPU entry with 0x{hwid:x} MPIDR")
             continue
-        if hwid & ~MPIDR_HWID_BITMASK or hwid == INVALID_HWID:
+        if hwid & ~MPIDR_HWID_MASK or hwid == INVALID_HWID:
             klog.err(f"skipping CPU entry with invalid MPIDR 0x{hwid:x}")
             continue
         if hwid in seen and hwid != boot_mpidr:

@@ -56,10 +56,10 @@ from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, GicIts, Gicr, GicVersi
 from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags, ProcessorNode
 from vcpu_hotplug.acpi.rsdp import Rsdp
 from vcpu_hotplug.acpi.xsdt import Xsdt
+from vcpu_hotplug.arm.gic import SPI_BASE
 from vcpu_hotplug.hw.memory import GuestMemory
 from vcpu_hotplug.vmm.dsdt import DsdtConfig, build_dsdt
 from vcpu_hotplug.vmm.errors import ConfigError
-from vcpu_hotplug.vmm.gic import SPI_BASE
 from vcpu_hotplug.vmm.machine import GED_INTID, UART_SPI, VIRT_PPIS, Machine
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
 

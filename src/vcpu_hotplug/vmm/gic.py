@@ -31,9 +31,11 @@ Registers not listed read as zero and ignore writes (RAZ/WI).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
+from vcpu_hotplug.arm.gic import (GIC_IIDR_IMPLEMENTER_ARM, GIC_PIDR2_ARCH_GICV3, GICD_SIZE, GICD_TYPER_IDBITS_SHIFT,
+                                  GICR_FRAME_SIZE, SPI_BASE, GicdReg, GicrReg, GicrTyper, GicrWaker,
+                                  gicr_typer_affinity)
 from vcpu_hotplug.hw.errors import AccessRejected
 from vcpu_hotplug.hw.irq import InterruptLines
 from vcpu_hotplug.hw.mmio import MmioBus
@@ -41,80 +43,16 @@ from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.vcpu import VcpuSet
 
-SPI_BASE = 32
-"""First SPI INTID (SGIs are 0..15, PPIs 16..31); ACPI GSI = SPI number + 32."""
-
-GICD_SIZE = 0x10000
-"""The distributor's frame."""
-
-GICR_FRAME_SIZE = 0x20000
-"""One redistributor: RD_base (64 KiB) + SGI_base (64 KiB)."""
-
-GICR_SGI_OFFSET = 0x10000
-"""SGI_base frame within a redistributor."""
-
-ARCH_REV_GICV3 = 3
-"""``GICD_PIDR2``/``GICR_PIDR2`` ArchRev field (bits 7:4) for GICv3."""
-
-GIC_IIDR_ARM = 0x43B
-"""``GICD_IIDR``/``GICR_IIDR`` implementer: Arm (JEP106 0x43B), as QEMU and KVM report."""
-
-
-class GicdReg(enum.IntEnum):
-    """Distributor register offsets (IHI 0069 section 12.9)."""
-
-    CTLR = 0x0000
-    TYPER = 0x0004
-    IIDR = 0x0008
-    ISENABLER = 0x0100
-    ICENABLER = 0x0180
-    ISPENDR = 0x0200
-    ICPENDR = 0x0280
-    IROUTER = 0x6000
-    PIDR2 = 0xFFE8
-
-
-class GicrReg(enum.IntEnum):
-    """Redistributor register offsets (IHI 0069 section 12.11); SGI_base ones include the 64 KiB."""
-
-    CTLR = 0x0000
-    IIDR = 0x0004
-    TYPER = 0x0008
-    STATUSR = 0x0010
-    WAKER = 0x0014
-    PIDR2 = 0xFFE8
-    ISENABLER0 = GICR_SGI_OFFSET + 0x0100
-    ICENABLER0 = GICR_SGI_OFFSET + 0x0180
-    ISPENDR0 = GICR_SGI_OFFSET + 0x0200
-    ICPENDR0 = GICR_SGI_OFFSET + 0x0280
-
-
-class GicrTyper(enum.IntEnum):
-    """``GICR_TYPER`` fields."""
-
-    LAST = 1 << 4
-    PROCESSOR_NUMBER_SHIFT = 8
-    AFFINITY_SHIFT = 32
-
-
-class GicrWaker(enum.IntFlag):
-    """``GICR_WAKER`` bits."""
-
-    PROCESSOR_SLEEP = 1 << 1
-    CHILDREN_ASLEEP = 1 << 2
-
-
 GICD_CTLR_RWP = 1 << 31
 """Register Write Pending: always 0 here (writes take effect at once)."""
 
 GICD_CTLR_WRITABLE = 0x37
 """EnableGrp0, EnableGrp1NS, EnableGrp1S, ARE_S, ARE_NS."""
 
-GICD_TYPER_IDBITS_SHIFT = 19
 GICD_ID_BITS = 10
 """INTIDs 0..1019 need 10 bits (no LPIs are modelled)."""
 
-PIDR2_VALUE = ARCH_REV_GICV3 << 4 | 0xB
+PIDR2_VALUE = GIC_PIDR2_ARCH_GICV3 | 0xB
 """ArchRev 3, JEP106 designer bits as Arm's GIC-500/600 report them."""
 
 
@@ -201,7 +139,7 @@ class Distributor(_Words):
         if offset == GicdReg.TYPER:
             return (GICD_ID_BITS - 1) << GICD_TYPER_IDBITS_SHIFT | self.it_lines
         if offset == GicdReg.IIDR:
-            return GIC_IIDR_ARM
+            return GIC_IIDR_IMPLEMENTER_ARM
         if offset == GicdReg.PIDR2:
             return PIDR2_VALUE
         for base, members in ((GicdReg.ISENABLER, self.enabled), (GicdReg.ICENABLER, self.enabled),
@@ -266,8 +204,7 @@ class Redistributor(_Words):
     @property
     def affinity_value(self) -> int:
         """Aff3.Aff2.Aff1.Aff0 packed in 32 bits, as GICR_TYPER[63:32] holds it."""
-        a = self.affinity
-        return ((a >> 32) & 0xFF) << 24 | (a & 0xFF_FFFF)
+        return gicr_typer_affinity(self.affinity)
 
     def read(self, offset: int, size: int) -> int:
         if size == 8 and offset == GicrReg.TYPER:
@@ -278,7 +215,7 @@ class Redistributor(_Words):
         if offset == GicrReg.CTLR:
             return self.ctlr
         if offset == GicrReg.IIDR:
-            return GIC_IIDR_ARM
+            return GIC_IIDR_IMPLEMENTER_ARM
         if offset == GicrReg.TYPER:
             return self.typer & 0xFFFF_FFFF
         if offset == GicrReg.TYPER + 4:

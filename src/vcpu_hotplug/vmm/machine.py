@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vcpu_hotplug.arm.gic import PPI_BASE, SPI_BASE
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.clock import NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceKind
@@ -47,7 +48,7 @@ from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters, OstEv
 from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, BootVcpuError, ConfigError,
                                      EjectPendingError, UnknownVcpuError)
 from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
-from vcpu_hotplug.vmm.gic import SPI_BASE, GicV3
+from vcpu_hotplug.vmm.gic import GicV3
 from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware, SystemEvent
 from vcpu_hotplug.vmm.smp import SmpConfig, parse_smp
 from vcpu_hotplug.vmm.topology import Topology
@@ -85,9 +86,6 @@ UART_SPI = 1
 
 NUM_SPIS = 256
 """QEMU virt's NUM_IRQS."""
-
-PPI_BASE = 16
-"""First PPI INTID: QEMU's ``PPI(n)`` is n + 16."""
 
 
 @dataclass(frozen=True)

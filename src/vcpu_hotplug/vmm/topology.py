@@ -15,7 +15,7 @@ Three views of one value, not to be confused:
   23:0; this is what the MADT GICC ``MPIDR`` field holds, what PSCI
   ``CPU_ON``/``AFFINITY_INFO`` take as target, and what the CPU hotplug
   register block returns as arch id;
-- ``MPIDR_EL1`` as the vCPU reads it (:func:`mpidr_el1`): the affinity with
+- ``MPIDR_EL1`` as the vCPU reads it (:func:`vcpu_hotplug.arm.mpidr.mpidr_el1`): the affinity with
   bit 31 RES1 set (bit 30 U = 0: a multiprocessor system);
 - Linux's hardware id: ``MPIDR_EL1 & 0xff00ffffff`` (``MPIDR_HWID_BITMASK``),
   which equals the affinity.
@@ -25,17 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vcpu_hotplug.arm.mpidr import AFF_SHIFTS, MPIDR_HWID_MASK
 from vcpu_hotplug.vmm.errors import UnknownVcpuError
 from vcpu_hotplug.vmm.smp import SmpConfig
-
-MPIDR_HWID_MASK = 0xFF_00FF_FFFF
-"""Affinity bits of MPIDR_EL1 (Linux ``MPIDR_HWID_BITMASK``)."""
-
-MPIDR_RES1 = 1 << 31
-"""MPIDR_EL1 bit 31 reads as one."""
-
-AFF_SHIFTS = (0, 8, 16, 32)
-"""Bit position of Aff0, Aff1, Aff2, Aff3."""
 
 KVM_AFF0_CPUS = 16
 """vCPUs per Aff0 level in KVM's default MPIDR (GICv3 SGI target lists are 16 bits)."""
@@ -50,16 +42,6 @@ def kvm_default_mpidr(vcpu_id: int) -> int:
     aff1 = (vcpu_id // KVM_AFF0_CPUS) % KVM_AFF1_SPAN
     aff2 = (vcpu_id // (KVM_AFF0_CPUS * KVM_AFF1_SPAN)) & 0xFF
     return (aff2 << AFF_SHIFTS[2]) | (aff1 << AFF_SHIFTS[1]) | (aff0 << AFF_SHIFTS[0])
-
-
-def mpidr_el1(affinity: int) -> int:
-    """The MPIDR_EL1 register value a vCPU reads for ``affinity``."""
-    return (affinity & MPIDR_HWID_MASK) | MPIDR_RES1
-
-
-def affinity_levels(mpidr: int) -> tuple[int, int, int, int]:
-    """(Aff0, Aff1, Aff2, Aff3) of an MPIDR value."""
-    return tuple((mpidr >> s) & 0xFF for s in AFF_SHIFTS)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
