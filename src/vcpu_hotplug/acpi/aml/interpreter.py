@@ -28,7 +28,8 @@ import sys
 from collections.abc import Callable, Iterator
 
 from vcpu_hotplug.acpi.aml.clock import SimpleClock
-from vcpu_hotplug.acpi.aml.compiler import RETURN, Compiler, Frame
+from vcpu_hotplug.acpi.aml.compiler import Compiler
+from vcpu_hotplug.acpi.aml.frame import RETURN, Frame
 from vcpu_hotplug.acpi.aml.fields import FieldIO, read_buffer_field, write_buffer_field
 from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, DuplicateName, Namespace, Node
 from vcpu_hotplug.acpi.aml.objects import (

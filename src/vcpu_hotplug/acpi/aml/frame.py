@@ -1,0 +1,105 @@
+"""The call frame of compiled AML and the control-flow signals of its statements.
+
+As uACPI's ``call_frame`` (``source/interpreter.c``): one :class:`Frame` per
+method activation, holding its Locals, Args and current scope. Statement
+closures return ``None`` to go on, or :data:`BREAK`, :data:`CONTINUE` or
+:data:`RETURN` (the value is in ``Frame.ret``). :func:`fail` gives a failure
+the AML path and offset it happened at (ACPI 6.5 chapter 19 and 20 terms).
+"""
+
+from __future__ import annotations
+
+from vcpu_hotplug.acpi.aml import tree as t
+from vcpu_hotplug.acpi.aml.opcodes import ARG_COUNT, LOCAL_COUNT, Opcode
+from vcpu_hotplug.acpi.errors import AmlError
+
+BREAK = 1
+CONTINUE = 2
+RETURN = 3
+
+#: Opcodes of Local0..Local7 and Arg0..Arg6.
+LOCALS = range(Opcode.LOCAL0, Opcode.LOCAL0 + LOCAL_COUNT)
+ARGS = range(Opcode.ARG0, Opcode.ARG0 + ARG_COUNT)
+
+
+class Frame:
+    """One method activation: its Locals, Args, current scope and bookkeeping."""
+
+    __slots__ = ("L", "A", "scope", "interp", "ret", "created", "method", "held", "table")
+
+    def __init__(self, interp, scope, method=None, args=(), table=None) -> None:
+        self.interp = interp
+        self.scope = scope
+        self.method = method
+        self.L = [None] * LOCAL_COUNT
+        a = list(args)
+        self.A = a + [None] * (ARG_COUNT - len(a))
+        self.ret = None
+        self.created: list | None = None
+        self.held: list | None = None
+        self.table = table
+
+    @property
+    def path(self) -> str:
+        """The AML path a failure here is reported at: the method's, else the scope's."""
+        method = self.method
+        return method.node.path if method is not None and method.node is not None else self.scope.path
+
+
+def creator(c):
+    """``create(f, name, value) -> Node``: a new object in ``f``'s scope, owned by ``c``'s table."""
+    ns = c.ns
+    table = c.table
+
+    def create(f, name, value):
+        n = ns.create(name, value, f.scope, table=table)
+        if f.created is not None:
+            f.created.append(n)
+        return n
+    return create
+
+
+def in_scope(f, node, body):
+    """Run ``body`` with ``node`` as the frame's scope."""
+    saved = f.scope
+    f.scope = node
+    try:
+        r = body(f)
+    finally:
+        f.scope = saved
+    return r
+
+
+def count_opcodes(node) -> int:
+    """Opcodes in a term, its operands included (nested method bodies excluded)."""
+    if isinstance(node, (t.If, t.While)):
+        return 1 + count_opcodes(node.predicate)
+    if isinstance(node, (t.Method, t.Else, t.Scope, t.Device, t.Processor, t.PowerResource,
+                         t.ThermalZone)):
+        return 1
+    if isinstance(node, t.Op):
+        return 1 + sum(count_opcodes(a) for a in node.args if isinstance(a, t.Node))
+    if isinstance(node, t.Node):
+        return 1 + sum(count_opcodes(c) for c in node.children())
+    return 0
+
+
+def fail(exc: BaseException, f: Frame, offset: int) -> AmlError:
+    """Turn any failure into an AmlError naming where it happened (innermost wins)."""
+    if isinstance(exc, AmlError):
+        if exc.path is not None or exc.offset is not None:
+            return exc
+        new = type(exc)(exc.reason, path=f.path, offset=offset, table=f.table)
+        new.__cause__ = exc
+        return new
+    elif isinstance(exc, RecursionError):
+        reason = "nesting too deep (Python recursion limit)"
+    elif isinstance(exc, ZeroDivisionError):
+        reason = "divide by zero"
+    elif isinstance(exc, MemoryError):
+        reason = "out of memory"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+    new = AmlError(reason, path=f.path, offset=offset, table=f.table)
+    new.__cause__ = exc
+    return new
