@@ -111,6 +111,14 @@ def _mnt_ns(pid: int) -> str | None:
         return None
 
 
+def _environ(pid: int) -> list[bytes]:
+    """The environment a process was started with (empty when it is gone or unreadable)."""
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -366,12 +374,21 @@ class PrivateLibvirtd:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def namespace_pids(self) -> list[int]:
-        """Processes (other than us) living in one of our mount namespaces: daemon and emulators."""
+        """Processes (other than us) of this instance: daemon and emulators.
+
+        Mount namespace numbers are reused as soon as a namespace is freed, so a
+        namespace id alone could name another run's daemon; a process is ours only
+        when it is in one of our namespaces *and* inherited our ``TMPDIR`` (the
+        setup script exports it; libvirtd passes it on to the emulators).
+        """
         if not self.namespaces:
             return []
+        marker = f"TMPDIR={self.root / 'tmp'}".encode()
         pids = []
         for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) != os.getpid() and _mnt_ns(int(entry)) in self.namespaces:
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            if _mnt_ns(int(entry)) in self.namespaces and marker in _environ(int(entry)):
                 pids.append(int(entry))
         return pids
 
