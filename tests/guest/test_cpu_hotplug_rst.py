@@ -21,9 +21,9 @@ import pytest
 from tests.guest.helpers import (CPU_SYSFS, assert_path, cpu_masks, edit_madt, evaluated, guest_line, hvc,
                                  log_lines, notify, ost, own_tables, replace_once, table_list)
 from vcpu_hotplug.acpi.madt import GiccFlags, Gicr, Madt
+from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, GuestConfig, GuestKnobs, PresentPolicy, SysfsError
-from vcpu_hotplug.guest.acpi_scan import NotifyType, OstStatus
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
@@ -64,7 +64,7 @@ def test_physical_a_cpu_the_madt_does_not_describe_can_never_be_added() -> None:
     t0 = system.clock.now_ns()
     system.enable(5)                               # firmware now says present + enabled
     # acpi_processor_add finds no Enabled/Online Capable GICC for UID 5: no physical id, no CPU.
-    assert_path(system.trace.filter(since_ns=t0), [notify("\\_SB.C005", NotifyType.DEVICE_CHECK),
+    assert_path(system.trace.filter(since_ns=t0), [notify("\\_SB.C005", NotifyValue.DEVICE_CHECK),
                                                    evaluated("\\_SB.C005._STA"),
                                                    guest_line("Failed to get CPU physical ID.")])
     assert cpu_masks(system) == {"possible": "0-4", "present": "0-4", "enabled": "0-1", "online": "0-1",
@@ -220,11 +220,11 @@ def test_virtual_device_check_enables_an_online_capable_cpu() -> None:
     t0 = system.clock.now_ns()
     system.enable(4)
     assert_path(system.trace.filter(since_ns=t0), [
-        notify("\\_SB.C004", NotifyType.DEVICE_CHECK),
+        notify("\\_SB.C004", NotifyValue.DEVICE_CHECK),
         evaluated("\\_SB.C004._STA"),
         guest_line("register_cpu cpu4"),
         guest_line("ACPI: CPU4 has been hot-added"),
-        ost(NotifyType.DEVICE_CHECK, OstStatus.SUCCESS),
+        ost(NotifyValue.DEVICE_CHECK, OstStatus.SUCCESS),
         guest_line("udev: echo 1 > /sys/devices/system/cpu/cpu4/online"),
         hvc(PsciFunction.CPU_ON, target=system.machine.vcpus[4].mpidr, ret=PsciReturn.SUCCESS),
     ])
@@ -239,11 +239,11 @@ def test_virtual_bus_check_is_handled_like_device_check() -> None:
     assert cpu_masks(system)["enabled"] == "0-1"
     system.knobs.ignore_notifications = False
     t0 = system.clock.now_ns()
-    system.kernel.scan.notify("\\_SB.C003", NotifyType.BUS_CHECK)   # ... firmware's AML sends Bus Check
+    system.kernel.scan.notify("\\_SB.C003", NotifyValue.BUS_CHECK)   # ... firmware's AML sends Bus Check
     system.run_until_idle()
     assert_path(system.trace.filter(since_ns=t0), [evaluated("\\_SB.C003._STA"),
                                                    guest_line("ACPI: CPU3 has been hot-added"),
-                                                   ost(NotifyType.BUS_CHECK, OstStatus.SUCCESS)])
+                                                   ost(NotifyValue.BUS_CHECK, OstStatus.SUCCESS)])
     assert cpu_masks(system)["online"] == "0-1,3"
 
 

@@ -18,9 +18,9 @@ import pytest
 
 from tests.guest.helpers import assert_path, cpu_masks, evaluated, guest_line, hvc, log_lines, notify, ost
 from vcpu_hotplug.acpi.madt import GiccFlags, Gicd, GicVersion, Madt
+from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import GuestConfig, LogLevel, PresentPolicy
-from vcpu_hotplug.guest.acpi_scan import NotifyType, OstStatus
 from vcpu_hotplug.guest.cpumask import format_range_list
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
@@ -104,10 +104,10 @@ def test_rfc_v5_aml_hot_adds_and_ejects_through_our_register_block(reference_tab
     system.enable(4)
     assert_path(system.trace.filter(since_ns=t0), [
         evaluated("\\_SB.GED._EVT"),
-        notify("\\_SB.CPUS.C004", NotifyType.DEVICE_CHECK),
+        notify("\\_SB.CPUS.C004", NotifyValue.DEVICE_CHECK),
         evaluated("\\_SB.CPUS.C004._STA"),
         guest_line("ACPI: CPU4 has been hot-added"),
-        ost(NotifyType.DEVICE_CHECK, OstStatus.SUCCESS),
+        ost(NotifyValue.DEVICE_CHECK, OstStatus.SUCCESS),
         hvc(PsciFunction.CPU_ON, target=mpidr, ret=PsciReturn.SUCCESS),
     ])
     assert cpu_masks(system)["online"] == "0-1,4"
@@ -115,11 +115,11 @@ def test_rfc_v5_aml_hot_adds_and_ejects_through_our_register_block(reference_tab
     t0 = system.clock.now_ns()
     system.disable(4)
     assert_path(system.trace.filter(since_ns=t0), [
-        notify("\\_SB.CPUS.C004", NotifyType.EJECT_REQUEST),
-        ost(NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
+        notify("\\_SB.CPUS.C004", NotifyValue.EJECT_REQUEST),
+        ost(NotifyValue.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
         hvc(PsciFunction.CPU_OFF, ret=PsciReturn.SUCCESS),
         evaluated("\\_SB.CPUS.C004._EJ0"),
-        ost(NotifyType.EJECT_REQUEST, OstStatus.SUCCESS),
+        ost(NotifyValue.EJECT_REQUEST, OstStatus.SUCCESS),
     ])
     assert system.machine.vcpus[4].admin is AdminState.DISABLED
     assert cpu_masks(system)["enabled"] == "0-1" and system.machine.pending_unplugs() == []

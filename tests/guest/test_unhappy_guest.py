@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from tests.guest.helpers import CPU_SYSFS, assert_path, cpu_masks, guest_line, log_lines, ost
+from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.guest import Errno, GuestConfig, GuestKnobs, SysfsError
-from vcpu_hotplug.guest.acpi_scan import NotifyType, OstStatus
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import MachineConfig, UnplugFailed
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
@@ -49,9 +49,9 @@ def test_a_busy_cpu_fails_the_eject_with_ost_busy_and_stays() -> None:
     t0 = system.clock.now_ns()
     system.disable(4)
     assert_path(system.trace.filter(since_ns=t0), [
-        ost(NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
+        ost(NotifyValue.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
         guest_line("cpu cpu4: Offline failed."),
-        ost(NotifyType.EJECT_REQUEST, OstStatus.DEVICE_BUSY),
+        ost(NotifyValue.EJECT_REQUEST, OstStatus.DEVICE_BUSY),
     ])
     assert [(f.cpu, f.status) for f in failed] == [(4, OstStatus.DEVICE_BUSY)]
     assert_cpu4_still_plugged(system)

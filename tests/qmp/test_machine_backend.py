@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from vcpu_hotplug.acpi.notify import OstEvent, OstStatus
 from vcpu_hotplug.arm.gic import GicdReg
 from vcpu_hotplug.qmp.backend import CpuBackend
 from vcpu_hotplug.qmp.errors import BackendError
 from vcpu_hotplug.qmp.machine_backend import MachineBackend
 from vcpu_hotplug.qmp.server import QmpServer, UnixAddress
-from vcpu_hotplug.vmm.cpuhp import CpuhpCommand, CpuhpFlag, CpuhpReg, OstEvent, OstStatus
+from vcpu_hotplug.vmm.cpuhp import CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.ged import GedEvent
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import pytest
 
 from vcpu_hotplug.acpi.aml import Interpreter, RegionSpace
+from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.acpi.fadt import Fadt
+from vcpu_hotplug.acpi.notify import NotifyValue, OstEvent, OstStatus
 from vcpu_hotplug.acpi.rsdp import RSDP_V2_LENGTH, Rsdp
 from vcpu_hotplug.acpi.xsdt import Xsdt
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.trace import TraceKind
-from vcpu_hotplug.vmm.cpuhp import OstEvent, OstStatus
-from vcpu_hotplug.vmm.dsdt import NotifyValue, ProcessorStatus, cpu_device_path
+from vcpu_hotplug.vmm.dsdt import cpu_device_path
 from vcpu_hotplug.vmm.firmware_tables import install_firmware
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState

@@ -1,4 +1,4 @@
-"""GICv3/v4 register offsets and fields (Arm GIC architecture specification IHI 0069), named as the specification names them.
+"""GICv3/v4 register offsets and fields (Arm GIC architecture specification IHI 0069), named as the spec names them.
 
 The VMM's GIC model (:mod:`vcpu_hotplug.vmm.gic`) implements these
 registers; the guest's irqchip driver (:mod:`vcpu_hotplug.guest.gic`,

@@ -38,25 +38,11 @@ from vcpu_hotplug.acpi.aml.opcodes import Opcode
 from vcpu_hotplug.acpi.aml.parser import parse_definition_block
 from vcpu_hotplug.acpi.aml.resource_items import LargeItem, SmallItem, split_resource_template
 from vcpu_hotplug.acpi.aml.resources import InterruptFlag
+from vcpu_hotplug.acpi.device_ids import GED_HID, PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import STA_DEFAULT, DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.check.regmodel import HotplugModel, Slot, attach, build_model, regions_of
 from vcpu_hotplug.vmm.ged import GedEvent
-
-PROCESSOR_HID = "ACPI0007"
-"""Processor device (ACPI 6.5 section 8.4)."""
-GED_HID = "ACPI0013"
-"""Generic Event Device (section 5.6.9)."""
-
-STA_PRESENT = 0x01
-STA_ENABLED = 0x02
-STA_SHOWN = 0x04
-STA_FUNCTIONING = 0x08
-STA_DEFAULT = STA_PRESENT | STA_ENABLED | STA_SHOWN | STA_FUNCTIONING
-"""The status ACPI assumes for a device without ``_STA`` (section 6.3.7)."""
-
-NOTIFY_DEVICE_CHECK = 1
-NOTIFY_EJECT_REQUEST = 3
-"""Notify values of section 5.6.6."""
 
 GPE_EVENT_PREFIXES = ("_E", "_L")
 """``\\_GPE._Exx`` / ``_Lxx``: general-purpose event methods (section 5.6.4.1)."""
@@ -100,7 +86,7 @@ class ProcessorDevice:
     def follows_policy(self) -> bool:
         """_STA says enabled with the enabled bit set and not enabled with it cleared."""
         return (self.sta_enabled is not None and self.sta_disabled is not None
-                and bool(self.sta_enabled & STA_ENABLED) and not self.sta_disabled & STA_ENABLED)
+                and bool(self.sta_enabled & DeviceStatus.ENABLED) and not self.sta_disabled & DeviceStatus.ENABLED)
 
 
 @dataclass
@@ -286,7 +272,7 @@ def _describe_ged(interp: Interpreter, ged: GedDevice) -> None:
 
 def _sta(interp: Interpreter, dev: ProcessorDevice) -> int:
     if not dev.has_sta:
-        return STA_DEFAULT
+        return int(STA_DEFAULT)
     value = interp.evaluate(dev.path + "._STA")
     if not isinstance(value, int):
         raise TypeError(f"_STA returned {value!r}, not an Integer")

@@ -20,11 +20,12 @@ table, should not have their _STA modified dynamically by firmware."
 
 from __future__ import annotations
 
-from vcpu_hotplug.check.aml_facts import (NOTIFY_DEVICE_CHECK, NOTIFY_EJECT_REQUEST, STA_ENABLED, STA_PRESENT,
-                                          AmlFacts)
+from vcpu_hotplug.acpi.device_status import DeviceStatus, ProcessorStatus
+from vcpu_hotplug.acpi.notify import NotifyValue
+from vcpu_hotplug.check.aml_facts import AmlFacts
 from vcpu_hotplug.check.context import BOOT_INDEX, CheckContext, Cpu
 from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, cpu_list, fail, ok, outcome, rule
-from vcpu_hotplug.vmm.dsdt import ProcessorStatus
+from vcpu_hotplug.guest.acpi_utils import acpi_device_is_enabled
 
 ON, OFF = f"{ProcessorStatus.ENABLED:#04x}", f"{ProcessorStatus.DISABLED:#04x}"
 """The _STA values to advise: present, enabled, functioning (0x0F) or the same not enabled (0x0D)."""
@@ -144,7 +145,7 @@ def _sta_present(ctx: CheckContext) -> Outcome:
             problems.append(f"{dev.path}._STA fails ({dev.sta_error}): make it return an Integer")
             continue
         for when, value in _sta_values(dev, cpu.index == BOOT_INDEX):
-            if not value & STA_PRESENT:
+            if not value & DeviceStatus.PRESENT:
                 problems.append(f"{dev.path}._STA returns {value:#x} {when}: a virtual CPU is always present; "
                                 f"return {ON} when enabled and {OFF} when not, never clear bit 0")
                 break
@@ -166,7 +167,7 @@ def _enabled_cpu_sta(ctx: CheckContext) -> Outcome:
         dev = ctx.device_for(cpu)
         if dev is None or dev.sta_boot is None:
             continue
-        if (dev.sta_boot & (STA_PRESENT | STA_ENABLED)) != (STA_PRESENT | STA_ENABLED):
+        if not acpi_device_is_enabled(dev.sta_boot):
             problems.append(f"{dev.path}._STA returns {dev.sta_boot:#x} at boot but GICC #{cpu.index} is Enabled: "
                             f"Linux brings the CPU online yet never registers it (no cpu{cpu.index}/); report "
                             f"{ON}, or mark the GICC Online Capable instead of Enabled")
@@ -271,10 +272,10 @@ def _event_notifies(ctx: CheckContext) -> Outcome:
         if probe.error:
             return fail(f"running {', '.join(probe.methods)} for an event of {probe.cpu_path} failed: {probe.error}")
         problems = []
-        if not _notified(probe.insert_notifies, probe.cpu_path, NOTIFY_DEVICE_CHECK):
+        if not _notified(probe.insert_notifies, probe.cpu_path, NotifyValue.DEVICE_CHECK):
             problems.append(f"an insert event for {probe.cpu_path} (register block flags bit 1, GED bit 0x8) made "
                             f"{_show(probe.insert_notifies)}: the event method must Notify({probe.cpu_path}, 1)")
-        if not _notified(probe.remove_notifies, probe.cpu_path, NOTIFY_EJECT_REQUEST):
+        if not _notified(probe.remove_notifies, probe.cpu_path, NotifyValue.EJECT_REQUEST):
             problems.append(f"a remove event for {probe.cpu_path} (flags bit 2, GED bit 0x8) made "
                             f"{_show(probe.remove_notifies)}: the event method must Notify({probe.cpu_path}, 3)")
         return outcome(problems, f"ran against the register block: {probe.cpu_path} gets Device Check on insert "

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vcpu_hotplug.acpi.device_ids import GED_HID, PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt, MadtLayout
 from vcpu_hotplug.acpi.tableio import format_acpidump
 from vcpu_hotplug.arm.gic import SPI_BASE
 from vcpu_hotplug.check.rules import cpu_list
 from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
-from vcpu_hotplug.vmm.dsdt import (GED_PATH, PRES_PATH, PROCESSOR_HID, ProcessorStatus, cpu_device_path,
-                                   notify_depth)
+from vcpu_hotplug.vmm.dsdt import GED_PATH, PRES_PATH, cpu_device_path, notify_depth
 from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER, FirmwareImage, FirmwareOptions, build_firmware
 from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
 from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
@@ -178,7 +179,7 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
         "",
         "## Generic Event Device",
         "",
-        f"`{GED_PATH}` (`_HID` \"ACPI0013\"): event selector at {ged_base:#010x}, {GED_REGION_SIZE} bytes, "
+        f"`{GED_PATH}` (`_HID` \"{GED_HID}\"): event selector at {ged_base:#010x}, {GED_REGION_SIZE} bytes, "
         f"{GED_ACCESS_SIZE}-byte accesses only, reading it returns and clears the pending events. Its interrupt "
         f"is GSI {GED_INTID} (SPI {GED_INTID - SPI_BASE}, edge, active high) in `_CRS`. `_EVT` reads the "
         f"selector once and, when bit {int(GedEvent.CPU_HOTPLUG):#x} (CPU hotplug, QEMU's "

@@ -12,7 +12,9 @@ register block scan of QEMU's ``docs/specs/acpi_cpu_hotplug.rst``.
 
 from __future__ import annotations
 
-from vcpu_hotplug.check.aml_facts import NOTIFY_DEVICE_CHECK, NOTIFY_EJECT_REQUEST, STA_ENABLED, AmlFacts
+from vcpu_hotplug.acpi.device_status import DeviceStatus
+from vcpu_hotplug.acpi.notify import NotifyValue
+from vcpu_hotplug.check.aml_facts import AmlFacts
 from vcpu_hotplug.check.context import CheckContext, Cpu
 from vcpu_hotplug.check.rules import Arch, NotApplicable, Outcome, Severity, cpu_list, fail, ok, outcome, rule
 
@@ -70,8 +72,8 @@ def _hotplug_methods(ctx: CheckContext) -> Outcome:
         if not dev.has_sta:
             problems.append(f"{dev.path} has no _STA: it reads as always enabled, so it cannot be hot-added; "
                             f"add _STA from the register block")
-        elif dynamic and not dev.sta_error and not (dev.sta_enabled & STA_ENABLED and not
-                                                    dev.sta_disabled & STA_ENABLED):
+        elif dynamic and not dev.sta_error and not (dev.sta_enabled & DeviceStatus.ENABLED and not
+                                                    dev.sta_disabled & DeviceStatus.ENABLED):
             problems.append(f"{dev.path}._STA returns {dev.sta_enabled:#x} with the enabled bit set and "
                             f"{dev.sta_disabled:#x} with it clear: make it follow the register block")
     where = f" (register block {f.register_block})" if dynamic else ""
@@ -97,9 +99,9 @@ def _hotplug_event(ctx: CheckContext) -> Outcome:
             return fail(f"running the event methods for {probe.cpu_path} failed: {probe.error}")
         methods = ", ".join(probe.notifying or probe.methods)
         problems = []
-        if (probe.cpu_path, NOTIFY_DEVICE_CHECK) not in probe.insert_notifies:
+        if (probe.cpu_path, NotifyValue.DEVICE_CHECK) not in probe.insert_notifies:
             problems.append(f"an insert event for {probe.cpu_path} ran {methods} without Notify({probe.cpu_path}, 1)")
-        if (probe.cpu_path, NOTIFY_EJECT_REQUEST) not in probe.remove_notifies:
+        if (probe.cpu_path, NotifyValue.EJECT_REQUEST) not in probe.remove_notifies:
             problems.append(f"a remove event for {probe.cpu_path} ran {methods} without Notify({probe.cpu_path}, 3)")
         return outcome(problems, f"CPU hotplug AML recognised: {methods} against the register block "
                                  f"{f.register_block} notifies {probe.cpu_path} (Device Check, Eject Request)")

@@ -38,58 +38,27 @@ The result goes back to firmware with ``_OST(source, code)``: 0 success,
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from vcpu_hotplug.acpi.aml.objects import Device, Processor
+from vcpu_hotplug.acpi.aml.objects import Processor
+from vcpu_hotplug.acpi.device_ids import GED_HID, POWER_BUTTON_HID, PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
-from vcpu_hotplug.guest.acpi_utils import linux_path
-from vcpu_hotplug.guest.button import POWER_BUTTON_HID
+from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus
+from vcpu_hotplug.guest.acpi_utils import AcpiDevice, acpi_device_is_enabled, acpi_device_is_present, linux_path
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.guest.processor import STA_ENABLED, STA_FUNCTIONING, STA_PRESENT, acpi_device_is_enabled
 from vcpu_hotplug.hw.trace import TraceKind
 
 if TYPE_CHECKING:
     from vcpu_hotplug.guest.kernel import Kernel
 
 
-class NotifyType(enum.IntEnum):
-    """Notify values (ACPI 6.5 table 5.166) the hotplug code handles."""
-
-    BUS_CHECK = 0x00
-    DEVICE_CHECK = 0x01
-    DEVICE_WAKE = 0x02
-    EJECT_REQUEST = 0x03
-
-
-class OstStatus(enum.IntEnum):
-    """``_OST`` status codes Linux reports (``include/acpi/acpi_bus.h`` ``ACPI_OST_SC_*``)."""
-
-    SUCCESS = 0x00
-    NON_SPECIFIC_FAILURE = 0x01
-    UNRECOGNIZED_NOTIFY = 0x02
-    EJECT_NOT_SUPPORTED = 0x80
-    DEVICE_IN_USE = 0x81
-    DEVICE_BUSY = 0x82
-    EJECT_DEPENDENCY_BUSY = 0x83
-    EJECT_IN_PROGRESS = 0x84
-
-
-OST_EC_OSPM_EJECT = 0x103
-"""``ACPI_OST_EC_OSPM_EJECT``: an eject the OS started (sysfs ``eject``)."""
-
 _NOTIFY_NAMES = {
-    NotifyType.BUS_CHECK: "ACPI_NOTIFY_BUS_CHECK",
-    NotifyType.DEVICE_CHECK: "ACPI_NOTIFY_DEVICE_CHECK",
-    NotifyType.DEVICE_WAKE: "ACPI_NOTIFY_DEVICE_WAKE",
-    NotifyType.EJECT_REQUEST: "ACPI_NOTIFY_EJECT_REQUEST",
+    NotifyValue.BUS_CHECK: "ACPI_NOTIFY_BUS_CHECK",
+    NotifyValue.DEVICE_CHECK: "ACPI_NOTIFY_DEVICE_CHECK",
+    NotifyValue.DEVICE_WAKE: "ACPI_NOTIFY_DEVICE_WAKE",
+    NotifyValue.EJECT_REQUEST: "ACPI_NOTIFY_EJECT_REQUEST",
 }
-
-PROCESSOR_HID = "ACPI0007"
-GED_HID = "ACPI0013"
-DEVICE_SPECIFIC_NOTIFY = 0x80
-"""Notify values from 0x80 are the device's own (ACPI 6.5 table 5.166)."""
 
 
 def errno_to_ost(error: int) -> OstStatus:
@@ -101,22 +70,6 @@ def errno_to_ost(error: int) -> OstStatus:
     if error == -Errno.EBUSY:
         return OstStatus.DEVICE_BUSY
     return OstStatus.NON_SPECIFIC_FAILURE
-
-
-@dataclass(eq=False)
-class AcpiDevice:
-    """``struct acpi_device`` as far as hotplug needs it."""
-
-    path: str
-    obj: object
-    hid: str | None
-    name: str
-    is_processor: bool
-    status: int = 0
-    handler_attached: bool = False
-    hotplug_notify: bool = False
-    cpu: int | None = None
-    """The logical CPU bound to this processor device (its driver data)."""
 
 
 class AcpiScan:
@@ -173,7 +126,7 @@ class AcpiScan:
             return
         if adev.is_processor or adev.hid == GED_HID:
             self.k.acpi.status(adev)      # on failure adev.status keeps its last value (0 at creation)
-            if not (adev.status & STA_PRESENT or adev.status & STA_FUNCTIONING):
+            if not acpi_device_is_present(adev.status):
                 return
         if adev.is_processor:
             if self.k.processor_driver.add(adev) > 0:
@@ -202,7 +155,7 @@ class AcpiScan:
             if adev is not None and adev.handler_attached and adev.hid == POWER_BUTTON_HID:
                 k.button.notify(adev, value)
             return
-        if value not in (NotifyType.BUS_CHECK, NotifyType.DEVICE_CHECK, NotifyType.EJECT_REQUEST):
+        if value not in (NotifyValue.BUS_CHECK, NotifyValue.DEVICE_CHECK, NotifyValue.EJECT_REQUEST):
             return
         if adev is None:
             k.acpi.ost(path, value, OstStatus.NON_SPECIFIC_FAILURE)
@@ -226,15 +179,15 @@ class AcpiScan:
             self.pending_work -= 1
 
     def _generic_hotplug_event(self, adev: AcpiDevice, src: int) -> int:
-        if src == NotifyType.BUS_CHECK or src == NotifyType.DEVICE_CHECK:
+        if src == NotifyValue.BUS_CHECK or src == NotifyValue.DEVICE_CHECK:
             return self._device_check(adev)
-        if src == NotifyType.EJECT_REQUEST or src == OST_EC_OSPM_EJECT:
+        if src == NotifyValue.EJECT_REQUEST or src == OstEvent.OSPM_EJECT:
             # "adev->handler && !adev->handler->hotplug.enabled": a device without its handler
             # (a processor that was never added) is ejected whatever the hotplug setting.
             if adev.handler_attached and not self.k.knobs.eject_enabled:
                 self.k.klog.info(f"acpi {adev.name}: Eject disabled")
                 return -Errno.EPERM
-            self.k.acpi.ost(adev.path, NotifyType.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS)
+            self.k.acpi.ost(adev.path, NotifyValue.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS)
             return self._hot_remove(adev)
         return -Errno.EINVAL
 
@@ -245,7 +198,7 @@ class AcpiScan:
         if adev.handler_attached and not acpi_device_is_enabled(adev.status):
             # acpi_scan_check_and_detach: the processor handler has no .detach, the CPU stays registered.
             adev.handler_attached = False
-        if not (adev.status & STA_PRESENT or adev.status & STA_FUNCTIONING):
+        if not acpi_device_is_present(adev.status):
             return 0
         if adev.handler_attached:
             k.klog.debug(f"acpi {adev.name}: Already enumerated")
@@ -274,7 +227,7 @@ class AcpiScan:
         sta = k.acpi.status(adev)
         if sta is None:
             k.klog.warn(f"ACPI: {linux_path(adev.path)}: Status check after eject failed (0x1)")
-        elif sta & STA_ENABLED:
+        elif sta & DeviceStatus.ENABLED:
             k.klog.warn(f"ACPI: {linux_path(adev.path)}: Eject incomplete - status 0x{sta:x}")
         else:
             k.processor_driver.post_eject(adev)

@@ -7,7 +7,10 @@
   device's ``status``, which a failed evaluation leaves as it was;
 - :meth:`AcpiCore.ost`: ``acpi_evaluate_ost(handle, source_event, status, NULL)``:
   ``_OST`` with an empty buffer, only when the device has one;
-- :func:`linux_path`: a namespace path as ACPICA prints it (``\\_SB_.CPUS.C004``).
+- :func:`linux_path`: a namespace path as ACPICA prints it (``\\_SB_.CPUS.C004``);
+- :class:`AcpiDevice` (``struct acpi_device``) and the ``_STA`` tests on it,
+  :func:`acpi_device_is_present` and :func:`acpi_device_is_enabled`
+  (``drivers/acpi/scan.c``, ``include/acpi/acpi_bus.h``).
 
 AML time: the interpreter's ``Sleep``/``Stall`` read the simulated clock but
 do not advance it (the guest runs inside clock events, which must not
@@ -17,14 +20,13 @@ re-enter the clock).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from vcpu_hotplug.acpi.aml import Interpreter
+from vcpu_hotplug.acpi.device_status import STA_DEFAULT, DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.hw.clock import SimClock
-
-STA_DEFAULT = 0x0F
-"""``_STA`` of a device without one: present, enabled, shown, functioning (ACPI 6.5 section 6.3.7)."""
 
 NAME_SEGMENT = 4
 
@@ -34,6 +36,33 @@ def linux_path(path: str) -> str:
     body = path.lstrip("\\")
     segs = [s.ljust(NAME_SEGMENT, "_") for s in body.split(".") if s]
     return "\\" + ".".join(segs)
+
+
+@dataclass(eq=False)
+class AcpiDevice:
+    """``struct acpi_device`` as far as hotplug needs it."""
+
+    path: str
+    obj: object
+    hid: str | None
+    name: str
+    is_processor: bool
+    status: int = 0
+    """The last ``_STA`` read (``adev->status``)."""
+    handler_attached: bool = False
+    hotplug_notify: bool = False
+    cpu: int | None = None
+    """The logical CPU bound to this processor device (its driver data)."""
+
+
+def acpi_device_is_present(status: int) -> bool:
+    """``acpi_device_is_present`` (``drivers/acpi/scan.c``): present or functioning."""
+    return bool(status & DeviceStatus.PRESENT) or bool(status & DeviceStatus.FUNCTIONING)
+
+
+def acpi_device_is_enabled(status: int) -> bool:
+    """``acpi_device_is_enabled`` (``drivers/acpi/scan.c``): present and enabled."""
+    return bool(status & DeviceStatus.PRESENT) and bool(status & DeviceStatus.ENABLED)
 
 
 class _ReadOnlyClock:

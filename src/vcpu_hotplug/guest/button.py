@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from vcpu_hotplug.acpi.device_ids import POWER_BUTTON_HID
+from vcpu_hotplug.acpi.notify import PowerButtonNotify
+from vcpu_hotplug.guest.acpi_utils import AcpiDevice
+
 if TYPE_CHECKING:
-    from vcpu_hotplug.guest.acpi_scan import AcpiDevice
     from vcpu_hotplug.guest.kernel import Kernel
 
-POWER_BUTTON_HID = "PNP0C0C"
-"""``ACPI_BUTTON_HID_POWER``."""
-ACPI_BUTTON_NOTIFY_STATUS = 0x80
 POWER_BUTTON_NAME = "Power Button"
 """``ACPI_BUTTON_DEVICE_NAME_POWER``."""
 
@@ -30,10 +30,10 @@ class ButtonDriver:
 
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
-        self.buttons: list["AcpiDevice"] = []
+        self.buttons: list[AcpiDevice] = []
         self.presses = 0
 
-    def add(self, adev: "AcpiDevice") -> bool:
+    def add(self, adev: AcpiDevice) -> bool:
         """``acpi_button_add``: bind, create the input device, log the button."""
         bid = adev.path.rsplit(".", 1)[-1]
         self.buttons.append(adev)
@@ -42,10 +42,10 @@ class ButtonDriver:
         self.k.klog.info(f"ACPI: button: {POWER_BUTTON_NAME} [{bid}]")
         return True
 
-    def notify(self, adev: "AcpiDevice", value: int) -> None:
+    def notify(self, adev: AcpiDevice, value: int) -> None:
         """``acpi_button_notify``: a press reaches userspace as KEY_POWER."""
         k = self.k
-        if value != ACPI_BUTTON_NOTIFY_STATUS:
+        if value != PowerButtonNotify.STATUS_CHANGE:
             k.klog.debug(f"ACPI: button: Unsupported event [0x{value:x}]")
             return
         self.presses += 1

@@ -25,7 +25,7 @@ from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.klog import LogLevel
 
 if TYPE_CHECKING:
-    from vcpu_hotplug.guest.acpi_scan import AcpiDevice
+    from vcpu_hotplug.guest.acpi_utils import AcpiDevice
     from vcpu_hotplug.guest.kernel import Kernel
 
 LARGE_ITEM = 0x80

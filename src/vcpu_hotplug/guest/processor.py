@@ -48,21 +48,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from vcpu_hotplug.acpi.aml.objects import Processor
-from vcpu_hotplug.acpi.madt import GiccFlags
+from vcpu_hotplug.acpi.device_ids import PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
+from vcpu_hotplug.acpi.madt import GiccFlags
+from vcpu_hotplug.guest.acpi_utils import AcpiDevice, acpi_device_is_enabled
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import LogLevel
 
 if TYPE_CHECKING:
-    from vcpu_hotplug.guest.acpi_scan import AcpiDevice
     from vcpu_hotplug.guest.kernel import Kernel
-
-STA_PRESENT = 1 << 0
-STA_ENABLED = 1 << 1
-STA_SHOWN_IN_UI = 1 << 2
-STA_FUNCTIONING = 1 << 3
-STA_DEFAULT = STA_PRESENT | STA_ENABLED | STA_SHOWN_IN_UI | STA_FUNCTIONING
-"""``_STA`` assumed when a device has none (ACPI 6.5 section 6.3.7)."""
 
 UID_NOT_WELL_DEFINED = 0xFF
 AE_NOT_FOUND = 0x0005
@@ -75,25 +70,20 @@ PRESENT_BIT_ONCE = "present-bit"
 """``pr_err_once`` key of "Changing CPU present bit is not supported" (one static flag in smp.c)."""
 
 
-def acpi_device_is_enabled(status: int) -> bool:
-    """``acpi_device_is_enabled`` (``drivers/acpi/scan.c``): present and enabled."""
-    return bool(status & STA_PRESENT) and bool(status & STA_ENABLED)
-
-
 class ProcessorDriver:
     """``processor_handler``: ``.attach = acpi_processor_add``, ``.post_eject = acpi_processor_post_eject``."""
 
-    HID = "ACPI0007"
+    HID = PROCESSOR_HID
 
     def __init__(self, kernel: "Kernel") -> None:
         self.k = kernel
         self.duplicate_ids: set[int] = set()
-        self.device_of_cpu: dict[int, "AcpiDevice"] = {}
+        self.device_of_cpu: dict[int, AcpiDevice] = {}
         """``processor_device_array``: the device that claimed each CPU."""
 
     # UIDs -------------------------------------------------------------------
 
-    def uid(self, adev: "AcpiDevice") -> int | None:
+    def uid(self, adev: AcpiDevice) -> int | None:
         """The processor's ACPI id, or None when ``_UID`` cannot be evaluated."""
         if isinstance(adev.obj, Processor):
             return adev.obj.proc_id
@@ -103,7 +93,7 @@ class ProcessorDriver:
             return None
         return value if isinstance(value, int) else None
 
-    def check_duplicates(self, devices: list["AcpiDevice"]) -> None:
+    def check_duplicates(self, devices: list[AcpiDevice]) -> None:
         """``acpi_processor_check_duplicates``: remember every UID seen twice."""
         seen: set[int] = set()
         for adev in devices:
@@ -116,7 +106,7 @@ class ProcessorDriver:
 
     # attach -----------------------------------------------------------------
 
-    def add(self, adev: "AcpiDevice") -> int:
+    def add(self, adev: AcpiDevice) -> int:
         """``acpi_processor_add``: 1 when the device is now bound to a CPU, else a negative errno."""
         if not acpi_device_is_enabled(adev.status):
             return -Errno.ENODEV
@@ -150,7 +140,7 @@ class ProcessorDriver:
         k.klog.debug(f"acpi {adev.name}: Processor [{cpu}:{uid}]")
         return 1
 
-    def acpi_get_phys_id(self, adev: "AcpiDevice", uid: int) -> int | None:
+    def acpi_get_phys_id(self, adev: AcpiDevice, uid: int) -> int | None:
         """``acpi_get_phys_id`` (``drivers/acpi/processor_core.c``): the MPIDR of the processor's GICC.
 
         No ``_MAT`` on arm64 VMs, so ``map_madt_entry``: the first GICC that
@@ -182,7 +172,7 @@ class ProcessorDriver:
                 return cpu
         return None
 
-    def _set_per_cpu(self, adev: "AcpiDevice", cpu: int) -> int:
+    def _set_per_cpu(self, adev: AcpiDevice, cpu: int) -> int:
         """``acpi_processor_set_per_cpu``: the "buggy BIOS" check, then claim the CPU."""
         other = self.device_of_cpu.get(cpu)
         if other is not None and other is not adev:
@@ -191,7 +181,7 @@ class ProcessorDriver:
         self.device_of_cpu[cpu] = adev
         return 0
 
-    def _hotadd_init(self, adev: "AcpiDevice", cpu: int | None) -> int:
+    def _hotadd_init(self, adev: AcpiDevice, cpu: int | None) -> int:
         """``acpi_processor_hotadd_init``: map, claim and register a CPU that has no CPU device yet."""
         k = self.k
         if cpu is None:
@@ -231,7 +221,7 @@ class ProcessorDriver:
 
     # eject ------------------------------------------------------------------
 
-    def post_eject(self, adev: "AcpiDevice") -> None:
+    def post_eject(self, adev: AcpiDevice) -> None:
         """``acpi_processor_post_eject``: unregister and unmap the CPU behind ``adev``, release the device."""
         cpu = adev.cpu
         if cpu is None:
@@ -241,7 +231,7 @@ class ProcessorDriver:
         self.device_of_cpu.pop(cpu, None)
         adev.cpu = None
 
-    def arch_unregister_cpu(self, adev: "AcpiDevice", cpu: int) -> None:
+    def arch_unregister_cpu(self, adev: AcpiDevice, cpu: int) -> None:
         """arm64 ``arch_unregister_cpu``: re-read ``_STA``; 6.11 keeps a CPU whose ``_STA`` failed or lost *present*,
         the 2026 fix only logs the latter and unregisters either way."""
         k = self.k
@@ -250,7 +240,7 @@ class ProcessorDriver:
         if sta is None:
             if not policy.unregisters_cpus_losing_present:
                 return
-        elif cpu in k.present and not sta & STA_PRESENT:
+        elif cpu in k.present and not sta & DeviceStatus.PRESENT:
             k.klog.once(PRESENT_BIT_ONCE, LogLevel.ERR, "Changing CPU present bit is not supported")
             if not policy.unregisters_cpus_losing_present:
                 return

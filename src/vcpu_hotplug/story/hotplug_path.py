@@ -25,13 +25,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus, PowerButtonNotify
 from vcpu_hotplug.arm.psci import AffinityInfo, PsciFunction, PsciReturn
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
 from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent, TraceKind
 from vcpu_hotplug.qmp.machine_backend import QMP_TRACE_PREFIX
 from vcpu_hotplug.vm import ExitCounts, VirtualMachine
-from vcpu_hotplug.vmm.cpuhp import OstEvent, OstStatus
-from vcpu_hotplug.vmm.dsdt import NotifyValue
 
 #: The guest's tracepoint for an AML method call (``acpi evaluate \\_SB.C004._STA()``).
 AML_EVALUATE_PREFIX = "acpi evaluate "
@@ -111,6 +110,11 @@ def _enum_name(kind: type[enum.IntEnum], value: int) -> str:
         return "unknown"
 
 
+def _notify_name(value: int) -> str:
+    """A Notify value's name; a device-specific one (0x80..) by the only device class that uses one here."""
+    return _enum_name(PowerButtonNotify if value >= DEVICE_SPECIFIC_NOTIFY else NotifyValue, value)
+
+
 def _w0(result: Optional[tuple[int, ...]]) -> int:
     low = (result[0] if result else 0) & _W0_MASK
     return low - (1 << 32) if low & _W0_SIGN else low
@@ -152,7 +156,7 @@ def describe_step(event: TraceEvent) -> tuple[Stage, str]:
         return Stage.INTERRUPT, f"INTID {event.gsi}{source}"
     if kind is TraceKind.NOTIFY:
         value = event.value or 0
-        return Stage.NOTIFY, f"Notify({event.path}, {value:#x} {_enum_name(NotifyValue, value)})"
+        return Stage.NOTIFY, f"Notify({event.path}, {value:#x} {_notify_name(value)})"
     if kind is TraceKind.OST:
         source, status = event.source or 0, event.status or 0
         return Stage.OST, (f"{event.path}: source {source:#x} {_enum_name(OstEvent, source)}, "

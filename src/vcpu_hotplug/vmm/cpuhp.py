@@ -109,29 +109,6 @@ class CpuSlot:
     ost_status: int = 0
 
 
-class OstEvent(enum.IntEnum):
-    """_OST source event codes (ACPI 6.5 section 6.3.5)."""
-
-    BUS_CHECK = 0x00
-    DEVICE_CHECK = 0x01
-    EJECT_REQUEST = 0x03
-    OSPM_EJECT = 0x103
-    OSPM_INSERTION = 0x200
-
-
-class OstStatus(enum.IntEnum):
-    """_OST status codes (ACPI 6.5 section 6.3.5): general ones, then those of an eject request."""
-
-    SUCCESS = 0x00
-    NON_SPECIFIC_FAILURE = 0x01
-    UNRECOGNIZED_NOTIFY = 0x02
-    EJECT_NOT_SUPPORTED = 0x80
-    DEVICE_IN_USE = 0x81
-    DEVICE_BUSY = 0x82
-    EJECT_DEPENDENCY_BUSY = 0x83
-    EJECT_IN_PROGRESS = 0x84
-
-
 _PRESENT, _ENABLED, _INSERT, _REMOVE, _FW_EJECT = (int(f) for f in (
     CpuhpFlag.PRESENT, CpuhpFlag.ENABLED, CpuhpFlag.INSERT, CpuhpFlag.REMOVE, CpuhpFlag.FW_EJECT))
 

@@ -79,13 +79,15 @@ refuses its eject anyway.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
 from vcpu_hotplug.acpi.aml import builder as b
 from vcpu_hotplug.acpi.aml.builder import Arg0, Arg1, Arg2, Local0, Local1, Local3, NameRef, Zero
 from vcpu_hotplug.acpi.aml.eisaid import EisaId
 from vcpu_hotplug.acpi.aml.resources import Interrupt, Memory32Fixed, ResourceTemplate
+from vcpu_hotplug.acpi.device_ids import CONTAINER_HID, GED_HID, PL011_UART_HID, POWER_BUTTON_HID, PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import ProcessorStatus
+from vcpu_hotplug.acpi.notify import NotifyValue, PowerButtonNotify
 from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
@@ -99,40 +101,15 @@ GED_PATH = "\\_SB.GED"
 PRES_PATH = "\\_SB.PRES"
 """The device that owns the register block, its fields, mutex and methods."""
 
-PROCESSOR_HID = "ACPI0007"
-GED_HID = "ACPI0013"
 GED_UID = "GED"
-POWER_BUTTON_HID = "PNP0C0C"
-"""Power Button Device (ACPI 6.5 section 4.8.2.2.1.3)."""
 POWER_BUTTON_NAME = "PWRB"
-CONTAINER_HID = "PNP0A06"
-"""Generic Container Device: holds the register block's resources, as in QEMU."""
 PRES_UID = "CPU Hotplug resources"
-UART_HID = "ARMH0011"
-"""PL011 (Arm's ACPI id), QEMU virt's COM0."""
 
 MAX_CPU_DEVICES = 0x1000
 """Three hex digits in ``Cxxx``."""
 
 ACQUIRE_FOREVER = 0xFFFF
 BITS_PER_BYTE = 8
-
-
-class ProcessorStatus(enum.IntEnum):
-    """``_STA`` values a processor device returns (section 6.3.7: present, enabled, shown, functioning)."""
-
-    ENABLED = 0x0F
-    DISABLED = 0x0D
-    """Present and functioning, not enabled: the OS may not use it yet."""
-
-
-class NotifyValue(enum.IntEnum):
-    """Notify values of section 5.6.6 used here."""
-
-    DEVICE_CHECK = 0x01
-    EJECT_REQUEST = 0x03
-    STATUS_CHANGE = 0x80
-    """Device-specific: on a power button, "the button was pressed" (section 5.6.6)."""
 
 
 def cpu_device_name(index: int) -> str:
@@ -286,7 +263,7 @@ def _ged(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
         with dsdt.method("_EVT", 1, serialized=True):
             dsdt.store(NameRef("ESEL"), Local0)
             with dsdt.if_(b.And(Local0, int(GedEvent.PWR_DOWN))):
-                dsdt.add(b.Notify(POWER_BUTTON_NAME, int(NotifyValue.STATUS_CHANGE)))
+                dsdt.add(b.Notify(POWER_BUTTON_NAME, int(PowerButtonNotify.STATUS_CHANGE)))
             with dsdt.if_(b.And(Local0, int(GedEvent.CPU_HOTPLUG))):
                 dsdt.invoke(_p("CSCN"))
 
@@ -311,7 +288,7 @@ def build_dsdt_block(config: DsdtConfig) -> b.DefinitionBlock:
     with dsdt.scope(SB):
         if config.uart is not None:
             with dsdt.device("COM0"):
-                dsdt.name("_HID", UART_HID)
+                dsdt.name("_HID", PL011_UART_HID)
                 dsdt.name("_UID", 0)
                 dsdt.name("_CRS", ResourceTemplate(Memory32Fixed(*config.uart),
                                                    Interrupt([config.uart_gsi], edge=False)))
@@ -335,5 +312,5 @@ def build_dsdt(config: DsdtConfig) -> bytes:
     return build_dsdt_block(config).encode()
 
 
-__all__ = ["DsdtConfig", "NotifyValue", "ProcessorStatus", "build_dsdt", "build_dsdt_block",
-           "cpu_device_name", "cpu_device_path", "cpu_index_of_path", "notify_depth"]
+__all__ = ["DsdtConfig", "build_dsdt", "build_dsdt_block", "cpu_device_name", "cpu_device_path", "cpu_index_of_path",
+           "notify_depth"]

@@ -40,11 +40,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from vcpu_hotplug.acpi.notify import OstEvent, OstStatus
 from vcpu_hotplug.arm.gic import PPI_BASE, SPI_BASE
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.clock import NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceKind
-from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters, OstEvent, OstStatus
+from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters
 from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, BootVcpuError, ConfigError,
                                      EjectPendingError, UnknownVcpuError)
 from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
