@@ -28,15 +28,13 @@ from typing import Iterable, Optional
 from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus, PowerButtonNotify
 from vcpu_hotplug.arm.psci import AffinityInfo, PsciFunction, PsciReturn
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
+from vcpu_hotplug.hw.hvc import signed32
 from vcpu_hotplug.hw.trace import MMIO_KINDS, TraceEvent, TraceKind
 from vcpu_hotplug.qmp.machine_backend import QMP_TRACE_PREFIX
 from vcpu_hotplug.vm import ExitCounts, VirtualMachine
 
 #: The guest's tracepoint for an AML method call (``acpi evaluate \\_SB.C004._STA()``).
 AML_EVALUATE_PREFIX = "acpi evaluate "
-#: Low 32 bits of x0: PSCI returns are 32-bit signed values (Linux reads w0).
-_W0_MASK = 0xFFFF_FFFF
-_W0_SIGN = 0x8000_0000
 
 
 class Stage(str, enum.Enum):
@@ -116,8 +114,8 @@ def _notify_name(value: int) -> str:
 
 
 def _w0(result: Optional[tuple[int, ...]]) -> int:
-    low = (result[0] if result else 0) & _W0_MASK
-    return low - (1 << 32) if low & _W0_SIGN else low
+    """x0 as Linux reads a PSCI return: w0, signed (PSCI returns are 32-bit signed values)."""
+    return signed32(result[0] if result else 0)
 
 
 def describe_hvc(event: TraceEvent) -> str:

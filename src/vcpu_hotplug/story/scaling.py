@@ -37,6 +37,7 @@ from qemu.qmp import EventListener, ExecuteError, QMPClient
 from qemu.qmp.error import QMPError as ClientError
 
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
+from vcpu_hotplug.hw.hvc import signed32
 from vcpu_hotplug.hw.trace import TraceKind
 
 from vcpu_hotplug.qmp.backend import GuestCpuView
@@ -56,9 +57,6 @@ SOCKET_NAME = "qmp.sock"
 #: The events an orchestrator listens to while it scales.
 WATCHED_EVENTS = (EventName.ACPI_DEVICE_OST.value, EventName.DEVICE_DELETED.value,
                   EventName.DEVICE_UNPLUG_GUEST_ERROR.value)
-#: ``_OST`` source of a Device Check (ACPI 6.5 table 6.11); success status.
-OST_SOURCE_DEVICE_CHECK = 0x01
-OST_STATUS_SUCCESS = 0x00
 
 
 class ScalingError(QmpError):
@@ -188,8 +186,7 @@ def boot_facts(vm: VirtualMachine) -> BootFacts:
     for event in vm.trace.filter(TraceKind.HVC):
         if event.function in (PsciFunction.CPU_ON, PsciFunction.CPU_ON_32) and event.args:
             target = vm.machine.vcpus.by_mpidr(event.args[0])
-            low = (event.result[0] if event.result else 0) & 0xFFFF_FFFF
-            ret = low - (1 << 32) if low & 0x8000_0000 else low
+            ret = signed32(event.result[0] if event.result else 0)
             try:
                 name = PsciReturn(ret).name
             except ValueError:
