@@ -15,7 +15,7 @@ import pytest
 from tests.check import kit
 from vcpu_hotplug.acpi.madt import MadtLayout
 from vcpu_hotplug.check.report import Status
-from vcpu_hotplug.check.rules import Arch
+from vcpu_hotplug.check.rule import Arch
 from vcpu_hotplug.check.runner import check_tables
 
 LAYOUTS = [MadtLayout.ACPI_6_5, MadtLayout.ACPI_6_4]

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from vcpu_hotplug.check.catalog import REGISTRY
 from vcpu_hotplug.check.report import CheckReport, Status
-from vcpu_hotplug.check.rules import REGISTRY, Arch
+from vcpu_hotplug.check.rule import Arch
 from vcpu_hotplug.check.runner import check_path
 
 VIRT = "qemu/aarch64-virt"

@@ -22,8 +22,9 @@ from vcpu_hotplug.acpi.madt import GICC_LENGTH_ACPI_6_0, Gicc, GiccFlags, Gicr
 from vcpu_hotplug.acpi.pptt import ProcessorNode
 from vcpu_hotplug.arm.gic import GICR_FRAME_SIZE
 from vcpu_hotplug.arm.mpidr import MPIDR_RES1
+from vcpu_hotplug.check.catalog import REGISTRY, all_rules
 from vcpu_hotplug.check.report import Status
-from vcpu_hotplug.check.rules import REGISTRY, Severity, all_rules
+from vcpu_hotplug.check.rule import Severity
 from vcpu_hotplug.check.runner import check_path
 from vcpu_hotplug.vmm.topology import KVM_AFF0_CPUS, kvm_default_mpidr
 

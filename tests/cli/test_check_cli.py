@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from tests.check import kit
 from tests.conftest import ROOT
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt
-from vcpu_hotplug.check.rules import all_rules
+from vcpu_hotplug.check.catalog import all_rules
 from vcpu_hotplug.cli import main
 
 RFC = "qemu-rfc-v5/aarch64-virt-cpus2-maxcpus6"

@@ -5,11 +5,11 @@
   :mod:`.aml_facts` runs the AML (with :mod:`.regmodel`'s register block
   where its layout is QEMU's) for processor devices, ``_STA``, ``_EJ0``,
   the GED and the Notify an event reaches;
-* :mod:`.rules` and one module of rules per table family
+* :mod:`.rule` (what a rule is) and one module of rules per table family
   (:mod:`.table_rules`, :mod:`.fadt_rules`, :mod:`.madt_rules`,
-  :mod:`.pptt_rules`, :mod:`.dsdt_rules`, :mod:`.x86_rules`), each rule
-  citing ``Documentation/arch/arm64/cpu-hotplug.rst``, ACPI 6.5 or the Linux
-  code that enforces it;
+  :mod:`.pptt_rules`, :mod:`.dsdt_rules`, :mod:`.x86_rules`), each exporting
+  its ``RULES`` and each rule citing ``Documentation/arch/arm64/cpu-hotplug.rst``,
+  ACPI 6.5 or the Linux code that enforces it; :mod:`.catalog` lists them all;
 * :mod:`.boot`: the Linux guest model booted on the tables, with a hot-add
   and hot-remove; :mod:`.findings`; :mod:`.report`; :mod:`.runner`
   (``check_path``), behind ``vcpu-hotplug check``;

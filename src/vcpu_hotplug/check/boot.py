@@ -33,7 +33,7 @@ from typing import Any
 from vcpu_hotplug.acpi.aml.regions import RegionSpace
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.check.context import CheckContext, Cpu
-from vcpu_hotplug.check.rules import Arch, cpu_list
+from vcpu_hotplug.check.rule import Arch, cpu_list
 from vcpu_hotplug.guest import GuestConfig, Kernel
 from vcpu_hotplug.guest.errors import GuestError
 from vcpu_hotplug.guest.kernel import PresentPolicy

@@ -38,7 +38,7 @@ from vcpu_hotplug.acpi.registry import AnyTable, decode_table
 from vcpu_hotplug.acpi.tableio import LoadedTable
 from vcpu_hotplug.check.aml_facts import AmlFacts, ProcessorDevice, gather
 from vcpu_hotplug.check.errors import CheckError
-from vcpu_hotplug.check.rules import Arch
+from vcpu_hotplug.check.rule import Arch
 
 USABLE = GiccFlags.ENABLED | GiccFlags.ONLINE_CAPABLE
 """A GICC with either flag is a possible CPU (``acpi_map_gic_cpu_interface``, arch/arm64/kernel/smp.c)."""

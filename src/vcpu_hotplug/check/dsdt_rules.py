@@ -24,8 +24,11 @@ from vcpu_hotplug.acpi.device_status import DeviceStatus, ProcessorStatus
 from vcpu_hotplug.acpi.notify import NotifyValue
 from vcpu_hotplug.check.aml_facts import AmlFacts
 from vcpu_hotplug.check.context import BOOT_INDEX, CheckContext, Cpu
-from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, cpu_list, fail, ok, outcome, rule
+from vcpu_hotplug.check.rule import NotApplicable, Outcome, RuleFamily, Severity, cpu_list, fail, ok, outcome
 from vcpu_hotplug.guest.acpi_utils import acpi_device_is_enabled
+
+RULES = RuleFamily("dsdt")
+"""The DSDT rules, in report order."""
 
 ON, OFF = f"{ProcessorStatus.ENABLED:#04x}", f"{ProcessorStatus.DISABLED:#04x}"
 """The _STA values to advise: present, enabled, functioning (0x0F) or the same not enabled (0x0D)."""
@@ -50,10 +53,10 @@ def _hot_addable(ctx: CheckContext) -> list[Cpu]:
     return ctx.hot_addable
 
 
-@rule("dsdt.aml-loads", Severity.FAIL,
-      source="ACPI 6.5 5.2.11 (definition blocks), chapter 20 (AML); ACPICA acpi_load_tables "
-             "(a failing block is skipped: its devices do not exist)",
-      text="The DSDT and every SSDT load without an AML error.")
+@RULES.rule("dsdt.aml-loads", Severity.FAIL,
+            source="ACPI 6.5 5.2.11 (definition blocks), chapter 20 (AML); ACPICA acpi_load_tables "
+                   "(a failing block is skipped: its devices do not exist)",
+            text="The DSDT and every SSDT load without an AML error.")
 def _loads(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     problems = [f"AML error: {e}: fix the definition block (objects after the error do not exist)"
@@ -61,10 +64,10 @@ def _loads(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(ctx.aml_blocks)} definition block(s) loaded")
 
 
-@rule("dsdt.processor-devices", Severity.FAIL,
-      source="drivers/acpi/acpi_processor.c acpi_processor_get_info (_UID matched to the MADT UID); "
-             "ACPI 6.5 8.4 (processor devices, ACPI0007), 5.2.12.14 (ACPI Processor UID)",
-      text="Every possible CPU has a processor device whose _UID is its GICC's ACPI Processor UID.")
+@RULES.rule("dsdt.processor-devices", Severity.FAIL,
+            source="drivers/acpi/acpi_processor.c acpi_processor_get_info (_UID matched to the MADT UID); "
+                   "ACPI 6.5 8.4 (processor devices, ACPI0007), 5.2.12.14 (ACPI Processor UID)",
+            text="Every possible CPU has a processor device whose _UID is its GICC's ACPI Processor UID.")
 def _processor_devices(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     cpus = _needs_cpus(ctx)
@@ -75,10 +78,10 @@ def _processor_devices(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(cpus)} possible CPUs, each with a processor device")
 
 
-@rule("dsdt.device-uid-known", Severity.WARN,
-      source="drivers/acpi/acpi_processor.c acpi_processor_get_info (acpi_evaluate_integer(_UID), acpi_map_cpuid: "
-             "a device whose id is in no MADT entry is no CPU)",
-      text="Every processor device has an Integer _UID that is some GICC's ACPI Processor UID.")
+@RULES.rule("dsdt.device-uid-known", Severity.WARN,
+            source="drivers/acpi/acpi_processor.c acpi_processor_get_info (acpi_evaluate_integer(_UID), acpi_map_cpuid: "
+                   "a device whose id is in no MADT entry is no CPU)",
+            text="Every processor device has an Integer _UID that is some GICC's ACPI Processor UID.")
 def _uid_known(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     _needs_cpus(ctx)
@@ -96,9 +99,9 @@ def _uid_known(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(f.processors)} processor devices, each a GICC's UID")
 
 
-@rule("dsdt.device-uid-unique", Severity.FAIL,
-      source="drivers/acpi/acpi_processor.c acpi_processor_check_duplicates ('Failed to get unique processor _UID')",
-      text="No two processor devices have the same _UID.")
+@RULES.rule("dsdt.device-uid-unique", Severity.FAIL,
+            source="drivers/acpi/acpi_processor.c acpi_processor_check_duplicates ('Failed to get unique processor _UID')",
+            text="No two processor devices have the same _UID.")
 def _uid_unique(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     _needs_cpus(ctx)
@@ -127,11 +130,11 @@ def _sta_values(dev, boot_cpu: bool) -> list[tuple[str, int]]:
     return [(when, v) for when, v in out if v is not None]
 
 
-@rule("dsdt.sta-present", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('the _STA method must always report the CPU as present'); "
-             "ACPI 6.5 6.3.7 (_STA bit 0 present; enabled without present is invalid); arch/arm64/kernel/smp.c "
-             "arch_unregister_cpu ('Changing CPU present bit is not supported')",
-      text="Every possible CPU's _STA reports present, whether its enabled bit is set or not.")
+@RULES.rule("dsdt.sta-present", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('the _STA method must always report the CPU as present'); "
+                   "ACPI 6.5 6.3.7 (_STA bit 0 present; enabled without present is invalid); arch/arm64/kernel/smp.c "
+                   "arch_unregister_cpu ('Changing CPU present bit is not supported')",
+            text="Every possible CPU's _STA reports present, whether its enabled bit is set or not.")
 def _sta_present(ctx: CheckContext) -> Outcome:
     facts(ctx)
     problems = []
@@ -152,11 +155,11 @@ def _sta_present(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{checked} processor devices, _STA always present")
 
 
-@rule("dsdt.enabled-cpu-sta", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs described as enabled in the static table, should not "
-             "have their _STA modified'); drivers/acpi/scan.c, acpi_processor.c (a CPU is registered only when "
-             "_STA says present and enabled)",
-      text="The _STA of every CPU the MADT marks Enabled reports present and enabled at boot.")
+@RULES.rule("dsdt.enabled-cpu-sta", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs described as enabled in the static table, should not "
+                   "have their _STA modified'); drivers/acpi/scan.c, acpi_processor.c (a CPU is registered only when "
+                   "_STA says present and enabled)",
+            text="The _STA of every CPU the MADT marks Enabled reports present and enabled at boot.")
 def _enabled_cpu_sta(ctx: CheckContext) -> Outcome:
     facts(ctx)
     enabled = [c for c in _needs_cpus(ctx) if c.enabled]
@@ -174,11 +177,11 @@ def _enabled_cpu_sta(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"CPUs {cpu_list(c.index for c in enabled)} Enabled, their _STA enabled at boot")
 
 
-@rule("dsdt.sta-follows-policy", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs described as online capable but not enabled can be "
-             "set to enabled by the DSDT's Processor object's _STA method'); ACPI 6.5 6.3.7; QEMU "
-             "docs/specs/acpi_cpu_hotplug.rst (flags bit 0: enabled)",
-      text="The _STA of every hot-addable CPU says enabled exactly when the register block's enabled bit is set.")
+@RULES.rule("dsdt.sta-follows-policy", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs described as online capable but not enabled can be "
+                   "set to enabled by the DSDT's Processor object's _STA method'); ACPI 6.5 6.3.7; QEMU "
+                   "docs/specs/acpi_cpu_hotplug.rst (flags bit 0: enabled)",
+            text="The _STA of every hot-addable CPU says enabled exactly when the register block's enabled bit is set.")
 def _sta_follows(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     hot = _hot_addable(ctx)
@@ -195,9 +198,9 @@ def _sta_follows(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"_STA of CPUs {cpu_list(c.index for c in hot)} follows the enabled bit")
 
 
-@rule("dsdt.ej0", Severity.FAIL,
-      source="drivers/acpi/scan.c acpi_scan_hot_remove (no _EJ0: -ENODEV, the eject fails); ACPI 6.5 6.3.3 (_EJ0)",
-      text="Every hot-addable CPU's processor device has _EJ0, so that firmware can take it back.")
+@RULES.rule("dsdt.ej0", Severity.FAIL,
+            source="drivers/acpi/scan.c acpi_scan_hot_remove (no _EJ0: -ENODEV, the eject fails); ACPI 6.5 6.3.3 (_EJ0)",
+            text="Every hot-addable CPU's processor device has _EJ0, so that firmware can take it back.")
 def _ej0(ctx: CheckContext) -> Outcome:
     facts(ctx)
     hot = _hot_addable(ctx)
@@ -210,10 +213,10 @@ def _ej0(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"CPUs {cpu_list(c.index for c in hot)} ejectable")
 
 
-@rule("dsdt.ost", Severity.WARN,
-      source="ACPI 6.5 6.3.5 (_OST); drivers/acpi/bus.c acpi_evaluate_ost (Linux reports hotplug outcomes when "
-             "_OST exists)",
-      text="Every hot-addable CPU's processor device has _OST, so that the VMM learns how a hotplug ended.")
+@RULES.rule("dsdt.ost", Severity.WARN,
+            source="ACPI 6.5 6.3.5 (_OST); drivers/acpi/bus.c acpi_evaluate_ost (Linux reports hotplug outcomes when "
+                   "_OST exists)",
+            text="Every hot-addable CPU's processor device has _OST, so that the VMM learns how a hotplug ended.")
 def _ost(ctx: CheckContext) -> Outcome:
     facts(ctx)
     hot = _hot_addable(ctx)
@@ -222,10 +225,10 @@ def _ost(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"CPUs {cpu_list(c.index for c in hot)} have _OST")
 
 
-@rule("dsdt.event-source", Severity.FAIL,
-      source="ACPI 6.5 5.6.9 (Generic Event Device, ACPI0013, on hardware-reduced platforms), 5.6.5 (GPIO-signaled "
-             "events, _AEI); drivers/acpi/evged.c ged_probe ('cannot locate _EVT method')",
-      text="When CPUs can be hot-added, an event source exists: a GED with an interrupt in _CRS and _EVT.")
+@RULES.rule("dsdt.event-source", Severity.FAIL,
+            source="ACPI 6.5 5.6.9 (Generic Event Device, ACPI0013, on hardware-reduced platforms), 5.6.5 (GPIO-signaled "
+                   "events, _AEI); drivers/acpi/evged.c ged_probe ('cannot locate _EVT method')",
+            text="When CPUs can be hot-added, an event source exists: a GED with an interrupt in _CRS and _EVT.")
 def _event_source(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     _hot_addable(ctx)
@@ -256,12 +259,12 @@ def _show(notes: list[tuple[str, int]]) -> str:
     return ", ".join(f"Notify({p}, {v})" for p, v in notes) or "no Notify"
 
 
-@rule("dsdt.event-notifies", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('Changes to the firmware policy can be notified to the OS "
-             "via device-check or eject-request'); ACPI 6.5 5.6.6 (Notify 1 Device Check, 3 Eject Request); "
-             "QEMU docs/specs/acpi_cpu_hotplug.rst",
-      text="The event method reaches Notify(CPU, 1 Device Check) for an insert and Notify(CPU, 3 Eject Request) for a "
-           "remove of a hot-addable CPU.")
+@RULES.rule("dsdt.event-notifies", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('Changes to the firmware policy can be notified to the OS "
+                   "via device-check or eject-request'); ACPI 6.5 5.6.6 (Notify 1 Device Check, 3 Eject Request); "
+                   "QEMU docs/specs/acpi_cpu_hotplug.rst",
+            text="The event method reaches Notify(CPU, 1 Device Check) for an insert and Notify(CPU, 3 Eject Request) for a "
+                 "remove of a hot-addable CPU.")
 def _event_notifies(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     hot = _hot_addable(ctx)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt, FadtFlags
 from vcpu_hotplug.check.context import CheckContext
-from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, bit, fail, ok, rule
+from vcpu_hotplug.check.rule import NotApplicable, Outcome, RuleFamily, Severity, bit, fail, ok
+
+RULES = RuleFamily("fadt")
+"""The FADT rules, in report order."""
 
 ARM64_MIN_FADT = (5, 1)
 """ACPI 5.1 introduced ARM_BOOT_ARCH; arm64 Linux wants FADT 5.1 or later."""
@@ -27,10 +30,10 @@ def _version(fadt: Fadt) -> tuple[int, int]:
     return fadt.header.revision, fadt.minor_version or 0
 
 
-@rule("fadt.revision", Severity.FAIL,
-      source="arch/arm64/kernel/acpi.c acpi_fadt_sanity_check ('Unsupported FADT revision %d.%d, should be 5.1+'); "
-             "ACPI 6.5 5.2.9 (FADT Major Version, Minor Version)",
-      text="The FADT is revision 5.1 or later (the first with ARM boot flags).")
+@RULES.rule("fadt.revision", Severity.FAIL,
+            source="arch/arm64/kernel/acpi.c acpi_fadt_sanity_check ('Unsupported FADT revision %d.%d, should be 5.1+'); "
+                   "ACPI 6.5 5.2.9 (FADT Major Version, Minor Version)",
+            text="The FADT is revision 5.1 or later (the first with ARM boot flags).")
 def _revision(ctx: CheckContext) -> Outcome:
     fadt = _fadt(ctx)
     version = _version(fadt)
@@ -42,10 +45,10 @@ def _revision(ctx: CheckContext) -> Outcome:
     return ok(f"FADT revision {shown}")
 
 
-@rule("fadt.hw-reduced", Severity.FAIL,
-      source="arch/arm64/kernel/acpi.c acpi_fadt_sanity_check ('FADT not ACPI hardware reduced compliant'); "
-             "ACPI 6.5 5.2.9 Table 5.10 (HW_REDUCED_ACPI)",
-      text="The FADT sets HW_REDUCED_ACPI (arm64 has no fixed ACPI hardware).")
+@RULES.rule("fadt.hw-reduced", Severity.FAIL,
+            source="arch/arm64/kernel/acpi.c acpi_fadt_sanity_check ('FADT not ACPI hardware reduced compliant'); "
+                   "ACPI 6.5 5.2.9 Table 5.10 (HW_REDUCED_ACPI)",
+            text="The FADT sets HW_REDUCED_ACPI (arm64 has no fixed ACPI hardware).")
 def _hw_reduced(ctx: CheckContext) -> Outcome:
     fadt = _fadt(ctx)
     if not fadt.hardware_reduced:
@@ -54,11 +57,11 @@ def _hw_reduced(ctx: CheckContext) -> Outcome:
     return ok("HW_REDUCED_ACPI set")
 
 
-@rule("fadt.psci", Severity.FAIL,
-      source="ACPI 6.5 5.2.9.4 Table 5.12 (ARM_BOOT_ARCH PSCI_COMPLIANT); drivers/firmware/psci/psci.c "
-             "psci_acpi_init ('is not implemented in ACPI'); arch/arm64/kernel/cpu_ops.c "
-             "('Unsupported ACPI enable-method')",
-      text="ARM_BOOT_ARCH says PSCI compliant: PSCI CPU_ON is how Linux starts (and a VMM refuses) CPUs.")
+@RULES.rule("fadt.psci", Severity.FAIL,
+            source="ACPI 6.5 5.2.9.4 Table 5.12 (ARM_BOOT_ARCH PSCI_COMPLIANT); drivers/firmware/psci/psci.c "
+                   "psci_acpi_init ('is not implemented in ACPI'); arch/arm64/kernel/cpu_ops.c "
+                   "('Unsupported ACPI enable-method')",
+            text="ARM_BOOT_ARCH says PSCI compliant: PSCI CPU_ON is how Linux starts (and a VMM refuses) CPUs.")
 def _psci(ctx: CheckContext) -> Outcome:
     fadt = _fadt(ctx)
     flags = fadt.arm_boot_arch or ArmBootArch(0)
@@ -68,10 +71,10 @@ def _psci(ctx: CheckContext) -> Outcome:
     return ok("PSCI compliant")
 
 
-@rule("fadt.psci-conduit", Severity.WARN,
-      source="ACPI 6.5 5.2.9.4 Table 5.12 (PSCI_USE_HVC); drivers/firmware/psci/psci.c psci_acpi_init "
-             "(HVC when the bit is set, else SMC)",
-      text="ARM_BOOT_ARCH sets PSCI_USE_HVC: in a VM the hypervisor plays PSCI firmware at EL2, reached by HVC.")
+@RULES.rule("fadt.psci-conduit", Severity.WARN,
+            source="ACPI 6.5 5.2.9.4 Table 5.12 (PSCI_USE_HVC); drivers/firmware/psci/psci.c psci_acpi_init "
+                   "(HVC when the bit is set, else SMC)",
+            text="ARM_BOOT_ARCH sets PSCI_USE_HVC: in a VM the hypervisor plays PSCI firmware at EL2, reached by HVC.")
 def _conduit(ctx: CheckContext) -> Outcome:
     fadt = _fadt(ctx)
     flags = fadt.arm_boot_arch or ArmBootArch(0)

@@ -8,7 +8,7 @@ a finding. Each finding is one sentence.
 from __future__ import annotations
 
 from vcpu_hotplug.check.context import CheckContext
-from vcpu_hotplug.check.rules import Arch, cpu_list
+from vcpu_hotplug.check.rule import Arch, cpu_list
 
 
 def _cpus_line(ctx: CheckContext) -> str:

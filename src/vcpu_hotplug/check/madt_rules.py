@@ -27,8 +27,11 @@ from vcpu_hotplug.acpi.madt import (GICC_LENGTH_ACPI_5_1, GICC_LENGTH_ACPI_6_0, 
 from vcpu_hotplug.arm.gic import GICR_FRAME_SIZE, GICR_FRAME_SIZE_VLPI
 from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK, MPIDR_RES1, affinity_levels
 from vcpu_hotplug.check.context import CheckContext, Cpu
-from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, bit, cpu_list, ok, outcome, rule
+from vcpu_hotplug.check.rule import NotApplicable, Outcome, RuleFamily, Severity, bit, cpu_list, ok, outcome
 from vcpu_hotplug.vmm.topology import KVM_AFF0_CPUS
+
+RULES = RuleFamily("madt")
+"""The MADT rules, in report order."""
 
 KIB = 1024
 
@@ -62,10 +65,10 @@ def _device_uids(ctx: CheckContext) -> dict[int, str]:
     return out
 
 
-@rule("madt.boot-cpu-enabled", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('The boot CPU must be marked as enabled'); "
-             "arch/arm64/kernel/smp.c (acpi_cpu_is_present, 'missing boot CPU MPIDR')",
-      text="The boot CPU's GICC (the first) is Enabled, not only Online Capable.")
+@RULES.rule("madt.boot-cpu-enabled", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('The boot CPU must be marked as enabled'); "
+                   "arch/arm64/kernel/smp.c (acpi_cpu_is_present, 'missing boot CPU MPIDR')",
+            text="The boot CPU's GICC (the first) is Enabled, not only Online Capable.")
 def _boot_enabled(ctx: CheckContext) -> Outcome:
     _arm64_cpus(ctx)
     boot = ctx.boot
@@ -76,10 +79,10 @@ def _boot_enabled(ctx: CheckContext) -> Outcome:
     return ok(f"boot CPU (UID {boot.uid}, MPIDR {boot.hw_id:#x}) Enabled")
 
 
-@rule("madt.online-capable-reserved", Severity.FAIL,
-      source="ACPI 6.5 5.2.12.14 Table 5.37 (Online Capable: 'If the Enabled bit is set, this bit is reserved "
-             "and must be zero')",
-      text="No GICC sets both Enabled and Online Capable.")
+@RULES.rule("madt.online-capable-reserved", Severity.FAIL,
+            source="ACPI 6.5 5.2.12.14 Table 5.37 (Online Capable: 'If the Enabled bit is set, this bit is reserved "
+                   "and must be zero')",
+            text="No GICC sets both Enabled and Online Capable.")
 def _oc_reserved(ctx: CheckContext) -> Outcome:
     cpus = _arm64_cpus(ctx)
     both = [c for c in cpus if c.enabled and c.online_capable]
@@ -88,10 +91,10 @@ def _oc_reserved(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(cpus)} GICCs, none with both flags")
 
 
-@rule("madt.gicc-unused", Severity.FAIL,
-      source="arch/arm64/kernel/smp.c acpi_map_gic_cpu_interface ('skipping disabled CPU entry'); "
-             "ACPI 6.5 5.2.12.14 Table 5.37",
-      text="No GICC that the DSDT gives a processor device has neither Enabled nor Online Capable.")
+@RULES.rule("madt.gicc-unused", Severity.FAIL,
+            source="arch/arm64/kernel/smp.c acpi_map_gic_cpu_interface ('skipping disabled CPU entry'); "
+                   "ACPI 6.5 5.2.12.14 Table 5.37",
+            text="No GICC that the DSDT gives a processor device has neither Enabled nor Online Capable.")
 def _gicc_unused(ctx: CheckContext) -> Outcome:
     cpus = _arm64_cpus(ctx)
     unused = [c for c in cpus if not c.enabled and not c.online_capable]
@@ -105,11 +108,11 @@ def _gicc_unused(ctx: CheckContext) -> Outcome:
     return outcome(problems, note)
 
 
-@rule("madt.hotpluggable-online-capable", Severity.WARN,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs that firmware wishes to disable either from boot "
-             "(or later) should not be enabled in the MADT GICC structures, but should have the online capable "
-             "bit set'; kexec re-reads the static tables)",
-      text="Every CPU firmware can eject (its processor device has _EJ0) is Online Capable and not Enabled.")
+@RULES.rule("madt.hotpluggable-online-capable", Severity.WARN,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('CPUs that firmware wishes to disable either from boot "
+                   "(or later) should not be enabled in the MADT GICC structures, but should have the online capable "
+                   "bit set'; kexec re-reads the static tables)",
+            text="Every CPU firmware can eject (its processor device has _EJ0) is Online Capable and not Enabled.")
 def _hotpluggable_oc(ctx: CheckContext) -> Outcome:
     cpus = _arm64_cpus(ctx)
     if ctx.aml is None:
@@ -135,11 +138,11 @@ def _hot_addable_or_skip(ctx: CheckContext) -> list[Cpu]:
     return ctx.hot_addable
 
 
-@rule("madt.gicr-always-on", Severity.FAIL,
-      source="Documentation/arch/arm64/cpu-hotplug.rst ('The always on GICR structure must be used to describe "
-             "the redistributors'); drivers/irqchip/irq-gic-v3.c gic_acpi_parse_madt_gicc ('CPU %u's "
-             "redistributor is inaccessible: this CPU can't be brought online')",
-      text="When a CPU is Online Capable, the redistributors are described by GICR structures (always on).")
+@RULES.rule("madt.gicr-always-on", Severity.FAIL,
+            source="Documentation/arch/arm64/cpu-hotplug.rst ('The always on GICR structure must be used to describe "
+                   "the redistributors'); drivers/irqchip/irq-gic-v3.c gic_acpi_parse_madt_gicc ('CPU %u's "
+                   "redistributor is inaccessible: this CPU can't be brought online')",
+            text="When a CPU is Online Capable, the redistributors are described by GICR structures (always on).")
 def _gicr_always_on(ctx: CheckContext) -> Outcome:
     hot = _hot_addable_or_skip(ctx)
     if _gic_version(ctx) == GicVersion.GICV2:
@@ -153,11 +156,11 @@ def _gicr_always_on(ctx: CheckContext) -> Outcome:
     return ok(f"{len(gicrs)} GICR structure(s) for {len(ctx.cpus)} possible CPUs")
 
 
-@rule("madt.gicr-exclusive", Severity.FAIL,
-      source="ACPI 6.5 5.2.12.14 Table 5.37 (GICR Base Address: 'must be set to 0' when GICR structures describe "
-             "the redistributors); drivers/irqchip/irq-gic-v3.c gic_acpi_count_gicr_regions ('GICR and GICC "
-             "subtables have to be mutually exclusive')",
-      text="GICR structures and non-zero GICC GICR Base Addresses are not mixed.")
+@RULES.rule("madt.gicr-exclusive", Severity.FAIL,
+            source="ACPI 6.5 5.2.12.14 Table 5.37 (GICR Base Address: 'must be set to 0' when GICR structures describe "
+                   "the redistributors); drivers/irqchip/irq-gic-v3.c gic_acpi_count_gicr_regions ('GICR and GICC "
+                   "subtables have to be mutually exclusive')",
+            text="GICR structures and non-zero GICC GICR Base Addresses are not mixed.")
 def _gicr_exclusive(ctx: CheckContext) -> Outcome:
     cpus = _arm64_cpus(ctx)
     gicrs = ctx.madt.of_type(Gicr)
@@ -174,10 +177,10 @@ def _frame_size(version: int) -> int:
     return GICR_FRAME_SIZE_VLPI if version == GicVersion.GICV4 else GICR_FRAME_SIZE
 
 
-@rule("madt.gicr-covers", Severity.FAIL,
-      source="drivers/irqchip/irq-gic-v3.c gic_populate_rdist ('CPU%d: mpidr %lx has no re-distributor!'); "
-             "ACPI 6.5 5.2.12.17 (GICR structure: Discovery Range Length)",
-      text="The redistributor description holds one redistributor per possible CPU.")
+@RULES.rule("madt.gicr-covers", Severity.FAIL,
+            source="drivers/irqchip/irq-gic-v3.c gic_populate_rdist ('CPU%d: mpidr %lx has no re-distributor!'); "
+                   "ACPI 6.5 5.2.12.17 (GICR structure: Discovery Range Length)",
+            text="The redistributor description holds one redistributor per possible CPU.")
 def _gicr_covers(ctx: CheckContext) -> Outcome:
     _arm64_cpus(ctx)
     version = _gic_version(ctx)
@@ -199,10 +202,10 @@ def _gicr_covers(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{frames} redistributor frames for {len(ctx.cpus)} possible CPUs")
 
 
-@rule("madt.mpidr-valid", Severity.FAIL,
-      source="ACPI 6.5 5.2.12.14 Table 5.37 (MPIDR: bits 63:40 and 31:24 must be zero); arch/arm64/kernel/smp.c "
-             "('skipping CPU entry with invalid MPIDR', MPIDR_HWID_BITMASK 0xff00ffffff)",
-      text="Every usable GICC's MPIDR holds only affinity bits (Aff3, Aff2, Aff1, Aff0): no RES1 bit 31.")
+@RULES.rule("madt.mpidr-valid", Severity.FAIL,
+            source="ACPI 6.5 5.2.12.14 Table 5.37 (MPIDR: bits 63:40 and 31:24 must be zero); arch/arm64/kernel/smp.c "
+                   "('skipping CPU entry with invalid MPIDR', MPIDR_HWID_BITMASK 0xff00ffffff)",
+            text="Every usable GICC's MPIDR holds only affinity bits (Aff3, Aff2, Aff1, Aff0): no RES1 bit 31.")
 def _mpidr_valid(ctx: CheckContext) -> Outcome:
     _arm64_cpus(ctx)
     problems = []
@@ -219,9 +222,9 @@ def _mpidr_valid(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(ctx.cpus)} MPIDRs, affinity bits only")
 
 
-@rule("madt.mpidr-unique", Severity.FAIL,
-      source="arch/arm64/kernel/smp.c is_mpidr_duplicate ('duplicate CPU MPIDR 0x%llx in MADT')",
-      text="No two usable GICCs have the same MPIDR.")
+@RULES.rule("madt.mpidr-unique", Severity.FAIL,
+            source="arch/arm64/kernel/smp.c is_mpidr_duplicate ('duplicate CPU MPIDR 0x%llx in MADT')",
+            text="No two usable GICCs have the same MPIDR.")
 def _mpidr_unique(ctx: CheckContext) -> Outcome:
     _arm64_cpus(ctx)
     seen: dict[int, Cpu] = {}
@@ -237,10 +240,10 @@ def _mpidr_unique(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(seen)} distinct MPIDRs")
 
 
-@rule("madt.uid-unique", Severity.FAIL,
-      source="ACPI 6.5 5.2.12.14 (ACPI Processor UID matches a processor device's _UID); "
-             "arch/arm64/include/asm/acpi.h get_cpu_for_acpi_id (the first CPU with the UID wins)",
-      text="No two GICCs have the same ACPI Processor UID.")
+@RULES.rule("madt.uid-unique", Severity.FAIL,
+            source="ACPI 6.5 5.2.12.14 (ACPI Processor UID matches a processor device's _UID); "
+                   "arch/arm64/include/asm/acpi.h get_cpu_for_acpi_id (the first CPU with the UID wins)",
+            text="No two GICCs have the same ACPI Processor UID.")
 def _uid_unique(ctx: CheckContext) -> Outcome:
     cpus = _arm64_cpus(ctx)
     seen: dict[int, Cpu] = {}
@@ -254,10 +257,10 @@ def _uid_unique(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(seen)} UIDs, all different")
 
 
-@rule("madt.aff0-range", Severity.WARN,
-      source="drivers/irqchip/irq-gic-v3.c gic_cpu_sys_reg_init ('CPU%d (%lx) can't SGI CPU%d (%lx), no RSS'); "
-             "KVM's default MPIDR puts 16 vCPUs per Aff0 level",
-      text="With GICv3, every usable GICC's Aff0 is 0-15 (an SGI's target list is 16 bits).")
+@RULES.rule("madt.aff0-range", Severity.WARN,
+            source="drivers/irqchip/irq-gic-v3.c gic_cpu_sys_reg_init ('CPU%d (%lx) can't SGI CPU%d (%lx), no RSS'); "
+                   "KVM's default MPIDR puts 16 vCPUs per Aff0 level",
+            text="With GICv3, every usable GICC's Aff0 is 0-15 (an SGI's target list is 16 bits).")
 def _aff0(ctx: CheckContext) -> Outcome:
     _arm64_cpus(ctx)
     if _gic_version(ctx) == GicVersion.GICV2:
@@ -280,10 +283,10 @@ def _expected_gicc_lengths(revision: int) -> tuple[int, ...]:
     return (GICC_LENGTH_ACPI_5_1, GICC_LENGTH_ACPI_6_0)
 
 
-@rule("madt.gicc-length", Severity.FAIL,
-      source="ACPI 6.5 5.2.12.14 Table 5.37 (GICC Length: 82 from MADT revision 6, 80 in revisions 4-5, 76 or 80 "
-             "in revision 3); arch/arm64/include/asm/acpi.h BAD_MADT_GICC_ENTRY (at least 76 bytes)",
-      text="Every GICC has the length of its MADT's revision.")
+@RULES.rule("madt.gicc-length", Severity.FAIL,
+            source="ACPI 6.5 5.2.12.14 Table 5.37 (GICC Length: 82 from MADT revision 6, 80 in revisions 4-5, 76 or 80 "
+                   "in revision 3); arch/arm64/include/asm/acpi.h BAD_MADT_GICC_ENTRY (at least 76 bytes)",
+            text="Every GICC has the length of its MADT's revision.")
 def _gicc_length(ctx: CheckContext) -> Outcome:
     madt = ctx.madt
     if madt is None:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from vcpu_hotplug.acpi.pptt import CacheNode, Pptt, ProcessorFlags, ProcessorNode
 from vcpu_hotplug.check.context import CheckContext
-from vcpu_hotplug.check.rules import NotApplicable, Outcome, Severity, fail, ok, outcome, rule
+from vcpu_hotplug.check.rule import NotApplicable, Outcome, RuleFamily, Severity, fail, ok, outcome
+
+RULES = RuleFamily("pptt")
+"""The PPTT rules, in report order."""
 
 LEAF_FLAG_REVISION = 2
 """From PPTT revision 2 (ACPI 6.3) Linux trusts the "Node is a Leaf" flag."""
@@ -38,10 +41,10 @@ def leaves(pptt: Pptt) -> list[tuple[int, ProcessorNode]]:
     return [(o, n) for o, n in pairs if isinstance(n, ProcessorNode) and o not in parents]
 
 
-@rule("pptt.present", Severity.WARN,
-      source="drivers/acpi/pptt.c ('No PPTT table found, CPU and cache topology may be inaccurate'); "
-             "Documentation/arch/arm64/cpu-hotplug.rst (caches are described in the PPTT)",
-      text="A PPTT describes the CPU topology.")
+@RULES.rule("pptt.present", Severity.WARN,
+            source="drivers/acpi/pptt.c ('No PPTT table found, CPU and cache topology may be inaccurate'); "
+                   "Documentation/arch/arm64/cpu-hotplug.rst (caches are described in the PPTT)",
+            text="A PPTT describes the CPU topology.")
 def _present(ctx: CheckContext) -> Outcome:
     if ctx.pptt is None:
         return fail("no PPTT: Linux guesses the topology from MPIDRs and knows no caches; add a PPTT with a "
@@ -49,10 +52,10 @@ def _present(ctx: CheckContext) -> Outcome:
     return ok(f"PPTT revision {ctx.pptt.header.revision}, {len(ctx.pptt.processors())} processor nodes")
 
 
-@rule("pptt.covers-possible", Severity.FAIL,
-      source="ACPI 6.5 5.2.30.1 Table 5.158 (ACPI Processor ID must match the MADT for an actual processor); "
-             "drivers/acpi/pptt.c acpi_find_processor_node ('unable to locate core')",
-      text="Every possible CPU, enabled or not, has a leaf processor node with its UID and ACPI Processor ID Valid.")
+@RULES.rule("pptt.covers-possible", Severity.FAIL,
+            source="ACPI 6.5 5.2.30.1 Table 5.158 (ACPI Processor ID must match the MADT for an actual processor); "
+                   "drivers/acpi/pptt.c acpi_find_processor_node ('unable to locate core')",
+            text="Every possible CPU, enabled or not, has a leaf processor node with its UID and ACPI Processor ID Valid.")
 def _covers(ctx: CheckContext) -> Outcome:
     pptt = _pptt(ctx)
     if not ctx.cpus:
@@ -72,10 +75,10 @@ def _covers(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(ctx.cpus)} possible CPUs, each a leaf of the PPTT")
 
 
-@rule("pptt.structure", Severity.FAIL,
-      source="ACPI 6.5 5.2.30.1 (Parent: offset of the parent processor node, 0 for none; Private Resources: "
-             "offsets of structures), 5.2.30.2 (Next Level of Cache); drivers/acpi/pptt.c fetch_pptt_node",
-      text="Every Parent, Private Resource and Next Level of Cache offset names a structure of the right kind.")
+@RULES.rule("pptt.structure", Severity.FAIL,
+            source="ACPI 6.5 5.2.30.1 (Parent: offset of the parent processor node, 0 for none; Private Resources: "
+                   "offsets of structures), 5.2.30.2 (Next Level of Cache); drivers/acpi/pptt.c fetch_pptt_node",
+            text="Every Parent, Private Resource and Next Level of Cache offset names a structure of the right kind.")
 def _structure(ctx: CheckContext) -> Outcome:
     pptt = _pptt(ctx)
     pairs = list(zip(pptt.offsets(), pptt.nodes))
@@ -103,9 +106,9 @@ def _structure(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(pairs)} structures, every link valid")
 
 
-@rule("pptt.leaf-unique", Severity.FAIL,
-      source="drivers/acpi/pptt.c acpi_find_processor_node (the first leaf with the ID wins); ACPI 6.5 5.2.30.1",
-      text="No two leaf processor nodes have the same ACPI Processor ID.")
+@RULES.rule("pptt.leaf-unique", Severity.FAIL,
+            source="drivers/acpi/pptt.c acpi_find_processor_node (the first leaf with the ID wins); ACPI 6.5 5.2.30.1",
+            text="No two leaf processor nodes have the same ACPI Processor ID.")
 def _leaf_unique(ctx: CheckContext) -> Outcome:
     pptt = _pptt(ctx)
     seen: dict[int, int] = {}

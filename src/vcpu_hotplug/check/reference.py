@@ -23,7 +23,7 @@ from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt, MadtLayout
 from vcpu_hotplug.acpi.tableio import format_acpidump
 from vcpu_hotplug.arm.gic import SPI_BASE
-from vcpu_hotplug.check.rules import cpu_list
+from vcpu_hotplug.check.rule import cpu_list
 from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.dsdt import GED_PATH, PRES_PATH, cpu_device_path, notify_depth
 from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER, FirmwareImage, FirmwareOptions, build_firmware

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vcpu_hotplug.check.rules import Rule, Severity
+from vcpu_hotplug.check.rule import Rule, Severity
 
 if TYPE_CHECKING:
     from vcpu_hotplug.check.boot import BootPrediction

@@ -14,12 +14,13 @@ import os
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.tableio import LoadedTable
 from vcpu_hotplug.check.boot import predict_boot
+from vcpu_hotplug.check.catalog import all_rules
 from vcpu_hotplug.check.context import CheckContext
 from vcpu_hotplug.check.errors import CheckError
 from vcpu_hotplug.check.findings import findings
 from vcpu_hotplug.check.inputs import load_input
 from vcpu_hotplug.check.report import CheckReport, RuleResult, Status, result_of
-from vcpu_hotplug.check.rules import Arch, NotApplicable, Rule, all_rules
+from vcpu_hotplug.check.rule import Arch, NotApplicable, Rule
 from vcpu_hotplug.guest.kernel import PresentPolicy
 
 

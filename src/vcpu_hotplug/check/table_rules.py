@@ -17,7 +17,10 @@ from vcpu_hotplug.acpi.pptt import PPTT_REVISION
 from vcpu_hotplug.acpi.rsdp import RSDP_REVISION_2, RSDP_V1_LENGTH, Rsdp
 from vcpu_hotplug.acpi.xsdt import XSDT_REVISION
 from vcpu_hotplug.check.context import CheckContext
-from vcpu_hotplug.check.rules import Arch, NotApplicable, Outcome, Severity, outcome, rule
+from vcpu_hotplug.check.rule import Arch, NotApplicable, Outcome, RuleFamily, Severity, outcome
+
+RULES = RuleFamily("tables")
+"""The whole-table rules, in report order."""
 
 REQUIRED = {
     Arch.ARM64: ("FACP", "APIC", "DSDT", "GTDT"),
@@ -53,11 +56,11 @@ def _arch(ctx: CheckContext) -> Arch:
     return ctx.arch or Arch.ARM64
 
 
-@rule("tables.required", Severity.FAIL,
-      source="arch/arm64/kernel/acpi.c (acpi_fadt_sanity_check: 'FADT is required on arm64'), "
-             "arch/arm64/kernel/smp.c (MADT), drivers/clocksource/arm_arch_timer.c (GTDT); ACPI 6.5 5.2.7",
-      text="The tables Linux needs are there: FADT, MADT, DSDT and GTDT on arm64 (MADT and DSDT on x86).",
-      arch=Arch.ANY)
+@RULES.rule("tables.required", Severity.FAIL,
+            source="arch/arm64/kernel/acpi.c (acpi_fadt_sanity_check: 'FADT is required on arm64'), "
+                   "arch/arm64/kernel/smp.c (MADT), drivers/clocksource/arm_arch_timer.c (GTDT); ACPI 6.5 5.2.7",
+            text="The tables Linux needs are there: FADT, MADT, DSDT and GTDT on arm64 (MADT and DSDT on x86).",
+            arch=Arch.ANY)
 def _required(ctx: CheckContext) -> Outcome:
     arch = _arch(ctx)
     have = set(ctx.signatures)
@@ -78,10 +81,10 @@ def _rsdp_checksums(t: Rsdp) -> list[str]:
     return out
 
 
-@rule("tables.checksum", Severity.FAIL,
-      source="ACPI 6.5 5.2.6 (the entire table, header included, sums to zero), 5.2.5.3 (RSDP checksums); "
-             "ACPICA acpi_tb_verify_checksum ('Incorrect checksum in table')",
-      text="Every table's bytes sum to zero (modulo 256).", arch=Arch.ANY)
+@RULES.rule("tables.checksum", Severity.FAIL,
+            source="ACPI 6.5 5.2.6 (the entire table, header included, sums to zero), 5.2.5.3 (RSDP checksums); "
+                   "ACPICA acpi_tb_verify_checksum ('Incorrect checksum in table')",
+            text="Every table's bytes sum to zero (modulo 256).", arch=Arch.ANY)
 def _checksum(ctx: CheckContext) -> Outcome:
     problems = []
     for t in ctx.tables:
@@ -116,10 +119,10 @@ def _fadt_length(fadt: Fadt, source: str) -> list[str]:
     return []
 
 
-@rule("tables.length", Severity.FAIL,
-      source="ACPI 6.5 5.2.6 (Length: the whole table, header included), 5.2.9 Table 5.9 (FADT layout)",
-      text="Each table's Length field is the size of the table as given, and the FADT has its revision's length.",
-      arch=Arch.ANY)
+@RULES.rule("tables.length", Severity.FAIL,
+            source="ACPI 6.5 5.2.6 (Length: the whole table, header included), 5.2.9 Table 5.9 (FADT layout)",
+            text="Each table's Length field is the size of the table as given, and the FADT has its revision's length.",
+            arch=Arch.ANY)
 def _length(ctx: CheckContext) -> Outcome:
     problems = []
     for t in ctx.tables:
@@ -137,11 +140,11 @@ def _length(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(ctx.tables)} tables, every Length matches")
 
 
-@rule("tables.revision", Severity.FAIL,
-      source="ACPI 6.5 5.2.9 (FADT 6), 5.2.12 (MADT 6), 5.2.25 (GTDT 3), 5.2.30 (PPTT 3), 5.2.8 (XSDT 1), "
-             "5.2.11.1 (DSDT 2); MADT revision 3 or later on arm64 (GICC with MPIDR, ACPI 5.1)",
-      text="Every table has a revision the specification defines (and, on arm64, a MADT of revision 3+).",
-      arch=Arch.ANY)
+@RULES.rule("tables.revision", Severity.FAIL,
+            source="ACPI 6.5 5.2.9 (FADT 6), 5.2.12 (MADT 6), 5.2.25 (GTDT 3), 5.2.30 (PPTT 3), 5.2.8 (XSDT 1), "
+                   "5.2.11.1 (DSDT 2); MADT revision 3 or later on arm64 (GICC with MPIDR, ACPI 5.1)",
+            text="Every table has a revision the specification defines (and, on arm64, a MADT of revision 3+).",
+            arch=Arch.ANY)
 def _revision(ctx: CheckContext) -> Outcome:
     problems = []
     checked = 0

@@ -16,7 +16,10 @@ from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.notify import NotifyValue
 from vcpu_hotplug.check.aml_facts import AmlFacts
 from vcpu_hotplug.check.context import CheckContext, Cpu
-from vcpu_hotplug.check.rules import Arch, NotApplicable, Outcome, Severity, cpu_list, fail, ok, outcome, rule
+from vcpu_hotplug.check.rule import Arch, NotApplicable, Outcome, RuleFamily, Severity, cpu_list, fail, ok, outcome
+
+RULES = RuleFamily("x86")
+"""The x86 rules, in report order."""
 
 
 def _facts(ctx: CheckContext) -> AmlFacts:
@@ -38,11 +41,11 @@ def _hot(ctx: CheckContext) -> list[Cpu]:
     return hot
 
 
-@rule("x86.processor-devices", Severity.FAIL,
-      source="arch/x86/kernel/acpi/boot.c acpi_is_processor_usable; drivers/acpi/acpi_processor.c "
-             "acpi_processor_get_info (_UID matched to the Local APIC's ACPI Processor UID)",
-      text="Every usable Local APIC/x2APIC entry has a processor device with its ACPI Processor UID.",
-      arch=Arch.X86)
+@RULES.rule("x86.processor-devices", Severity.FAIL,
+            source="arch/x86/kernel/acpi/boot.c acpi_is_processor_usable; drivers/acpi/acpi_processor.c "
+                   "acpi_processor_get_info (_UID matched to the Local APIC's ACPI Processor UID)",
+            text="Every usable Local APIC/x2APIC entry has a processor device with its ACPI Processor UID.",
+            arch=Arch.X86)
 def _processor_devices(ctx: CheckContext) -> Outcome:
     f = _facts(ctx)
     cpus = _cpus(ctx)
@@ -52,11 +55,11 @@ def _processor_devices(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"{len(cpus)} usable Local APIC entries, each with a processor device")
 
 
-@rule("x86.hotplug-methods", Severity.FAIL,
-      source="ACPI 6.5 6.3.7 (_STA), 6.3.3 (_EJ0); drivers/acpi/scan.c acpi_scan_hot_remove; QEMU "
-             "docs/specs/acpi_cpu_hotplug.rst (flags bit 0: enabled)",
-      text="Every hot-addable x86 CPU's device has _EJ0 and a _STA that follows the register block's enabled bit.",
-      arch=Arch.X86)
+@RULES.rule("x86.hotplug-methods", Severity.FAIL,
+            source="ACPI 6.5 6.3.7 (_STA), 6.3.3 (_EJ0); drivers/acpi/scan.c acpi_scan_hot_remove; QEMU "
+                   "docs/specs/acpi_cpu_hotplug.rst (flags bit 0: enabled)",
+            text="Every hot-addable x86 CPU's device has _EJ0 and a _STA that follows the register block's enabled bit.",
+            arch=Arch.X86)
 def _hotplug_methods(ctx: CheckContext) -> Outcome:
     f = _facts(ctx)
     _cpus(ctx)
@@ -80,12 +83,12 @@ def _hotplug_methods(ctx: CheckContext) -> Outcome:
     return outcome(problems, f"CPUs {cpu_list(c.index for c in hot)} have _EJ0 and a dynamic _STA{where}")
 
 
-@rule("x86.hotplug-event", Severity.FAIL,
-      source="ACPI 6.5 5.6.4.1 (GPE _Exx methods), 5.6.6 (Notify 1 Device Check, 3 Eject Request); QEMU "
-             "docs/specs/acpi_cpu_hotplug.rst ('next CPU with event' scan)",
-      text="A GPE (or GED) event method reaches Notify(CPU, 1) on insert and Notify(CPU, 3) on remove of a "
-           "hot-addable x86 CPU.",
-      arch=Arch.X86)
+@RULES.rule("x86.hotplug-event", Severity.FAIL,
+            source="ACPI 6.5 5.6.4.1 (GPE _Exx methods), 5.6.6 (Notify 1 Device Check, 3 Eject Request); QEMU "
+                   "docs/specs/acpi_cpu_hotplug.rst ('next CPU with event' scan)",
+            text="A GPE (or GED) event method reaches Notify(CPU, 1) on insert and Notify(CPU, 3) on remove of a "
+                 "hot-addable x86 CPU.",
+            arch=Arch.X86)
 def _hotplug_event(ctx: CheckContext) -> Outcome:
     f = _facts(ctx)
     _cpus(ctx)

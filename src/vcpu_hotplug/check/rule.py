@@ -1,10 +1,14 @@
-"""Rules: data (id, severity, source, text, architecture) plus one small check function each.
+"""What a rule is: data (id, severity, source, text, architecture) plus one small check function.
 
-A rule module (``madt_rules.py``, ``pptt_rules.py``, ...) adds a rule with::
+The leaf of the checker: it imports no other checker module. Each family
+module (``madt_rules.py``, ``pptt_rules.py``, ...) holds its rules in a
+:class:`RuleFamily` it exports as ``RULES``, and declares each rule with::
 
-    @rule("madt.uid-unique", Severity.FAIL,
-          source="ACPI 6.5 section 5.2.12.14 (ACPI Processor UID)",
-          text="Every GICC has its own ACPI Processor UID.")
+    RULES = RuleFamily("madt")
+
+    @RULES.rule("madt.uid-unique", Severity.FAIL,
+                source="ACPI 6.5 section 5.2.12.14 (ACPI Processor UID)",
+                text="Every GICC has its own ACPI Processor UID.")
     def _uid_unique(ctx: CheckContext) -> Outcome:
         dups = ...
         return fail(*(f"UID {u} is used twice: give each GICC its own UID" for u in dups)) \\
@@ -14,20 +18,17 @@ A check returns :func:`ok` (with what it saw), :func:`fail` (one sentence per
 problem, saying what to fix) or raises :class:`NotApplicable` (the tables
 have nothing the rule is about). ``Severity`` says what a violation is:
 ``FAIL`` (Linux will misbehave or the spec is broken) or ``WARN`` (legal but
-probably not what the VMM meant).
+probably not what the VMM meant). :mod:`.catalog` lists every family.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 from vcpu_hotplug.guest.cpumask import format_range_list
-
-if TYPE_CHECKING:
-    from vcpu_hotplug.check.context import CheckContext
 
 
 class Severity(enum.Enum):
@@ -80,7 +81,9 @@ class NotApplicable(Exception):
     """The tables have nothing this rule is about; the message says why."""
 
 
-Check = Callable[["CheckContext"], Outcome]
+Check = Callable[[Any], Outcome]
+"""A rule's check: takes the :class:`~vcpu_hotplug.check.context.CheckContext` (typed ``Any`` so that this
+leaf imports no other module of the checker, not even for type hints)."""
 
 
 @dataclass(frozen=True)
@@ -99,33 +102,28 @@ class Rule:
         return self.id.split(".", 1)[0]
 
 
-REGISTRY: dict[str, Rule] = {}
+class RuleFamily:
+    """The rules of one family (``madt``, ``dsdt``, ...), in the order they are declared: a module's ``RULES``."""
 
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._rules: list[Rule] = []
 
-def rule(rule_id: str, severity: Severity, *, source: str, text: str,
-         arch: Arch = Arch.ARM64) -> Callable[[Check], Check]:
-    """Register the decorated check function as a rule."""
-    def register(check: Check) -> Check:
-        if rule_id in REGISTRY:
-            raise ValueError(f"rule {rule_id} is defined twice")
-        REGISTRY[rule_id] = Rule(rule_id, severity, source, text, check, arch)
-        return check
-    return register
+    def rule(self, rule_id: str, severity: Severity, *, source: str, text: str,
+             arch: Arch = Arch.ARM64) -> Callable[[Check], Check]:
+        """Declare the decorated check function as a rule of this family."""
+        if rule_id.split(".", 1)[0] != self.name:
+            raise ValueError(f"rule {rule_id} is not of the {self.name} family")
 
+        def declare(check: Check) -> Check:
+            if any(r.id == rule_id for r in self._rules):
+                raise ValueError(f"rule {rule_id} is defined twice")
+            self._rules.append(Rule(rule_id, severity, source, text, check, arch))
+            return check
+        return declare
 
-FAMILY_ORDER = ("tables", "fadt", "madt", "pptt", "dsdt", "x86")
-"""How a report lists the rules: whole-table rules first, then table by table."""
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules)
 
-
-def all_rules() -> list[Rule]:
-    """Every rule, in family order (tables, FADT, MADT, PPTT, DSDT, x86), each family as declared."""
-    from vcpu_hotplug.check import (  # noqa: F401 - importing registers the rules
-        dsdt_rules,
-        fadt_rules,
-        madt_rules,
-        pptt_rules,
-        table_rules,
-        x86_rules,
-    )
-    rank = {family: i for i, family in enumerate(FAMILY_ORDER)}
-    return sorted(REGISTRY.values(), key=lambda r: rank.get(r.family, len(rank)))
+    def __len__(self) -> int:
+        return len(self._rules)
