@@ -18,7 +18,7 @@ from tests.guest.helpers import CPU_SYSFS, cpu_masks, log_lines
 from vcpu_hotplug.guest import Errno, GuestConfig, GuestKnobs, SysfsError
 from vcpu_hotplug.guest.cpumask import format_range_list, parse_range_list
 from vcpu_hotplug.guest.klog import KernelLog, LogLevel, LogRecord
-from vcpu_hotplug.guest.smp import NR_CPUS
+from vcpu_hotplug.guest.config import NR_CPUS
 from vcpu_hotplug.hw.clock import NS_PER_S
 from vcpu_hotplug.system import System
 

@@ -21,7 +21,7 @@ from vcpu_hotplug.check.findings import findings
 from vcpu_hotplug.check.inputs import load_input
 from vcpu_hotplug.check.report import CheckReport, RuleResult, Status, result_of
 from vcpu_hotplug.check.rule import Arch, NotApplicable, Rule
-from vcpu_hotplug.guest.kernel import PresentPolicy
+from vcpu_hotplug.guest import PresentPolicy
 
 
 def _applies(rule: Rule, arch: Arch | None) -> str | None:

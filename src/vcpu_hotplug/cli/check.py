@@ -20,7 +20,7 @@ import click
 
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.check.errors import CheckError
-from vcpu_hotplug.guest.kernel import PresentPolicy
+from vcpu_hotplug.guest import PresentPolicy
 
 EXIT_UNUSABLE = 2
 """PATH could not be checked (distinct from 1: a rule FAILs)."""

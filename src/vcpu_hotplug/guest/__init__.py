@@ -14,7 +14,8 @@ Entry points::
 """
 
 from vcpu_hotplug.guest.errors import BootError, Errno, GuestError, SysfsError
-from vcpu_hotplug.guest.kernel import GuestConfig, GuestKnobs, Kernel, Latency, PresentPolicy
+from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs, Latency, PresentPolicy
+from vcpu_hotplug.guest.kernel import Kernel
 from vcpu_hotplug.guest.klog import KernelLog, LogLevel, LogRecord
 
 __all__ = [

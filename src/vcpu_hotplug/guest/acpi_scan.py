@@ -38,19 +38,47 @@ The result goes back to firmware with ``_OST(source, code)``: 0 success,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.aml.objects import Processor
 from vcpu_hotplug.acpi.device_ids import GED_HID, POWER_BUTTON_HID, PROCESSOR_HID
 from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus
-from vcpu_hotplug.guest.acpi_utils import AcpiDevice, acpi_device_is_enabled, acpi_device_is_present, linux_path
+from vcpu_hotplug.guest.acpi_utils import (AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
+                                           linux_path)
+from vcpu_hotplug.guest.button import ButtonDriver
+from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.hw.trace import TraceKind
+from vcpu_hotplug.guest.ged import GedDriver
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.processor import ProcessorDriver
+from vcpu_hotplug.guest.smp import CpuHotplug
+from vcpu_hotplug.guest.sysfs import CpuDevices
+from vcpu_hotplug.hw.clock import SimClock
+from vcpu_hotplug.hw.trace import Trace, TraceKind
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class ScanKernel(Protocol):
+    """What the ACPI scan and its hotplug work use of the running kernel.
+
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
+
+    config: GuestConfig
+    clock: SimClock
+    trace: Trace
+    klog: KernelLog
+    acpi: AcpiCore
+    cpuhp: CpuHotplug
+    devices: CpuDevices
+    processor_driver: ProcessorDriver
+    ged: GedDriver
+    button: ButtonDriver
+
+    @property
+    def knobs(self) -> GuestKnobs: ...
 
 
 _NOTIFY_NAMES = {
@@ -75,7 +103,7 @@ def errno_to_ost(error: int) -> OstStatus:
 class AcpiScan:
     """The scan, the notify handler and the hotplug workqueue."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: ScanKernel) -> None:
         self.k = kernel
         self.devices: dict[str, AcpiDevice] = {}
         self._instances: dict[str, int] = {}

@@ -12,14 +12,34 @@ off models a guest with no such daemon: the press is logged and ignored.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.device_ids import POWER_BUTTON_HID
 from vcpu_hotplug.acpi.notify import PowerButtonNotify
 from vcpu_hotplug.guest.acpi_utils import AcpiDevice
+from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.hw.clock import SimClock
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class ButtonKernel(Protocol):
+    """What the button driver uses of the running kernel.
+
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
+
+    config: GuestConfig
+    clock: SimClock
+    klog: KernelLog
+    booted: bool
+    halted: bool
+
+    @property
+    def knobs(self) -> GuestKnobs: ...
+
+    def power_off(self) -> None: ...
+
 
 POWER_BUTTON_NAME = "Power Button"
 """``ACPI_BUTTON_DEVICE_NAME_POWER``."""
@@ -28,7 +48,7 @@ POWER_BUTTON_NAME = "Power Button"
 class ButtonDriver:
     """The ``button`` driver for the power button."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: ButtonKernel) -> None:
         self.k = kernel
         self.buttons: list[AcpiDevice] = []
         self.presses = 0

@@ -18,15 +18,32 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.aml.resources import InterruptFlag, ResourceTag
 from vcpu_hotplug.acpi.errors import AcpiError
-from vcpu_hotplug.guest.klog import LogLevel
+from vcpu_hotplug.guest.acpi_utils import AcpiCore, AcpiDevice
+from vcpu_hotplug.guest.config import GuestConfig
+from vcpu_hotplug.guest.gic import GicV3Driver
+from vcpu_hotplug.guest.klog import KernelLog, LogLevel
+from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.clock import SimClock
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.acpi_utils import AcpiDevice
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class GedKernel(Protocol):
+    """What the GED driver uses of the running kernel.
+
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
+
+    config: GuestConfig
+    clock: SimClock
+    klog: KernelLog
+    acpi: AcpiCore
+    gic: GicV3Driver
+    hw: HardwareBoundary
+
 
 LARGE_ITEM = 0x80
 SMALL_LENGTH_MASK = 0x07
@@ -77,7 +94,7 @@ def parse_interrupts(template: bytes) -> list[GedInterrupt]:
 class AcpiGedEvent:
     """``struct acpi_ged_event``."""
 
-    device: "AcpiDevice"
+    device: AcpiDevice
     gsi: int
     method: str
 
@@ -85,12 +102,12 @@ class AcpiGedEvent:
 class GedDriver:
     """The ``acpi-ged`` platform driver."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: GedKernel) -> None:
         self.k = kernel
         self.events: dict[int, AcpiGedEvent] = {}
         self.irqs_handled = 0
 
-    def probe(self, adev: "AcpiDevice") -> bool:
+    def probe(self, adev: AcpiDevice) -> bool:
         """``ged_probe``: request every interrupt of ``_CRS``; True when at least one works."""
         k = self.k
         dev = f"acpi-ged {adev.name}"

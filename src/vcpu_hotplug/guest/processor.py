@@ -45,19 +45,39 @@ either way, and the device is released from the CPU.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.aml.objects import Processor
 from vcpu_hotplug.acpi.device_ids import PROCESSOR_HID
 from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.madt import GiccFlags
-from vcpu_hotplug.guest.acpi_utils import AcpiDevice, acpi_device_is_enabled
+from vcpu_hotplug.guest.acpi_boot import AcpiTables
+from vcpu_hotplug.guest.acpi_utils import AcpiCore, AcpiDevice, acpi_device_is_enabled
+from vcpu_hotplug.guest.config import GuestConfig
+from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.guest.klog import LogLevel
+from vcpu_hotplug.guest.klog import KernelLog, LogLevel
+from vcpu_hotplug.guest.smp import LogicalCpu
+from vcpu_hotplug.guest.sysfs import CpuDevices
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class ProcessorKernel(Protocol):
+    """What the processor driver uses of the running kernel.
+
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
+
+    config: GuestConfig
+    klog: KernelLog
+    acpi: AcpiCore
+    tables: AcpiTables | None
+    cpus: dict[int, LogicalCpu]
+    possible: CpuMask
+    present: CpuMask
+    devices: CpuDevices
+
 
 UID_NOT_WELL_DEFINED = 0xFF
 AE_NOT_FOUND = 0x0005
@@ -75,7 +95,7 @@ class ProcessorDriver:
 
     HID = PROCESSOR_HID
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: ProcessorKernel) -> None:
         self.k = kernel
         self.duplicate_ids: set[int] = set()
         self.device_of_cpu: dict[int, AcpiDevice] = {}

@@ -49,25 +49,41 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Madt
-from vcpu_hotplug.arm.midr import NEOVERSE_N1_R3P1
 from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK
+from vcpu_hotplug.guest.config import NR_CPUS, GuestConfig, GuestKnobs
+from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.hw.clock import NS_PER_S
+from vcpu_hotplug.guest.gic import GicV3Driver
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.psci import PsciClient
+from vcpu_hotplug.hw.clock import NS_PER_S, SimClock
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
 
-NR_CPUS = 512
-"""CONFIG_NR_CPUS of the arm64 defconfig's KVM guests (512, KVM's vCPU limit)."""
+class SmpKernel(Protocol):
+    """What the SMP code (bring-up, tear-down, the MADT walk) uses of the running kernel.
 
-DEFAULT_MIDR = NEOVERSE_N1_R3P1
-"""MIDR_EL1 the guest reports (Arm Neoverse-N1 r3p1, a common KVM host)."""
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
 
-DEFAULT_SECONDARY_ENTRY = 0x4021_0000
-"""``__pa_symbol(secondary_entry)`` of an Image loaded 2 MiB into QEMU virt's RAM."""
+    config: GuestConfig
+    clock: SimClock
+    klog: KernelLog
+    cpus: dict[int, LogicalCpu]
+    possible: CpuMask
+    present: CpuMask
+    online: CpuMask
+    gic: GicV3Driver
+    psci: PsciClient
+
+    @property
+    def knobs(self) -> GuestKnobs: ...
+
+    def control_hw_vcpu(self) -> int: ...
+
 
 CPU_UP_TIMEOUT_NS = 5 * NS_PER_S
 """``wait_for_completion_timeout(&cpu_running, msecs_to_jiffies(5000))``."""
@@ -95,7 +111,7 @@ class LogicalCpu:
         return self.gicc is not None and bool(self.gicc.flags & GiccFlags.ENABLED)
 
 
-def map_gic_cpu_interfaces(kernel: "Kernel", madt: Madt, boot_mpidr: int,
+def map_gic_cpu_interfaces(kernel: SmpKernel, madt: Madt, boot_mpidr: int,
                            nr_cpus: int = NR_CPUS) -> tuple[list[LogicalCpu], bool]:
     """``acpi_parse_and_init_cpus``: the logical map and whether the boot CPU was found."""
     klog = kernel.klog
@@ -142,7 +158,7 @@ class _Bringup:
 class CpuHotplug:
     """``cpu_up``/``cpu_down`` with ``cpu_hotplug_lock``, over PSCI and the vCPU start port."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: SmpKernel) -> None:
         self.k = kernel
         self._inflight: _Bringup | None = None
         self._waiters: deque[Callable[[], None]] = deque()

@@ -25,13 +25,40 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
-from vcpu_hotplug.guest.cpumask import format_range_list
+from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
+from vcpu_hotplug.guest.cpumask import CpuMask, format_range_list
 from vcpu_hotplug.guest.errors import Errno, GuestError, SysfsError
+from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.smp import CpuHotplug
+from vcpu_hotplug.hw.clock import SimClock
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class SysfsKernel(Protocol):
+    """What the CPU devices and sysfs use of the running kernel.
+
+    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
+    driver from importing the kernel that assembles it.
+    """
+
+    config: GuestConfig
+    clock: SimClock
+    klog: KernelLog
+    booted: bool
+    possible: CpuMask
+    present: CpuMask
+    enabled: CpuMask
+    online: CpuMask
+    cpuhp: CpuHotplug
+    devices: CpuDevices
+
+    @property
+    def knobs(self) -> GuestKnobs: ...
+
+    def block_until(self, condition: Callable[[], bool], what: str = ...) -> None: ...
+
 
 SYSFS_CPU_DIR = "/sys/devices/system/cpu"
 MASK_FILES = ("possible", "present", "enabled", "online", "offline")
@@ -66,7 +93,7 @@ def kstrtobool(text: str) -> bool | None:
 class CpuDevices:
     """``struct cpu`` devices: registration, online/offline, uevents."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: SysfsKernel) -> None:
         self.k = kernel
         self.registered: set[int] = set()
 
@@ -136,7 +163,7 @@ class CpuDevices:
 class Sysfs:
     """Reads and writes under ``/sys/devices/system/cpu``."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: SysfsKernel) -> None:
         self.k = kernel
 
     def _relative(self, path: str) -> str:

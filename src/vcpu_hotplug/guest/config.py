@@ -1,0 +1,100 @@
+"""What kernel and platform the guest models: :class:`GuestConfig`, with its :class:`PresentPolicy`,
+:class:`Latency` and :class:`GuestKnobs`, and the kernel build's own constants.
+
+Every part of the guest reads its configuration from here; :mod:`.kernel`
+assembles the parts.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from vcpu_hotplug.arm.midr import NEOVERSE_N1_R3P1
+from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
+
+NR_CPUS = 512
+"""CONFIG_NR_CPUS of the arm64 defconfig's KVM guests (512, KVM's vCPU limit)."""
+
+DEFAULT_MIDR = NEOVERSE_N1_R3P1
+"""MIDR_EL1 the guest reports (Arm Neoverse-N1 r3p1, a common KVM host)."""
+
+DEFAULT_SECONDARY_ENTRY = 0x4021_0000
+"""``__pa_symbol(secondary_entry)`` of an Image loaded 2 MiB into QEMU virt's RAM."""
+
+
+class PresentPolicy(enum.Enum):
+    """How the guest fills ``cpu_present_mask``."""
+
+    LINUX_6_11 = "linux-6.11"
+    """``smp_prepare_cpus`` marks every possible CPU present; hot-add/eject never change it."""
+    FIX_2026 = "fix-2026"
+    """Only Enabled GICCs are present at boot; a hot-add sets present, an eject clears it."""
+
+    @property
+    def sets_present_on_hot_add(self) -> bool:
+        """arm64 ``acpi_map_cpu`` sets present (and ``acpi_unmap_cpu`` clears it)."""
+        return self is PresentPolicy.FIX_2026
+
+    @property
+    def unregisters_cpus_losing_present(self) -> bool:
+        """arm64 ``arch_unregister_cpu`` unregisters even when ``_STA`` failed or lost *present*."""
+        return self is PresentPolicy.FIX_2026
+
+
+@dataclass
+class Latency:
+    """How long the guest's asynchronous steps take, in simulated time."""
+
+    irq_thread_ns: int = 2 * NS_PER_US
+    """Hard IRQ to the GED's IRQ thread."""
+    hotplug_work_ns: int = 5 * NS_PER_US
+    """Notify to the ``kacpi_hotplug`` work item."""
+    udev_ns: int = 200 * NS_PER_US
+    """``KOBJ_ADD`` uevent to udev's write of ``cpuN/online``."""
+    poweroff_ns: int = 100 * NS_PER_MS
+    """Power key press to ``kernel_power_off`` (logind, then the system's shutdown)."""
+
+
+@dataclass
+class GuestKnobs:
+    """Behaviour knobs for testing orchestrators against an unhappy guest (mutable at run time)."""
+
+    auto_online: bool = True
+    """udev onlines newly registered CPUs (distributions ship this rule)."""
+    online_delay_ns: int = 0
+    """Slow onlining: extra simulated time before udev onlines a new CPU."""
+    ignore_notifications: bool = False
+    """Drop every ACPI Notify (a guest without working hotplug): disables time out."""
+    busy_cpus: set[int] = field(default_factory=set)
+    """Logical CPUs that refuse to go offline (``-EBUSY``; an eject reports ``_OST`` 0x82)."""
+    offline_disabled: bool = False
+    """``cpu_hotplug_offline_disabled``: every offline is ``-EOPNOTSUPP``."""
+    offline_disabled_cpus: set[int] = field(default_factory=set)
+    """CPUs whose device has ``offline_disabled`` (no ``online`` file; ``device_offline`` is ``-EPERM``,
+    so an eject is "Offline failed." and ``_OST`` 0x82)."""
+    power_key_poweroff: bool = True
+    """Userspace powers off on the power key (systemd-logind's default ``HandlePowerKey``)."""
+    eject_enabled: bool = True
+    """``/sys/firmware/acpi/hotplug/processor/enabled``: off makes ejects of added processors
+    "Eject disabled" (0x80); a processor the guest never added is still ejected."""
+
+
+@dataclass
+class GuestConfig:
+    """What kernel and platform the guest models."""
+
+    present_policy: PresentPolicy = PresentPolicy.LINUX_6_11
+    knobs: GuestKnobs = field(default_factory=GuestKnobs)
+    latency: Latency = field(default_factory=Latency)
+    boot_hw_vcpu: int = 0
+    """The hardware vCPU firmware starts the kernel on."""
+    boot_mpidr: int = 0
+    """MPIDR_EL1 of the boot vCPU (what the kernel reads of itself)."""
+    midr: int = DEFAULT_MIDR
+    secondary_entry: int = DEFAULT_SECONDARY_ENTRY
+    nr_cpus: int = NR_CPUS
+
+
+__all__ = ["DEFAULT_MIDR", "DEFAULT_SECONDARY_ENTRY", "NR_CPUS", "GuestConfig", "GuestKnobs", "Latency",
+           "PresentPolicy"]
