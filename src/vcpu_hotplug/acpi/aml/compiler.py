@@ -12,8 +12,10 @@ fields in :mod:`.field_declarations`. Conventions:
 * statement closures return ``None`` to go on, or :data:`~.frame.BREAK`,
   :data:`~.frame.CONTINUE` or :data:`~.frame.RETURN` (the value is in ``frame.ret``);
 * a block runner adds each statement's opcode count to
-  ``Interpreter.opcodes_executed`` as it runs it, and gives a failure the
-  method path and the AML offset of the statement (:func:`~.frame.fail`).
+  ``Interpreter.opcodes_executed`` as it runs it, and gives an AML failure
+  the method path and the AML offset of the statement (:func:`~.frame.fail`);
+  a host fault (any exception outside :data:`~.frame.AML_FAULTS`) goes
+  through unchanged.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from vcpu_hotplug.acpi.aml import operators as ops
 from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.conversions import to_integer
 from vcpu_hotplug.acpi.aml.declarations import DECLARATIONS
-from vcpu_hotplug.acpi.aml.frame import ARGS, BREAK, CONTINUE, LOCALS, RETURN, count_opcodes, fail
+from vcpu_hotplug.acpi.aml.frame import AML_FAULTS, ARGS, BREAK, CONTINUE, LOCALS, RETURN, count_opcodes, fail
 from vcpu_hotplug.acpi.aml.objects import (
     DEBUG,
     AmlString,
@@ -92,7 +94,7 @@ class Compiler:
                             return r
                     else:
                         fn(f)
-            except Exception as exc:      # noqa: BLE001 - every failure becomes an AmlError
+            except AML_FAULTS as exc:
                 err = fail(exc, f, off)
                 if err is exc:
                     raise
@@ -106,7 +108,7 @@ class Compiler:
                 interp.opcodes_executed += cnt
                 try:
                     r = fn(f)
-                except Exception as exc:   # noqa: BLE001 - recorded, load goes on
+                except AML_FAULTS as exc:    # recorded, load goes on
                     interp.load_errors.append(fail(exc, f, off))
                     continue
                 if ctl and r is not None:
@@ -252,9 +254,19 @@ class Compiler:
         if isinstance(node, t.Op):
             return self.op(node)
         if isinstance(node, (t.Named, t.FieldBase)):
-            decl = self.declaration(node)
-            return decl if decl is not None else (lambda f: None)
+            return self.declaration_operand(node)
         raise AmlError(f"cannot evaluate a {type(node).__name__} term", offset=node.offset)
+
+    def declaration_operand(self, node):
+        """A declaration where a value is wanted: it declares, but has no value to give."""
+        decl = self.declaration(node)
+        what = type(node).__name__
+
+        def declare_then_fail(f):
+            if decl is not None:
+                decl(f)
+            raise AmlError(f"a {what} declaration is not an operand (it has no value)")
+        return declare_then_fail
 
     def int_expr(self, node):
         """Closure ``f -> int`` converting the operand implicitly (section 19.3.5)."""
@@ -417,6 +429,8 @@ class Compiler:
 
     def location(self, node, optional: bool = False):
         """Closure ``f -> reference`` for a SuperName (RefOf, ObjectType, Increment ...)."""
+        if node is None:
+            raise AmlError("a SuperName is the NullName")
         if isinstance(node, t.Op):
             op = node.opcode
             if op in LOCALS:

@@ -84,8 +84,15 @@ def count_opcodes(node) -> int:
     return 0
 
 
+#: The failures AML can cause, which become (or are) :class:`AmlError`: the engine's own, and
+#: Python's for AML that nests deeper or allocates more than the host allows. Any other
+#: exception is a host fault (a region handler's, a notify callback's, an engine bug): it
+#: propagates as itself, never as a firmware error the guest would see.
+AML_FAULTS = (AmlError, RecursionError, MemoryError)
+
+
 def fail(exc: BaseException, f: Frame, offset: int) -> AmlError:
-    """Turn any failure into an AmlError naming where it happened (innermost wins)."""
+    """Turn an :data:`AML_FAULTS` failure into an AmlError naming where it happened (innermost wins)."""
     if isinstance(exc, AmlError):
         if exc.path is not None or exc.offset is not None:
             return exc
@@ -94,8 +101,6 @@ def fail(exc: BaseException, f: Frame, offset: int) -> AmlError:
         return new
     elif isinstance(exc, RecursionError):
         reason = "nesting too deep (Python recursion limit)"
-    elif isinstance(exc, ZeroDivisionError):
-        reason = "divide by zero"
     elif isinstance(exc, MemoryError):
         reason = "out of memory"
     else:

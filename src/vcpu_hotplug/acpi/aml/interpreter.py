@@ -18,8 +18,11 @@ below 2 (section 19.6.98), else 64.
 Host interfaces: region accesses go to ``handler`` (:mod:`.regions`),
 ``Notify`` to ``notify(path, value)``, ``Sleep``/``Stall``/``Timer``/timeouts to
 ``clock`` (:mod:`.clock`). Stores to ``Debug`` are kept in
-:attr:`Interpreter.debug_log`. Every failure is an :class:`AmlError` naming
-the AML path and offset; loops and call depth are bounded.
+:attr:`Interpreter.debug_log`. Every failure the AML causes is an
+:class:`AmlError` naming the AML path and offset; loops and call depth are
+bounded. A host fault (an exception raised by the region handler, the notify
+callback or the clock, or an engine bug) is not the firmware's: it propagates
+as itself (:data:`.frame.AML_FAULTS`).
 """
 
 from __future__ import annotations
@@ -194,12 +197,7 @@ class Interpreter:
         from vcpu_hotplug.acpi.aml.parser import parse_definition_block
 
         data = bytes(table)
-        try:
-            block = parse_definition_block(data, known=self._known())
-        except AmlError:
-            raise
-        except (RecursionError, ValueError, IndexError, KeyError, TypeError) as exc:
-            raise AmlError(f"cannot parse: {type(exc).__name__}: {exc}") from exc
+        block = parse_definition_block(data, known=self._known())
         if not self.tables:
             # The first table (the DSDT) sets the integer width for all (ACPICA does the same).
             self._set_width(block.header.revision)
@@ -209,8 +207,6 @@ class Interpreter:
             code = Compiler(self, table=name, tolerant=True).block(block.body)
         except AmlError as exc:
             raise AmlError(exc.reason, path=exc.path, offset=exc.offset, table=name) from exc
-        except Exception as exc:        # noqa: BLE001 - no Python error escapes
-            raise AmlError(f"cannot compile: {type(exc).__name__}: {exc}", table=name) from exc
         frame = Frame(self, self.namespace.root, table=name)
         self._run_top(code, frame)
 
@@ -247,8 +243,6 @@ class Interpreter:
                                    known=self._known(), table=name)
             code = Compiler(self, table=name, tolerant=True).block(body)
         except AmlError:
-            return False
-        except Exception:          # noqa: BLE001 - a bad table is a failed Load, not a crash
             return False
         self.tables.append(data)
         # As uACPI: a table whose module-level code fails is a failed Load (the objects it
@@ -305,8 +299,8 @@ class Interpreter:
             raise
         except RecursionError as exc:
             raise AmlError("nesting too deep") from exc
-        except Exception as exc:         # noqa: BLE001 - no Python error escapes
-            raise AmlError(f"internal error: {type(exc).__name__}: {exc}") from exc
+        except MemoryError as exc:
+            raise AmlError("out of memory") from exc
         finally:
             if self.depth == 0:
                 self.sync.release_all()
