@@ -12,6 +12,8 @@ import pytest
 
 from tests.aml.interp_support import compile_asl, interpreter_for
 from vcpu_hotplug.acpi.aml import Interpreter, SimpleClock, load_tables
+from vcpu_hotplug.acpi.aml import builder as b
+from vcpu_hotplug.acpi.aml.eisaid import EisaId
 from vcpu_hotplug.acpi.errors import AmlError
 
 
@@ -273,3 +275,18 @@ def test_object_kinds(iasl, tmp_path):
                      "\\TZ00._TMP": "Method"}
     assert [p for p, _ in interp.devices("ACPI0007")] == ["\\_PR.CPU0"]
     assert interp.evaluate("\\TZ00._TMP") == 3000
+
+
+def test_ids_lists_hid_then_cid_as_text():
+    dsdt = b.DefinitionBlock("DSDT", revision=2)
+    with dsdt.device("DEV0"):
+        dsdt.name("_HID", EisaId("PNP0A06"))
+        dsdt.name("_CID", ["ACPI0004", EisaId("PNP0A05")])
+    with dsdt.device("DEV1"):
+        dsdt.name("_UID", 1)
+    interp = Interpreter()
+    interp.load(dsdt.encode())
+    assert interp.ids("\\DEV0") == ["PNP0A06", "ACPI0004", "PNP0A05"]
+    assert interp.ids("DEV1") == []
+    with pytest.raises(AmlError, match="does not exist"):
+        interp.ids("\\NONE")

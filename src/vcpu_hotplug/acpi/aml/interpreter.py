@@ -59,6 +59,8 @@ from vcpu_hotplug.acpi.aml.osi import OsiPolicy, osi_answer
 from vcpu_hotplug.acpi.aml.regions import RegionHandler, RegionSpace, SparseStore
 from vcpu_hotplug.acpi.aml.store import Stores, unwind
 from vcpu_hotplug.acpi.aml.sync import SyncState
+from vcpu_hotplug.acpi.device_ids import PROCESSOR_HID
+from vcpu_hotplug.acpi.device_status import STA_DEFAULT, DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError, AmlError
 
 #: ``\_OS`` and ``\_REV`` as ACPICA defines them (section 5.7.3, 5.7.4).
@@ -83,11 +85,6 @@ DATA_TABLE_SPACE = 0x7E
 INTEGER_BYTES_REV1 = 4
 INTEGER_BYTES = 8
 _HEADER_SIZE = 36
-_PROCESSOR_HID = "ACPI0007"
-#: ``_STA`` bits (section 6.3.7) and the status assumed when there is no ``_STA``.
-_STA_PRESENT = 0x01
-_STA_FUNCTIONING = 0x08
-_STA_DEFAULT = 0x0F
 
 
 class _TableBytes:
@@ -333,13 +330,13 @@ class Interpreter:
                 continue
             obj = child.value
             if isinstance(obj, (Device, Processor, ThermalZone)):
-                status = _STA_DEFAULT
+                status = int(STA_DEFAULT)
                 if "_STA" in child.children:
                     value = self._init_call(child.children["_STA"])
                     status = value if isinstance(value, int) else 0
-                if status & _STA_PRESENT and "_INI" in child.children:
+                if status & DeviceStatus.PRESENT and "_INI" in child.children:
                     self._init_call(child.children["_INI"])
-                if status & (_STA_PRESENT | _STA_FUNCTIONING):
+                if status & (DeviceStatus.PRESENT | DeviceStatus.FUNCTIONING):
                     self._init_walk(child)
             elif not isinstance(obj, Method):
                 self._init_walk(child)
@@ -499,11 +496,20 @@ class Interpreter:
             if hid is None:
                 yield node.path, obj
                 continue
-            if isinstance(obj, Processor) and hid == _PROCESSOR_HID:
+            if isinstance(obj, Processor) and hid == PROCESSOR_HID:
                 yield node.path, obj
                 continue
             if hid in self._ids(node):
                 yield node.path, obj
+
+    def ids(self, path: str) -> list[str]:
+        """The identification of the device at ``path``: its ``_HID``, then its ``_CID`` entries.
+
+        As text, an EISA id integer decoded (``"PNP0A06"``); an object that fails
+        to evaluate is skipped (section 6.1.2, 6.1.5). :class:`AmlError` when
+        ``path`` does not exist.
+        """
+        return self._ids(self._node(path))
 
     def _ids(self, node: Node) -> list[str]:
         from vcpu_hotplug.acpi.aml.eisaid import eisa_id_text
