@@ -10,7 +10,8 @@ from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.guest import Errno, SysfsError
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
-from vcpu_hotplug.vmm.machine import GED_INTID
+from vcpu_hotplug.vmm.firmware_tables import build_firmware
+from vcpu_hotplug.vmm.machine import GED_INTID, Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
 
 CPU = "/sys/devices/system/cpu"
@@ -154,3 +155,19 @@ def test_guest_and_vmm_agree_after_each_operation(system: System) -> None:
         getattr(system, op)(cpu)
         assert system.guest_view().enabled == system.vmm_enabled()
         assert system.guest_view().online == system.vmm_enabled()
+
+
+def test_from_tables_boots_another_vmms_tables_with_its_boot_policy() -> None:
+    """The checker's stand-in machine: the tables as given, the boot policy applied as cold plugs."""
+    image = build_firmware(Machine(MachineConfig(smp="cpus=1,maxcpus=4")))
+    tables = [data for sig, data in image.tables.items() if sig not in ("RSDP", "XSDT")]
+    system = System.from_tables(tables, maxcpus=4, enabled_at_boot=[0, 2])
+    assert system.vmm_enabled() == {0, 2}
+    assert system.guest_view().online == {0, 2}
+    system.enable(1)
+    assert system.guest_view().online == {0, 1, 2}
+
+
+def test_from_tables_ged_raises_the_interrupt_the_tables_name() -> None:
+    system = System.from_tables([], maxcpus=2, ged_gsi=GED_INTID + 1, boot=False)
+    assert system.machine.config.ged_gsi == GED_INTID + 1

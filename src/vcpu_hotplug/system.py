@@ -19,6 +19,7 @@ the clock. Tests, the CLI and the QMP server all use this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.fadt import Fadt
@@ -30,7 +31,7 @@ from vcpu_hotplug.guest import GuestConfig, Kernel
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.memory import GuestMemory
 from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, install_firmware
-from vcpu_hotplug.vmm.machine import Machine, MachineConfig
+from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine, MachineConfig, VirtMemoryMap
 
 TABLES_OFFSET = 0x0800_0000
 """Tables go 128 MiB into RAM (UEFI's ACPI reclaim memory; clear of the kernel image)."""
@@ -121,6 +122,29 @@ class System:
         else:
             rsdp = place_tables(hw.memory, tables, machine.memmap.ram_base + TABLES_OFFSET)
         system = cls(machine, Kernel(hw, guest), rsdp)
+        if boot:
+            system.boot()
+        return system
+
+    @classmethod
+    def from_tables(cls, tables: list[bytes], *, maxcpus: int, enabled_at_boot: Iterable[int] = (),
+                    ged_gsi: int = GED_INTID, memmap: VirtMemoryMap = VIRT_MEMMAP, guest: GuestConfig | None = None,
+                    boot: bool = True) -> "System":
+        """Our machine running another VMM's ``tables`` (the conformance checker's stand-in for that VMM).
+
+        The machine has ``maxcpus`` vCPUs (KVM's default MPIDRs), the devices
+        at ``memmap`` and a GED raising ``ged_gsi``, as the tables' AML
+        expects them. ``enabled_at_boot`` is the VMM's boot policy: those vCPU
+        indexes are enabled before the machine starts (a cold plug, as QEMU's
+        ``-smp cpus=N`` or ``device_add`` in prelaunch); the boot vCPU always
+        is. Then the guest boots from the tables (unless ``boot`` is False).
+        """
+        config = MachineConfig(smp=f"cpus=1,maxcpus={maxcpus}", memmap=memmap, ged_gsi=ged_gsi)
+        system = cls.build(machine_config=config, guest=guest, tables=tables, boot=False)
+        machine = system.machine
+        for index in sorted(set(enabled_at_boot)):
+            if not machine.vcpus[index].enabled:
+                machine.enable(index)
         if boot:
             system.boot()
         return system

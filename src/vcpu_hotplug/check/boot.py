@@ -17,8 +17,9 @@ of that block (:class:`~vcpu_hotplug.vmm.cpuhp.CpuHotplugRegisters`, the
 same one :mod:`~vcpu_hotplug.check.regmodel` runs the rules' probes on) is
 mapped where the AML expects it, and so is the GED event register, raising
 the interrupt the GED's ``_CRS`` names. The tables are placed in guest
-memory (:func:`vcpu_hotplug.system.place_tables`, with a fresh RSDP and
-XSDT), the guest boots from the RSDP (:class:`vcpu_hotplug.guest.Kernel`),
+memory with a fresh RSDP and XSDT (:meth:`vcpu_hotplug.system.System.from_tables`,
+the policy at boot applied as cold plugs before the machine starts), the
+guest boots from the RSDP (:class:`vcpu_hotplug.guest.Kernel`),
 and then the first hot-addable CPU is enabled through the block (insert
 event, GED interrupt) and, if it came up, disabled again (remove event,
 eject): that is a hot-add and a hot-remove as Linux would see them.
@@ -34,19 +35,18 @@ from vcpu_hotplug.acpi.aml.regions import RegionSpace
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.check.context import CheckContext, Cpu
 from vcpu_hotplug.check.rule import Arch, cpu_list
-from vcpu_hotplug.guest import GuestConfig, Kernel
+from vcpu_hotplug.guest import GuestConfig, Kernel, PresentPolicy
 from vcpu_hotplug.guest.errors import GuestError
-from vcpu_hotplug.guest.kernel import PresentPolicy
 from vcpu_hotplug.guest.klog import LogLevel
-from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.errors import HwError
-from vcpu_hotplug.system import TABLES_OFFSET, System, place_tables
+from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE
 from vcpu_hotplug.vmm.errors import VmmError
-from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GenericEventDevice
-from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine, MachineConfig
-from vcpu_hotplug.vmm.smp import MAX_VCPUS
-from vcpu_hotplug.vmm.vcpu import BOOT_VCPU, AdminState
+from vcpu_hotplug.vmm.ged import GED_REGION_SIZE
+from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine
+from vcpu_hotplug.vmm.smp import MAX_VCPUS, parse_smp
+from vcpu_hotplug.vmm.topology import Topology
+from vcpu_hotplug.vmm.vcpu import AdminState
 
 NOT_PLACED = ("RSDP", "XSDT", "RSDT", "FACS")
 """place_tables writes its own RSDP and XSDT; the FACS is not used on hardware-reduced arm64."""
@@ -149,16 +149,6 @@ def _ged_gsi(ctx: CheckContext) -> int:
     return GED_INTID
 
 
-def _route_ged(machine: Machine, gsi: int) -> None:
-    """Give the machine a GED that raises ``gsi`` (the one the AML's _CRS names)."""
-    if gsi == GED_INTID:
-        return
-    base, size = machine.memmap.ged
-    machine.bus.unmap(base)
-    machine.ged = GenericEventDevice(lambda: machine.gic.raise_spi(gsi, "ged"), machine.trace)
-    machine.bus.map(base, size, machine.ged, machine.ged.name)
-
-
 def _vcpu_of(machine: Machine, cpu: Cpu):
     return machine.vcpus.by_mpidr(cpu.hw_id)
 
@@ -170,20 +160,14 @@ def _policy_enabled(ctx: CheckContext, boot_cpus: int | None) -> list[Cpu]:
     return ctx.cpus[:boot_cpus]
 
 
-def _apply_policy(ctx: CheckContext, machine: Machine, enabled: list[Cpu], notes: list[str]) -> None:
-    for vcpu in machine.vcpus:
-        if vcpu.index != BOOT_VCPU:
-            vcpu.admin = AdminState.DISABLED
-    unmatched = []
-    for cpu in ctx.cpus:
-        vcpu = _vcpu_of(machine, cpu)
-        if vcpu is None:
-            unmatched.append(cpu)
-        elif cpu in enabled:
-            vcpu.admin = AdminState.ENABLED
+def _boot_policy(ctx: CheckContext, topology: Topology, enabled: list[Cpu], notes: list[str]) -> list[int]:
+    """The stand-in machine's vCPUs to enable at boot: those whose MPIDR an ``enabled`` CPU's GICC names."""
+    unmatched = [cpu for cpu in ctx.cpus if topology.by_mpidr(cpu.hw_id) is None]
     if unmatched:
         notes.append(f"GICC MPIDR(s) {', '.join(f'{c.hw_id:#x}' for c in unmatched[:8])} are no vCPU of the stand-in "
                      f"machine (KVM's default MPIDRs): those CPUs cannot start")
+    found = (topology.by_mpidr(cpu.hw_id) for cpu in enabled)
+    return [t.index for t in found if t is not None]
 
 
 def _masks(kernel: Kernel, prediction: BootPrediction, ctx: CheckContext) -> None:
@@ -248,15 +232,11 @@ def predict_boot(ctx: CheckContext, policy: PresentPolicy = PresentPolicy.LINUX_
     system = None
     try:
         memmap = _relocated_memmap(ctx, notes)
-        hw = HardwareBoundary()
-        machine = Machine(MachineConfig(smp=f"cpus=1,maxcpus={count}", memmap=memmap), hw)
-        _route_ged(machine, _ged_gsi(ctx))
         enabled = _policy_enabled(ctx, boot_cpus)
-        _apply_policy(ctx, machine, enabled, notes)
+        at_boot = _boot_policy(ctx, Topology(parse_smp(f"cpus=1,maxcpus={count}")), enabled, notes)
         tables = [_framed(t) for t in ctx.tables if t.signature not in NOT_PLACED]
-        rsdp = place_tables(hw.memory, tables, machine.memmap.ram_base + TABLES_OFFSET)
-        guest = GuestConfig(present_policy=policy, boot_mpidr=machine.vcpus[BOOT_VCPU].mpidr)
-        system = System(machine, Kernel(hw, guest), rsdp)
+        system = System.from_tables(tables, maxcpus=count, enabled_at_boot=at_boot, ged_gsi=_ged_gsi(ctx),
+                                    memmap=memmap, guest=GuestConfig(present_policy=policy), boot=False)
         system.boot()
         prediction.booted = True
         _masks(system.kernel, prediction, ctx)

@@ -122,6 +122,8 @@ class MachineConfig:
     unplug_timeout_ns: int = DEFAULT_UNPLUG_TIMEOUT_NS
     cpu_on_delay_ns: int = DEFAULT_CPU_ON_DELAY_NS
     memmap: VirtMemoryMap = VIRT_MEMMAP
+    ged_gsi: int = GED_INTID
+    """The interrupt the GED raises (its ``_CRS``); QEMU virt's by default, another VMM's tables may name another."""
 
     @property
     def smp_config(self) -> SmpConfig:
@@ -246,7 +248,7 @@ class Machine:
         self.cpuhp.on_eject.append(self._eject_written)
         self.cpuhp.on_ost.append(self._ost_written)
         self.hw.bus.map(mm.cpuhp[0], mm.cpuhp[1], self.cpuhp, self.cpuhp.name)
-        self.ged = GenericEventDevice(lambda: self.gic.raise_spi(GED_INTID, "ged"), self.trace)
+        self.ged = GenericEventDevice(lambda: self.gic.raise_spi(self.config.ged_gsi, "ged"), self.trace)
         self.hw.bus.map(mm.ged[0], mm.ged[1], self.ged, self.ged.name)
 
     # shortcuts to the boundary ------------------------------------------
