@@ -611,8 +611,3 @@ def disassemble(data: bytes, *, asl2: bool = False, source: str | None = None,
                 known: dict[str, int | None] | None = None) -> str:
     """Parse a DSDT/SSDT (header included) and print it as ASL. Raises :class:`AmlError`."""
     return to_asl(parse_definition_block(data, known=known, table=source), asl2=asl2, source=source)
-
-
-def term_to_asl(node: t.Node, *, asl2: bool = False, level: int = 0) -> str:
-    """The ASL of one term (statement form), for messages and tests."""
-    return "\n".join(AslPrinter(asl2=asl2).statement(node, level))

@@ -145,12 +145,3 @@ def to_decimal_string(value, width: int) -> AmlString:
     if t is bytearray or t is bytes:
         return AmlString(",".join(str(b) for b in value).encode())
     raise AmlError(f"cannot convert {type_name(value)} to a decimal String")
-
-
-def to_type_of(target_type: int, value, width: int):
-    """Convert ``value`` to Integer (1), String (2) or Buffer (3), for Store to a named object."""
-    if target_type == 1:
-        return to_integer(value, width)
-    if target_type == 2:
-        return to_string(value, width)
-    return to_buffer(value, width)

@@ -92,11 +92,6 @@ def check_name_seg(seg: str, context: str = "name") -> str:
     return seg.ljust(NAME_SEG_LENGTH, "_")
 
 
-def name_seg(seg: str, context: str = "name") -> bytes:
-    """The 4 bytes of one NameSeg."""
-    return check_name_seg(seg, context).encode("ascii")
-
-
 def split_name_string(path: str, context: str = "name") -> tuple[str, list[str]]:
     """Split an ASL name path into its prefix (``""``, ``"\\\\"`` or ``"^^..."``) and padded segments.
 

@@ -117,13 +117,6 @@ class Namespace:
             node = node.children.get(seg)
         return node
 
-    def lookup_or_raise(self, name: str, scope: Node | None = None) -> Node:
-        node = self.lookup(name, scope)
-        if node is None:
-            where = scope.path if scope is not None else ROOT_NAME
-            raise AmlError(f"name {name} not found (from scope {where})")
-        return node
-
     # -- creation -------------------------------------------------------------------------
 
     def parent_and_seg(self, name: str, scope: Node | None = None) -> tuple[Node, str]:
@@ -180,9 +173,3 @@ class Namespace:
             # Skip alias entries: they name a node that lives elsewhere.
             stack.extend(reversed([c for k, c in node.children.items()
                                    if c.name == k and c.parent is node]))
-
-
-def normalize_path(path: str) -> str:
-    """An absolute user path (``\\_SB.C003``, ``_SB.C3``) in padded form (``\\_SB_.C3__``)."""
-    absolute, ups, segments = split_name(path if path.startswith(ROOT_NAME) else ROOT_NAME + path)
-    return ROOT_NAME + SEPARATOR.join(segments)

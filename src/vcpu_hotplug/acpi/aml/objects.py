@@ -227,12 +227,6 @@ class BufferField(AmlObject):
     object_type = ObjectType.BUFFER_FIELD
 
 
-@dataclass(eq=False)
-class DdbHandle(AmlObject):
-    table: Any = None
-    object_type = ObjectType.DDB_HANDLE
-
-
 class DebugObject(AmlObject):
     """The ``Debug`` object: stores to it go to ``Interpreter.debug_log``."""
 

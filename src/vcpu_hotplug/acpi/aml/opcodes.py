@@ -401,10 +401,6 @@ INTEGER_DATA_SIZE: dict[Opcode, int] = {
     Opcode.BYTE_PREFIX: 1, Opcode.WORD_PREFIX: 2, Opcode.DWORD_PREFIX: 4, Opcode.QWORD_PREFIX: 8,
 }
 
-#: Opcodes that open a new namespace scope for the names in their body.
-SCOPE_OPCODES = frozenset({Opcode.SCOPE, Opcode.DEVICE, Opcode.PROCESSOR, Opcode.POWER_RES,
-                           Opcode.THERMAL_ZONE, Opcode.METHOD})
-
 CREATE_FIELD_BITS: dict[Opcode, int | None] = {
     Opcode.CREATE_BIT_FIELD: 1, Opcode.CREATE_BYTE_FIELD: 8, Opcode.CREATE_WORD_FIELD: 16,
     Opcode.CREATE_DWORD_FIELD: 32, Opcode.CREATE_QWORD_FIELD: 64, Opcode.CREATE_FIELD: None,
@@ -639,13 +635,6 @@ def _pad_seg(seg: str) -> str:
     if raw[0] not in LEAD_NAME_CHARS or any(c not in NAME_CHARS for c in raw):
         raise ValueError(f"bad name segment {seg!r}")
     return seg
-
-
-def encode_name_string(name: str | NameString) -> bytes:
-    """Encode ``name`` (``NameString`` or text such as ``"\\\\_SB.PCI0"``)."""
-    if isinstance(name, str):
-        name = NameString.parse(name)
-    return name.encode()
 
 
 def decode_name_seg(data: bytes | memoryview, pos: int) -> str:

@@ -106,9 +106,6 @@ class Interrupt(Descriptor):
         return _large(ResourceTag.EXTENDED_INTERRUPT, payload)
 
 
-ExtendedInterrupt = Interrupt
-
-
 @dataclass(frozen=True)
 class Memory32Fixed(Descriptor):
     """ASL ``Memory32Fixed(ReadWrite, base, length)``."""
