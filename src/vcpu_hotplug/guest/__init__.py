@@ -13,8 +13,8 @@ Entry points::
     kernel.sysfs.write("/sys/devices/system/cpu/cpu4/online", "1")
 """
 
-from vcpu_hotplug.guest.errors import BootError, Errno, GuestError, SysfsError
 from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs, Latency, PresentPolicy
+from vcpu_hotplug.guest.errors import BootError, Errno, GuestError, SysfsError
 from vcpu_hotplug.guest.kernel import Kernel
 from vcpu_hotplug.guest.klog import KernelLog, LogLevel, LogRecord
 

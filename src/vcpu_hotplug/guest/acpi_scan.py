@@ -48,37 +48,25 @@ from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEve
 from vcpu_hotplug.guest.acpi_utils import (AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
                                            linux_path)
 from vcpu_hotplug.guest.button import ButtonDriver
-from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.ged import GedDriver
-from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.guest.processor import ProcessorDriver
+from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.guest.smp import CpuHotplug
 from vcpu_hotplug.guest.sysfs import CpuDevices
-from vcpu_hotplug.hw.clock import SimClock
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 
 
-class ScanKernel(Protocol):
-    """What the ACPI scan and its hotplug work use of the running kernel.
+class ScanKernel(KernelServices, Protocol):
+    """What the ACPI scan and its hotplug work use of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    clock: SimClock
     trace: Trace
-    klog: KernelLog
     acpi: AcpiCore
     cpuhp: CpuHotplug
     devices: CpuDevices
     processor_driver: ProcessorDriver
     ged: GedDriver
     button: ButtonDriver
-
-    @property
-    def knobs(self) -> GuestKnobs: ...
 
 
 _NOTIFY_NAMES = {

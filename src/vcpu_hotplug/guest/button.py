@@ -6,7 +6,7 @@ Button [PWRB]") and installs its notify handler. A device-specific Notify
 reports ``KEY_POWER`` on the button's input device. The kernel does nothing
 more; userspace decides: systemd-logind's default ``HandlePowerKey=poweroff``
 shuts the system down, which ends in ``kernel_power_off`` (PSCI SYSTEM_OFF).
-The knob :attr:`~vcpu_hotplug.guest.kernel.GuestKnobs.power_key_poweroff`
+The knob :attr:`~vcpu_hotplug.guest.config.GuestKnobs.power_key_poweroff`
 off models a guest with no such daemon: the press is logged and ignored.
 """
 
@@ -17,26 +17,14 @@ from typing import Protocol
 from vcpu_hotplug.acpi.device_ids import POWER_BUTTON_HID
 from vcpu_hotplug.acpi.notify import PowerButtonNotify
 from vcpu_hotplug.guest.acpi_utils import AcpiDevice
-from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
-from vcpu_hotplug.guest.klog import KernelLog
-from vcpu_hotplug.hw.clock import SimClock
+from vcpu_hotplug.guest.services import KernelServices
 
 
-class ButtonKernel(Protocol):
-    """What the button driver uses of the running kernel.
+class ButtonKernel(KernelServices, Protocol):
+    """What the button driver uses of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    clock: SimClock
-    klog: KernelLog
     booted: bool
     halted: bool
-
-    @property
-    def knobs(self) -> GuestKnobs: ...
 
     def power_off(self) -> None: ...
 

@@ -23,23 +23,15 @@ from typing import Protocol
 from vcpu_hotplug.acpi.aml.resources import InterruptFlag, ResourceTag
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.guest.acpi_utils import AcpiCore, AcpiDevice
-from vcpu_hotplug.guest.config import GuestConfig
 from vcpu_hotplug.guest.gic import GicV3Driver
-from vcpu_hotplug.guest.klog import KernelLog, LogLevel
+from vcpu_hotplug.guest.klog import LogLevel
+from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.hw import HardwareBoundary
-from vcpu_hotplug.hw.clock import SimClock
 
 
-class GedKernel(Protocol):
-    """What the GED driver uses of the running kernel.
+class GedKernel(KernelServices, Protocol):
+    """What the GED driver uses of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    clock: SimClock
-    klog: KernelLog
     acpi: AcpiCore
     gic: GicV3Driver
     hw: HardwareBoundary

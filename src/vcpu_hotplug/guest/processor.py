@@ -54,23 +54,17 @@ from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.madt import GiccFlags
 from vcpu_hotplug.guest.acpi_boot import AcpiTables
 from vcpu_hotplug.guest.acpi_utils import AcpiCore, AcpiDevice, acpi_device_is_enabled
-from vcpu_hotplug.guest.config import GuestConfig
 from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
-from vcpu_hotplug.guest.klog import KernelLog, LogLevel
+from vcpu_hotplug.guest.klog import LogLevel
+from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.guest.smp import LogicalCpu
 from vcpu_hotplug.guest.sysfs import CpuDevices
 
 
-class ProcessorKernel(Protocol):
-    """What the processor driver uses of the running kernel.
+class ProcessorKernel(KernelServices, Protocol):
+    """What the processor driver uses of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    klog: KernelLog
     acpi: AcpiCore
     tables: AcpiTables | None
     cpus: dict[int, LogicalCpu]

@@ -53,34 +53,24 @@ from typing import Protocol
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Madt
 from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK
-from vcpu_hotplug.guest.config import NR_CPUS, GuestConfig, GuestKnobs
+from vcpu_hotplug.guest.config import NR_CPUS
 from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.gic import GicV3Driver
-from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.guest.psci import PsciClient
-from vcpu_hotplug.hw.clock import NS_PER_S, SimClock
+from vcpu_hotplug.guest.services import KernelServices
+from vcpu_hotplug.hw.clock import NS_PER_S
 
 
-class SmpKernel(Protocol):
-    """What the SMP code (bring-up, tear-down, the MADT walk) uses of the running kernel.
+class SmpKernel(KernelServices, Protocol):
+    """What the SMP code uses of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    clock: SimClock
-    klog: KernelLog
     cpus: dict[int, LogicalCpu]
     possible: CpuMask
     present: CpuMask
     online: CpuMask
     gic: GicV3Driver
     psci: PsciClient
-
-    @property
-    def knobs(self) -> GuestKnobs: ...
 
     def control_hw_vcpu(self) -> int: ...
 

@@ -28,24 +28,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs
 from vcpu_hotplug.guest.cpumask import CpuMask, format_range_list
 from vcpu_hotplug.guest.errors import Errno, GuestError, SysfsError
-from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.guest.smp import CpuHotplug
-from vcpu_hotplug.hw.clock import SimClock
 
 
-class SysfsKernel(Protocol):
-    """What the CPU devices and sysfs use of the running kernel.
+class SysfsKernel(KernelServices, Protocol):
+    """What the CPU devices and sysfs use of the running kernel besides :class:`KernelServices`."""
 
-    :class:`~vcpu_hotplug.guest.kernel.Kernel` provides it; naming only this keeps the
-    driver from importing the kernel that assembles it.
-    """
-
-    config: GuestConfig
-    clock: SimClock
-    klog: KernelLog
     booted: bool
     possible: CpuMask
     present: CpuMask
@@ -53,9 +44,6 @@ class SysfsKernel(Protocol):
     online: CpuMask
     cpuhp: CpuHotplug
     devices: CpuDevices
-
-    @property
-    def knobs(self) -> GuestKnobs: ...
 
     def block_until(self, condition: Callable[[], bool], what: str = ...) -> None: ...
 
