@@ -100,9 +100,6 @@ class AcpiScan:
 
     # scan -------------------------------------------------------------------
 
-    def _ids(self, path: str) -> list[str]:
-        return self.k.acpi.interp._ids(self.k.acpi.interp._node(path))
-
     def scan(self) -> None:
         """``acpi_bus_scan(ACPI_ROOT_OBJECT)`` at boot, then the GED driver's probe (``device_initcall``)."""
         k = self.k
@@ -123,7 +120,7 @@ class AcpiScan:
             is_processor = True
         else:
             try:
-                ids = self._ids(path)
+                ids = self.k.acpi.interp.ids(path)
             except AcpiError:
                 ids = []
             hid = ids[0] if ids else None
