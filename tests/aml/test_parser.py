@@ -88,7 +88,7 @@ def test_pkg_length_uses_the_smallest_encoding_that_holds_its_own_bytes() -> Non
     assert encode_pkg_length(63) == bytes((0x41, 0x04))  # 63 + 2 bytes = 65 = 0x041
     assert len(encode_pkg_length(4093)) == 2 and len(encode_pkg_length(4094)) == 3
     assert len(encode_pkg_length(PKG_LENGTH_MAX - 4)) == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(AmlError, match="too long"):
         encode_pkg_length(PKG_LENGTH_MAX)
 
 

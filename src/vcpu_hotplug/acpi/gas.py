@@ -13,7 +13,6 @@ offset   size  field
 
 from __future__ import annotations
 
-import enum
 import struct
 from dataclasses import dataclass
 
@@ -23,27 +22,13 @@ GAS_LENGTH = 12
 _FORMAT = struct.Struct("<BBBBQ")
 
 
-class AddressSpace(enum.IntEnum):
-    """Address Space ID values (Table 5.1) used by the tables here."""
-
-    SYSTEM_MEMORY = 0
-    SYSTEM_IO = 1
-    PCI_CONFIG = 2
-    EMBEDDED_CONTROLLER = 3
-    SMBUS = 4
-    SYSTEM_CMOS = 5
-    PCI_BAR_TARGET = 6
-    IPMI = 7
-    GENERAL_PURPOSE_IO = 8
-    GENERIC_SERIAL_BUS = 9
-    PCC = 0x0A
-    PRM = 0x0B
-    FUNCTIONAL_FIXED_HARDWARE = 0x7F
-
-
 @dataclass
 class GenericAddress:
-    """One Generic Address Structure; all zero means "not present"."""
+    """One Generic Address Structure; all zero means "not present".
+
+    ``address_space_id`` takes the values of
+    :class:`vcpu_hotplug.acpi.aml.regions.RegionSpace` (table 5.1 is table 19.28's list).
+    """
 
     address_space_id: int = spec_field("Address Space ID")
     register_bit_width: int = spec_field("Register Bit Width")

@@ -53,7 +53,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     LockRule,
     MatchOperator,
     NameString,
-    ObjectTypeCode,
+    ObjectType,
     Opcode,
     RegionSpace,
     UpdateRule,
@@ -274,7 +274,7 @@ class AslPrinter:
         return [INDENT * level + f"Alias ({asl_name(node.source)}, {asl_name(node.name)})"]
 
     def _external(self, node: t.External, level: int) -> list[str]:
-        kind = _keyword(OBJECT_TYPE_KEYWORDS, ObjectTypeCode, node.object_type)
+        kind = _keyword(OBJECT_TYPE_KEYWORDS, ObjectType, node.object_type)
         return [INDENT * level + f"External ({asl_name(node.name)}, {kind})"]
 
     def _mutex(self, node: t.Mutex, level: int) -> list[str]:
@@ -549,9 +549,9 @@ def undeclared_names(block: t.DefinitionBlock) -> dict[str, str]:
                 path = node.path if isinstance(node, t.MethodCall) else path_string(target)
                 is_method = isinstance(node, t.MethodCall) or block.objects.get(path) is not None
                 if is_method or path not in missing:
-                    missing[path] = _keyword(OBJECT_TYPE_KEYWORDS, ObjectTypeCode,
-                                             ObjectTypeCode.METHOD if is_method
-                                             else ObjectTypeCode.UNINITIALIZED)
+                    missing[path] = _keyword(OBJECT_TYPE_KEYWORDS, ObjectType,
+                                             ObjectType.METHOD if is_method
+                                             else ObjectType.UNINITIALIZED)
         inner = _scope_of(node.path) if isinstance(node, _SCOPE_NODES) else scope
         stack.extend((child, inner) for child in node.children())
     return dict(sorted(missing.items()))

@@ -115,7 +115,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     FieldElementTag,
     LockRule,
     MatchOperator,
-    ObjectTypeCode,
+    ObjectType as ObjectTypeValue,
     Opcode,
     RegionSpace,
     UpdateRule,
@@ -692,12 +692,12 @@ class External(Term):
     """``External(name, object_type, arg_count)`` (a declaration for the disassembler/compiler)."""
 
     name: str
-    object_type: ObjectTypeCode | int | str = ObjectTypeCode.UNINITIALIZED
+    object_type: ObjectTypeValue | int | str = ObjectTypeValue.UNINITIALIZED
     arg_count: int = 0
 
     def __post_init__(self) -> None:
         _seg(self.name, "External")
-        object.__setattr__(self, "object_type", lookup(ObjectTypeCode, OBJECT_TYPE_KEYWORDS,
+        object.__setattr__(self, "object_type", lookup(ObjectTypeValue, OBJECT_TYPE_KEYWORDS,
                                                        self.object_type, f"External {self.name} type"))
         _check_range(self.arg_count, 0, METHOD_ARG_COUNT_MASK, f"External {self.name} argument count")
 
@@ -1420,7 +1420,7 @@ class DefinitionBlock:
     def event(self, name: str) -> Term:
         return self.add(Event(name))
 
-    def external(self, name: str, object_type=ObjectTypeCode.UNINITIALIZED, arg_count: int = 0) -> Term:
+    def external(self, name: str, object_type=ObjectTypeValue.UNINITIALIZED, arg_count: int = 0) -> Term:
         return self.add(External(name, object_type, arg_count))
 
     def operation_region(self, name: str, space, offset: Value, length: Value) -> Term:

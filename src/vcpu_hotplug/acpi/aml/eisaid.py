@@ -10,9 +10,12 @@ four hex digits, stored big-endian in a 32-bit integer.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from vcpu_hotplug.acpi.aml.builder import Integer, String, Term
 from vcpu_hotplug.acpi.errors import AmlError
+
+if TYPE_CHECKING:
+    from vcpu_hotplug.acpi.aml.builder import Term
 
 _EISA_ID = re.compile(r"^[A-Z]{3}[0-9A-F]{4}$")
 _ACPI_ID = re.compile(r"^[A-Z0-9]{4}[0-9A-F]{4}$")
@@ -47,6 +50,8 @@ def eisa_id_text(value: int) -> str:
 
 def EisaId(text: str) -> Term:  # noqa: N802 - ASL name
     """ASL ``EisaId("PNP0A06")`` as a term: an integer, encoded like any other (as iasl does)."""
+    from vcpu_hotplug.acpi.aml.builder import Integer  # the runtime (eisa_id_text) needs no builder
+
     return Integer(eisa_id(text))
 
 
@@ -55,6 +60,8 @@ def hardware_id(text: str) -> Term:
     if isinstance(text, str) and _EISA_ID.match(text):
         return EisaId(text)
     if isinstance(text, str) and _ACPI_ID.match(text):
+        from vcpu_hotplug.acpi.aml.builder import String
+
         return String(text)
     raise AmlError(f"hardware id {text!r} is neither an ACPI id (like 'ACPI0007') "
                    "nor an EISA id (like 'PNP0A06')")

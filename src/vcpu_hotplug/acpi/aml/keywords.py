@@ -19,7 +19,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     AccessType,
     LockRule,
     MatchOperator,
-    ObjectTypeCode,
+    ObjectType,
     RegionSpace,
     UpdateRule,
 )
@@ -37,7 +37,7 @@ REGION_SPACE_KEYWORDS: dict[RegionSpace, str] = {
     RegionSpace.GENERAL_PURPOSE_IO: "GeneralPurposeIo",
     RegionSpace.GENERIC_SERIAL_BUS: "GenericSerialBus",
     RegionSpace.PCC: "PCC",
-    RegionSpace.FFIXED_HW: "FFixedHW",
+    RegionSpace.FUNCTIONAL_FIXED_HARDWARE: "FFixedHW",
 }
 """RegionSpace keywords iasl 20200925 knows (PRM is newer: printed as a number)."""
 
@@ -71,23 +71,23 @@ EXTENDED_ACCESS_ATTRIB_KEYWORDS: dict[int, str] = {
 
 MATCH_OPERATOR_KEYWORDS: dict[MatchOperator, str] = {op: op.name for op in MatchOperator}
 
-OBJECT_TYPE_KEYWORDS: dict[ObjectTypeCode, str] = {
-    ObjectTypeCode.UNINITIALIZED: "UnknownObj",
-    ObjectTypeCode.INTEGER: "IntObj",
-    ObjectTypeCode.STRING: "StrObj",
-    ObjectTypeCode.BUFFER: "BuffObj",
-    ObjectTypeCode.PACKAGE: "PkgObj",
-    ObjectTypeCode.FIELD_UNIT: "FieldUnitObj",
-    ObjectTypeCode.DEVICE: "DeviceObj",
-    ObjectTypeCode.EVENT: "EventObj",
-    ObjectTypeCode.METHOD: "MethodObj",
-    ObjectTypeCode.MUTEX: "MutexObj",
-    ObjectTypeCode.OPERATION_REGION: "OpRegionObj",
-    ObjectTypeCode.POWER_RESOURCE: "PowerResObj",
-    ObjectTypeCode.PROCESSOR: "ProcessorObj",
-    ObjectTypeCode.THERMAL_ZONE: "ThermalZoneObj",
-    ObjectTypeCode.BUFFER_FIELD: "BuffFieldObj",
-    ObjectTypeCode.DDB_HANDLE: "DDBHandleObj",
+OBJECT_TYPE_KEYWORDS: dict[ObjectType, str] = {
+    ObjectType.UNINITIALIZED: "UnknownObj",
+    ObjectType.INTEGER: "IntObj",
+    ObjectType.STRING: "StrObj",
+    ObjectType.BUFFER: "BuffObj",
+    ObjectType.PACKAGE: "PkgObj",
+    ObjectType.FIELD_UNIT: "FieldUnitObj",
+    ObjectType.DEVICE: "DeviceObj",
+    ObjectType.EVENT: "EventObj",
+    ObjectType.METHOD: "MethodObj",
+    ObjectType.MUTEX: "MutexObj",
+    ObjectType.OPERATION_REGION: "OpRegionObj",
+    ObjectType.POWER_RESOURCE: "PowerResObj",
+    ObjectType.PROCESSOR: "ProcessorObj",
+    ObjectType.THERMAL_ZONE: "ThermalZoneObj",
+    ObjectType.BUFFER_FIELD: "BuffFieldObj",
+    ObjectType.DDB_HANDLE: "DDBHandleObj",
 }
 
 E = TypeVar("E", bound=enum.IntEnum)

@@ -23,33 +23,14 @@ in packages) are :class:`Reference` subclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any, Callable
 
+from vcpu_hotplug.acpi.aml.opcodes import ObjectType
 
-class ObjectType(IntEnum):
-    """Values returned by the ``ObjectType`` operator (ACPI 6.5 table 19.31)."""
 
-    UNINITIALIZED = 0
-    INTEGER = 1
-    STRING = 2
-    BUFFER = 3
-    PACKAGE = 4
-    FIELD_UNIT = 5
-    DEVICE = 6
-    EVENT = 7
-    METHOD = 8
-    MUTEX = 9
-    OPERATION_REGION = 10
-    POWER_RESOURCE = 11
-    PROCESSOR = 12
-    THERMAL_ZONE = 13
-    BUFFER_FIELD = 14
-    DDB_HANDLE = 15
-    DEBUG_OBJECT = 16
-    # Internal (not returned by ObjectType): references and scopes.
-    REFERENCE = 0x14
-    SCOPE = 0x15
+#: Internal type codes (not returned by ObjectType, as in ACPICA): references and bare scopes.
+REFERENCE_TYPE = 0x14
+SCOPE_TYPE = 0x15
 
 
 #: Names as printed by ACPICA (``AcpiUtGetTypeName``) and returned by ``Interpreter.object_type``.
@@ -71,8 +52,8 @@ TYPE_NAMES = {
     ObjectType.BUFFER_FIELD: "BufferField",
     ObjectType.DDB_HANDLE: "DDBHandle",
     ObjectType.DEBUG_OBJECT: "DebugObject",
-    ObjectType.REFERENCE: "Reference",
-    ObjectType.SCOPE: "Scope",
+    REFERENCE_TYPE: "Reference",
+    SCOPE_TYPE: "Scope",
 }
 
 
@@ -110,7 +91,7 @@ class Scope(AmlObject):
     """A bare namespace scope (``\\``, ``\\_SB``, ``\\_GPE``...): no object of its own."""
 
     __slots__ = ()
-    object_type = ObjectType.SCOPE
+    object_type = SCOPE_TYPE
 
 
 @dataclass(eq=False)
@@ -244,7 +225,7 @@ class Reference:
     """An object reference (ACPI 6.5 section 19.3.5: ``RefOf``, ``Index``, names in packages)."""
 
     __slots__ = ()
-    object_type = ObjectType.REFERENCE
+    object_type = REFERENCE_TYPE
 
 
 class NodeRef(Reference):
@@ -294,7 +275,7 @@ class UnresolvedName(Reference):
         self.path = path
 
 
-def type_of(value) -> ObjectType:
+def type_of(value) -> int:
     """The ObjectType of a (dereferenced) object."""
     if value is None:
         return ObjectType.UNINITIALIZED

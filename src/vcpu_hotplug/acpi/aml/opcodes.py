@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from vcpu_hotplug.acpi.aml.regions import RegionSpace  # noqa: F401 - the RegionSpace byte of the grammar
 from vcpu_hotplug.acpi.errors import AmlError
 
 # ---------------------------------------------------------------------------
@@ -425,24 +426,6 @@ def arg_index(op: Opcode) -> int | None:
 # ---------------------------------------------------------------------------
 
 
-class RegionSpace(enum.IntEnum):
-    """OperationRegion RegionSpace byte (section 19.6.100, table 19.28)."""
-
-    SYSTEM_MEMORY = 0x00
-    SYSTEM_IO = 0x01
-    PCI_CONFIG = 0x02
-    EMBEDDED_CONTROL = 0x03
-    SMBUS = 0x04
-    SYSTEM_CMOS = 0x05
-    PCI_BAR_TARGET = 0x06
-    IPMI = 0x07
-    GENERAL_PURPOSE_IO = 0x08
-    GENERIC_SERIAL_BUS = 0x09
-    PCC = 0x0A
-    PRM = 0x0B
-    FFIXED_HW = 0x7F
-
-
 class AccessType(enum.IntEnum):
     """FieldFlags bits 0-3 and AccessAs AccessType (section 19.6.48)."""
 
@@ -494,7 +477,7 @@ class MatchOperator(enum.IntEnum):
     MGT = 5
 
 
-class ObjectTypeCode(enum.IntEnum):
+class ObjectType(enum.IntEnum):
     """Object type numbers of ObjectType() and External() (section 19.6.97, table 19.35)."""
 
     UNINITIALIZED = 0
@@ -544,28 +527,49 @@ def decode_pkg_length(data: bytes | memoryview, pos: int) -> tuple[int, int]:
     return length, pos + 1 + follow
 
 
+_PKG_LEAD_NIBBLE_BITS = 4
+_PKG_MAX_FOLLOWING = 3
+
+
+def _pkg_length_bytes(value: int, following: int) -> bytes:
+    lead = (following << _PKG_FOLLOW_SHIFT) | (value & 0x0F)
+    return bytes([lead]) + (value >> _PKG_LEAD_NIBBLE_BITS).to_bytes(following, "little")
+
+
 def encode_pkg_length(content_length: int) -> bytes:
     """Encode the PkgLength of a body of ``content_length`` bytes following it.
 
     The encoded value includes the PkgLength's own bytes, so the encoding size
-    is chosen so that it fits (section 20.2.4).
+    is chosen so that it fits (section 20.2.4): a 63-byte body needs the
+    2-byte form (63 + 1 = 64 does not fit the 6-bit one-byte form).
     """
     if content_length < 0:
-        raise ValueError("negative length")
-    for size in (1, 2, 3, 4):
-        total = content_length + size
-        if size == 1:
-            if total <= _PKG_ONE_BYTE_MAX:
-                return bytes((total,))
-            continue
-        if total < 1 << (4 + 8 * (size - 1)):
-            out = [((size - 1) << _PKG_FOLLOW_SHIFT) | (total & 0x0F)]
-            rest = total >> 4
-            for _ in range(size - 1):
-                out.append(rest & 0xFF)
-                rest >>= 8
-            return bytes(out)
-    raise ValueError(f"package of {content_length} bytes is too long for a PkgLength")
+        raise AmlError(f"negative package length {content_length}")
+    if content_length + 1 <= _PKG_ONE_BYTE_MAX:
+        return bytes([content_length + 1])
+    for following in range(1, _PKG_MAX_FOLLOWING + 1):
+        total = content_length + 1 + following
+        if total < 1 << (_PKG_LEAD_NIBBLE_BITS + 8 * following):
+            return _pkg_length_bytes(total, following)
+    raise AmlError(f"package body of {content_length} bytes is too long for a PkgLength "
+                   f"(max {PKG_LENGTH_MAX} bytes in all)")
+
+
+def encode_field_length(bits: int) -> bytes:
+    """A field element's bit length (NamedField/ReservedField) in the PkgLength layout.
+
+    The value is stored as is, but the number of bytes is chosen as for a
+    PkgLength, as if the value counted its own bytes: 62 bits fit one byte,
+    63 take two. That is what iasl emits (ACPICA's parser reads either).
+    """
+    if bits < 0:
+        raise AmlError(f"negative field length {bits}")
+    if bits + 1 <= _PKG_ONE_BYTE_MAX:
+        return bytes([bits])
+    for following in range(1, _PKG_MAX_FOLLOWING + 1):
+        if bits + 1 + following < 1 << (_PKG_LEAD_NIBBLE_BITS + 8 * following):
+            return _pkg_length_bytes(bits, following)
+    raise AmlError(f"field length {bits} does not fit a PkgLength (max {PKG_LENGTH_MAX})")
 
 
 # ---------------------------------------------------------------------------
@@ -601,12 +605,13 @@ class NameString:
 
     @classmethod
     def parse(cls, text: str) -> NameString:
-        """Build from ASL-ish text (``"\\\\_SB.PCI0"``, ``"^FOO"``); segments are padded with ``_``."""
+        """Build from ASL-ish text (``"\\\\_SB.PCI0"``, ``"^FOO"``); segments are upper-cased
+        (ASL names are case-insensitive) and padded with ``_``; :class:`AmlError` when bad."""
         root = text.startswith("\\")
         body = text[1:] if root else text
         parents = len(body) - len(body.lstrip("^"))
         body = body[parents:]
-        segs = tuple(_pad_seg(s) for s in body.split(".")) if body else ()
+        segs = tuple(check_name_seg(s.upper(), f"name {text!r}") for s in body.split(".")) if body else ()
         return cls(root, parents, segs)
 
     def encode(self) -> bytes:
@@ -627,14 +632,19 @@ class NameString:
         return bytes(out)
 
 
-def _pad_seg(seg: str) -> str:
+def check_name_seg(seg: str, context: str = "name") -> str:
+    """Validate a 1-4 character NameSeg; return it padded with ``_`` to 4 characters."""
+    if not isinstance(seg, str):
+        raise AmlError(f"{context}: name segment must be a string, not {type(seg).__name__}")
     if not 1 <= len(seg) <= NAME_SEG_SIZE:
-        raise ValueError(f"bad name segment {seg!r}")
-    seg = seg.upper() + "_" * (NAME_SEG_SIZE - len(seg))
-    raw = seg.encode("ascii", "replace")
-    if raw[0] not in LEAD_NAME_CHARS or any(c not in NAME_CHARS for c in raw):
-        raise ValueError(f"bad name segment {seg!r}")
-    return seg
+        raise AmlError(f"{context}: name segment {seg!r} must have 1 to 4 characters")
+    if ord(seg[0]) not in LEAD_NAME_CHARS:
+        raise AmlError(f"{context}: name segment {seg!r} must start with A-Z or '_'")
+    bad = [c for c in seg if ord(c) not in NAME_CHARS]
+    if bad:
+        raise AmlError(f"{context}: name segment {seg!r} has invalid character {bad[0]!r} "
+                       f"(only A-Z, 0-9 and '_')")
+    return seg.ljust(NAME_SEG_SIZE, "_")
 
 
 def decode_name_seg(data: bytes | memoryview, pos: int) -> str:

@@ -46,7 +46,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     ArgKind,
     FieldElementTag,
     NameString,
-    ObjectTypeCode,
+    ObjectType,
     Opcode,
     OpInfo,
     Prefix,
@@ -221,8 +221,8 @@ def parse_term_list(aml: bytes, *, start: int = 0, end: int | None = None, scope
         raise AmlError(f"range {start}..{end} is outside the {len(aml)} bytes given", table=table)
     try:
         segs = NameString.parse(scope if scope.startswith("\\") else "\\" + scope).segments
-    except ValueError as exc:
-        raise AmlError(f"bad scope {scope!r}: {exc}", table=table) from None
+    except AmlError as exc:
+        raise AmlError(f"bad scope {scope!r}: {exc.reason}", table=table) from None
     return _Parser(aml, table, known).parse(start, end, segs)
 
 
@@ -620,7 +620,7 @@ class _Parser:
             raise self._error(exc.reason, pos + 1) from None
         if path not in self.names:  # a declaration never overrides a definition
             self.names[path] = (argc & METHOD_ARG_COUNT_MASK
-                                if obj_type == ObjectTypeCode.METHOD else None)
+                                if obj_type == ObjectType.METHOD else None)
         return External(pos, p + 2 - pos, name, path, obj_type, argc)
 
     def _simple_named(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
