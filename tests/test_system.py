@@ -91,7 +91,7 @@ def test_disable_vcpu4_path_then_denied(system: System) -> None:
     # Firmware now refuses the CPU: the kernel's cpu_up (what `echo 1 > online` runs) gets DENIED,
     # silently, as -EPERM.
     result: list[int] = []
-    system.kernel.cpuhp.cpu_up(4, result.append)
+    system.kernel.cpu_hotplug.cpu_up(4, result.append)
     assert result == [-Errno.EPERM]
     last = system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)[-1]
     assert last.args[0] == 4 and last.result[0] & 0xFFFF_FFFF == PsciReturn.DENIED & 0xFFFF_FFFF

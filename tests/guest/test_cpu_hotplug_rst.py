@@ -182,7 +182,7 @@ def test_virtual_firmware_enforces_its_policy_with_psci_denied() -> None:
     system = System.build(SMP, guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))
     mpidr = system.machine.vcpus[3].mpidr
     result: list[int] = []
-    system.kernel.cpuhp.cpu_up(3, result.append)
+    system.kernel.cpu_hotplug.cpu_up(3, result.append)
     assert result == [-Errno.EPERM]
     assert denied(cpu_on_calls(system)[-1]) and cpu_on_calls(system)[-1].args[0] == mpidr
     assert not any("failed to boot" in line for line in log_lines(system))   # DENIED is not an error

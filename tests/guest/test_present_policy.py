@@ -83,7 +83,7 @@ def test_2026_bringing_up_a_cpu_that_is_not_present_is_einval_without_asking_fir
         system = boot(policy)
         calls = len(system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON))
         result: list[int] = []
-        system.kernel.cpuhp.cpu_up(3, result.append)
+        system.kernel.cpu_hotplug.cpu_up(3, result.append)
         results[policy] = (result, len(system.trace.filter(TraceKind.HVC, function=PsciFunction.CPU_ON)) - calls)
     assert results[PresentPolicy.LINUX_6_11] == ([-Errno.EPERM], 1)
     assert results[PresentPolicy.FIX_2026] == ([-Errno.EINVAL], 0)

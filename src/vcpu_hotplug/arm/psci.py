@@ -15,7 +15,7 @@ class PsciFunction(enum.IntEnum):
     """PSCI function ids (DEN0022D.b section 5.1, "Function prototypes").
 
     The SMC64/HVC64 form of a function that takes addresses or MPIDRs has bit
-    30 set (:data:`vcpu_hotplug.arm.smccc.SMC64_BIT`); ``CPU_ON_32`` is the SMC32
+    30 set (the SMC64 calling convention, DEN0028); ``CPU_ON_32`` is the SMC32
     form of ``CPU_ON``. Linux uses the 64-bit forms.
     """
 

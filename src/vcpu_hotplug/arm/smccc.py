@@ -10,8 +10,5 @@ SMCCC_VERSION_1_0 = 0x1_0000
 
 SMCCC_VERSION_1_1 = 0x1_0001
 
-SMC64_BIT = 1 << 30
-"""Function-id bit 30: the SMC64/HVC64 calling convention (DEN0028, "Function Identifiers")."""
-
 SMC32_MASK = 0xFFFF_FFFF
 """SMC32/HVC32 calls pass 32-bit values (the W registers)."""

@@ -40,13 +40,8 @@ from vcpu_hotplug.check.aml_facts import AmlFacts, ProcessorDevice, gather
 from vcpu_hotplug.check.errors import CheckError
 from vcpu_hotplug.check.rule import Arch
 
-USABLE = GiccFlags.ENABLED | GiccFlags.ONLINE_CAPABLE
-"""A GICC with either flag is a possible CPU (``acpi_map_gic_cpu_interface``, arch/arm64/kernel/smp.c)."""
-
 X86_ONLINE_CAPABLE_REVISION = 5
 """MADT revision from which x86 Linux honours Online Capable (``acpi_support_online_capable``)."""
-
-AML_SIGNATURES = ("DSDT", "SSDT")
 
 BOOT_INDEX = 0
 """The boot CPU's MADT position (VMMs start vCPU 0 and list it first)."""

@@ -62,7 +62,7 @@ class ScanKernel(KernelServices, Protocol):
 
     trace: Trace
     acpi: AcpiCore
-    cpuhp: CpuHotplug
+    cpu_hotplug: CpuHotplug
     devices: CpuDevices
     processor_driver: ProcessorDriver
     ged: GedDriver
@@ -178,7 +178,7 @@ class AcpiScan:
                          f"guest acpi hotplug {path} {value}")
 
     def _run_work(self, adev: AcpiDevice, src: int) -> None:
-        self.k.cpuhp.with_lock(lambda: self._device_hotplug(adev, src))
+        self.k.cpu_hotplug.with_lock(lambda: self._device_hotplug(adev, src))
 
     def _device_hotplug(self, adev: AcpiDevice, src: int) -> None:
         """``acpi_device_hotplug``."""

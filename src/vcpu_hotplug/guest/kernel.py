@@ -68,7 +68,7 @@ class Kernel:
         self.tables: AcpiTables | None = None
         self.psci = PsciClient(hw.hvc, self.klog)
         self.gic = GicV3Driver(hw.bus, self.klog)
-        self.cpuhp = CpuHotplug(self)
+        self.cpu_hotplug = CpuHotplug(self)
         self.devices = CpuDevices(self)
         self.sysfs = Sysfs(self)
         self.processor_driver = ProcessorDriver(self)
@@ -90,13 +90,6 @@ class Kernel:
     def cpu_for_uid(self) -> dict[int, int]:
         """UID -> logical CPU over the possible CPUs (``get_cpu_for_acpi_id`` for all of them)."""
         return {c.uid: c.cpu for c in self.cpus.values() if c.uid is not None and c.cpu in self.possible}
-
-    def cpu_for_acpi_id(self, uid: int) -> int | None:
-        """``get_cpu_for_acpi_id`` (arch/arm64/include/asm/acpi.h): the possible CPU with this UID."""
-        for c in self.cpus.values():
-            if c.uid == uid and c.cpu in self.possible:
-                return c.cpu
-        return None
 
     def control_hw_vcpu(self) -> int:
         """The hardware vCPU running kernel work (the lowest online CPU's)."""
@@ -126,7 +119,7 @@ class Kernel:
 
     def idle(self) -> bool:
         """No guest work queued or in flight (hotplug work, bring-up)."""
-        return self.scan.pending_work == 0 and not self.cpuhp.locked
+        return self.scan.pending_work == 0 and not self.cpu_hotplug.locked
 
     # boot -------------------------------------------------------------------
 
@@ -135,7 +128,7 @@ class Kernel:
         if self.booted:
             raise GuestError("the guest has already booted")
         cfg = self.config
-        self.hw.vcpus.register_entry(self.cpuhp.secondary_entry)
+        self.hw.vcpus.register_entry(self.cpu_hotplug.secondary_entry)
         self.klog.info(f"Booting Linux on physical CPU 0x{cfg.boot_mpidr:010x} [0x{cfg.midr:08x}]")
         tables = TableLoader(self.hw.memory, self.klog).load(rsdp_address)
         self.tables = tables
@@ -177,7 +170,7 @@ class Kernel:
             if cpu == 0:
                 continue
             result: list[int] = []
-            self.cpuhp.cpu_up(cpu, result.append)
+            self.cpu_hotplug.cpu_up(cpu, result.append)
             self.block_until(lambda: bool(result), f"bring-up of CPU{cpu}")
         n = len(self.online)
         self.klog.info(f"smp: Brought up 1 node, {n} CPU{'s' if n > 1 else ''}")

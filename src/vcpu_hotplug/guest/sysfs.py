@@ -42,7 +42,7 @@ class SysfsKernel(KernelServices, Protocol):
     present: CpuMask
     enabled: CpuMask
     online: CpuMask
-    cpuhp: CpuHotplug
+    cpu_hotplug: CpuHotplug
     devices: CpuDevices
 
     def block_until(self, condition: Callable[[], bool], what: str = ...) -> None: ...
@@ -137,7 +137,7 @@ class CpuDevices:
         def done(err: int) -> None:
             if err:
                 k.klog.tracepoint(f"udev: writing cpu{cpu}/online failed: {Errno(-err).name}")
-        k.cpuhp.cpu_up(cpu, done)
+        k.cpu_hotplug.cpu_up(cpu, done)
 
     def device_offline(self, cpu: int) -> int:
         """``device_offline`` (lock free): 1 already offline, 0 done, or a negative errno."""
@@ -145,7 +145,7 @@ class CpuDevices:
             return -Errno.EPERM
         if cpu not in self.k.online:
             return 1
-        return self.k.cpuhp.cpu_down(cpu)
+        return self.k.cpu_hotplug.cpu_down(cpu)
 
 
 class Sysfs:
@@ -202,11 +202,11 @@ class Sysfs:
             if cpu in k.online:
                 return
             result: list[int] = []
-            k.cpuhp.cpu_up(cpu, result.append)
+            k.cpu_hotplug.cpu_up(cpu, result.append)
             k.block_until(lambda: bool(result), f"echo 1 > {path}")
             err = result[0]
         else:
-            k.block_until(lambda: not k.cpuhp.locked, f"echo 0 > {path}")
+            k.block_until(lambda: not k.cpu_hotplug.locked, f"echo 0 > {path}")
             err = k.devices.device_offline(cpu)
             err = 0 if err == 1 else err
         if err:

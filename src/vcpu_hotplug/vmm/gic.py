@@ -43,9 +43,6 @@ from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.vcpu import VcpuSet
 
-GICD_CTLR_RWP = 1 << 31
-"""Register Write Pending: always 0 here (writes take effect at once)."""
-
 GICD_CTLR_WRITABLE = 0x37
 """EnableGrp0, EnableGrp1NS, EnableGrp1S, ARE_S, ARE_NS."""
 
