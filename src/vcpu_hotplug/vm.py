@@ -191,8 +191,7 @@ class VirtualMachine:
             else:
                 guest = GuestState.ABSENT
             is_online = i in online if view is not None else status.power is PowerState.ON
-            rows.append(VcpuRow(i, (status.socket_id, status.cluster_id, status.core_id,
-                                    status.thread_id), status.mpidr, admin, status.power.value,
+            rows.append(VcpuRow(i, status.topology.ids, status.topology.mpidr, admin, status.power.value,
                                 guest, is_online))
         return rows
 

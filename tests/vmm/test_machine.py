@@ -238,6 +238,7 @@ def test_vcpu_status_reports_policy_power_and_pending_unplugs():
     online(m, 1)
     m.disable(1)
     rows = {r.index: r for r in m.vcpu_status()}
-    assert (rows[1].socket_id, rows[1].core_id, rows[1].power, rows[1].unplug_pending) == \
-        (0, 1, PowerState.ON, True)
-    assert (rows[2].socket_id, rows[2].admin, rows[2].unplug_pending) == (1, AdminState.DISABLED, False)
+    assert (rows[1].topology.socket_id, rows[1].topology.core_id, rows[1].power,
+            rows[1].unplug_pending) == (0, 1, PowerState.ON, True)
+    assert (rows[2].topology.socket_id, rows[2].admin, rows[2].unplug_pending) == \
+        (1, AdminState.DISABLED, False)

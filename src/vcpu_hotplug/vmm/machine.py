@@ -52,7 +52,7 @@ from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
 from vcpu_hotplug.vmm.gic import GicV3
 from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware, SystemEvent
 from vcpu_hotplug.vmm.smp import SmpConfig, parse_smp
-from vcpu_hotplug.vmm.topology import Topology
+from vcpu_hotplug.vmm.topology import Topology, VcpuTopology
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU, AdminState, PowerState, Vcpu, VcpuSet
 
 GiB = 1 << 30
@@ -189,15 +189,15 @@ class Observers:
 class VcpuStatus:
     """One row of :meth:`Machine.vcpu_status` (for ``query-cpus-fast``, the CLI, metrics)."""
 
-    index: int
-    socket_id: int
-    cluster_id: int
-    core_id: int
-    thread_id: int
-    mpidr: int
+    topology: VcpuTopology
+    """Where the vCPU sits (index, topology ids, MPIDR)."""
     admin: AdminState
     power: PowerState
     unplug_pending: bool
+
+    @property
+    def index(self) -> int:
+        return self.topology.index
 
 
 TOPOLOGY_ID_NAMES = ("socket_id", "cluster_id", "core_id", "thread_id")
@@ -393,7 +393,7 @@ class Machine:
 
     def vcpu_status(self) -> list[VcpuStatus]:
         """Every possible vCPU: where it sits, its policy, its power state, a pending unplug."""
-        return [VcpuStatus(v.index, *v.topology.ids, v.mpidr, v.admin, v.power, v.index in self._unplugs)
+        return [VcpuStatus(v.topology, v.admin, v.power, v.index in self._unplugs)
                 for v in self.vcpus]
 
     def pending_unplugs(self) -> list[int]:
