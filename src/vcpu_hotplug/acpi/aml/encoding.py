@@ -1,4 +1,7 @@
-"""AML primitive encodings for the builder (ACPI 6.5 section 20.2, "AML Grammar Definition").
+"""AML primitive encodings (ACPI 6.5 section 20.2, "AML Grammar Definition").
+
+The tree's encoder (:meth:`vcpu_hotplug.acpi.aml.tree.Node.encode`) and the
+builder use these:
 
 * PkgLength (20.2.4): one byte when the encoded length (which counts the
   PkgLength bytes themselves) is below 64; otherwise the lead byte holds the
@@ -10,14 +13,26 @@
   (short names padded with ``_``), an optional root ``\\`` or any number of
   ``^`` parent prefixes, then one segment, a DualNamePrefix (0x2E) with two,
   a MultiNamePrefix (0x2F) with a count and up to 255, or a NullName (0x00).
+  :func:`name_path` turns an ASL name path into a
+  :class:`~vcpu_hotplug.acpi.aml.opcodes.NameString`, which encodes itself.
+* Integers (20.2.3, 19.6.98): :func:`integer_bytes` picks the encoding iasl
+  picks, ``Zero``, ``One``, ``Ones`` (all bits set at the block's integer
+  width), else the smallest of ByteConst/WordConst/DWordConst/QWordConst.
+  The width is 64 bits unless an :func:`integer_width` block says 32 (a
+  definition block of revision < 2).
 
 Every malformed input raises :class:`AmlError` naming the offending value.
 """
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from vcpu_hotplug.acpi.aml.opcodes import (
-    Prefix,
+    NameString,
+    Opcode,
     check_name_seg,
     encode_field_length,
     encode_pkg_length,
@@ -60,24 +75,74 @@ def split_name_string(path: str, context: str = "name") -> tuple[str, list[str]]
     return prefix, segs
 
 
-def name_string(path: str, context: str = "name") -> bytes:
-    """Encode an ASL name path (``"CPU0"``, ``"\\\\_SB.CPUS"``, ``"^^GED"``, ``"\\\\"``) as a NameString."""
+def name_path(path: str, context: str = "name") -> NameString:
+    """An ASL name path (``"CPU0"``, ``"\\\\_SB.CPUS"``, ``"^^GED"``, ``"\\\\"``) as a validated NameString."""
     prefix, segs = split_name_string(path, context)
-    out = bytearray(prefix.encode("ascii"))
-    if not segs:
-        out.append(Prefix.NULL_NAME)
-    elif len(segs) == 1:
-        out += segs[0].encode("ascii")
-    elif len(segs) == 2:
-        out.append(Prefix.DUAL_NAME)
-        out += "".join(segs).encode("ascii")
-    else:
-        out.append(Prefix.MULTI_NAME)
-        out.append(len(segs))
-        out += "".join(segs).encode("ascii")
-    return bytes(out)
+    root = prefix == "\\"
+    return NameString(root, 0 if root else len(prefix), tuple(segs))
 
 
-def is_single_segment(path: str) -> bool:
-    """True when ``path`` is a bare 1-4 character name (no prefix, no dots)."""
-    return "." not in path and not path.startswith(("\\", "^"))
+def name_string(path: str, context: str = "name") -> bytes:
+    """Encode an ASL name path as a NameString (section 20.2.2)."""
+    return name_path(path, context).encode()
+
+
+# ---------------------------------------------------------------------------
+# Integers (section 20.2.3) at the block's integer width (section 19.6.98)
+# ---------------------------------------------------------------------------
+
+INTEGER_WIDTH_32 = 32
+INTEGER_WIDTH_64 = 64
+FIRST_64_BIT_REVISION = 2
+"""Definition blocks of revision 2 and later have 64-bit integers."""
+
+_integer_width: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "aml_integer_width", default=INTEGER_WIDTH_64)
+
+_CONST_PREFIXES = ((0xFF, Opcode.BYTE_PREFIX, 1), (0xFFFF, Opcode.WORD_PREFIX, 2),
+                   (0xFFFF_FFFF, Opcode.DWORD_PREFIX, 4), ((1 << 64) - 1, Opcode.QWORD_PREFIX, 8))
+_ZERO = Opcode.ZERO.encoding
+_ONE = Opcode.ONE.encoding
+_ONES = Opcode.ONES.encoding
+
+
+def block_integer_width(revision: int) -> int:
+    """32 for a definition block of revision < 2, else 64 (section 19.6.98)."""
+    return INTEGER_WIDTH_32 if revision < FIRST_64_BIT_REVISION else INTEGER_WIDTH_64
+
+
+@contextmanager
+def integer_width(bits: int) -> Iterator[None]:
+    """Encode integers for a ``bits``-wide block (32 or 64) inside the ``with``."""
+    if bits not in (INTEGER_WIDTH_32, INTEGER_WIDTH_64):
+        raise AmlError(f"integer width must be 32 or 64, not {bits}")
+    token = _integer_width.set(bits)
+    try:
+        yield
+    finally:
+        _integer_width.reset(token)
+
+
+def current_integer_width() -> int:
+    """The integer width set by the innermost :func:`integer_width` (64 outside any)."""
+    return _integer_width.get()
+
+
+def integer_bytes(value: int, width: int) -> bytes:
+    """``value`` encoded as iasl does in a ``width``-bit block: Zero, One, Ones, else the smallest prefix.
+
+    Raises :class:`AmlError` when ``value`` does not fit ``width`` bits.
+    """
+    if value == 0:
+        return _ZERO
+    if value == 1:
+        return _ONE
+    if value >= 1 << width:
+        raise AmlError(f"integer {value:#x} does not fit the {width}-bit integers "
+                       f"of a revision < {FIRST_64_BIT_REVISION} definition block")
+    if value == (1 << width) - 1:
+        return _ONES
+    for top, prefix, size in _CONST_PREFIXES:
+        if value <= top:
+            return prefix.encoding + value.to_bytes(size, "little")
+    raise AmlError(f"integer {value:#x} does not fit 64 bits")  # pragma: no cover - checked above

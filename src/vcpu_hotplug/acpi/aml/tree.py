@@ -1,7 +1,10 @@
-"""The AML term tree: what the parser produces from a definition block.
+"""The AML term tree: what the parser produces from a definition block, and what the builder makes.
 
 It follows the grammar of ACPI 6.5 section 20.2 one node per term, so an ASL
-printer can print any DSDT and an interpreter can compile it.
+printer can print any DSDT, an interpreter can compile it, and
+:meth:`Node.encode` turns any tree back into AML: the one encoder, used by
+the builder (:mod:`vcpu_hotplug.acpi.aml.builder`) and for parse -> encode,
+which gives back the parsed bytes exactly (:meth:`DefinitionBlock.encode`).
 
 Conventions (stable; the interpreter, the ASL printer and the builder rely on them):
 
@@ -9,6 +12,14 @@ Conventions (stable; the interpreter, the ASL printer and the builder rely on th
   name, counted from the start of the *table*, header included) and ``length``
   (its number of bytes). A child lies inside its parent, and the terms of a
   body (a TermList, a FieldList, a PackageElementList) tile the body exactly.
+  Nodes the builder makes are not placed yet: their ``offset`` and ``length``
+  are 0 and their ``path`` is ``""`` (parse the encoded bytes to place them).
+- Encoding keeps every choice the parse saw (the Integer prefix, Package or
+  VarPackage, a field's bit widths), so parse -> encode is byte-exact for a
+  table whose PkgLengths and field lengths use the smallest form, as iasl's
+  and QEMU's do. Two choices are left to the encoder, for the builder: an
+  :class:`Integer` whose ``opcode`` is None (Zero, One, Ones or the smallest
+  prefix, at the block's integer width), and the header's length and checksum.
 - ``body`` lists are in AML order. ``Else`` is *not* folded into the ``If`` it
   follows: it is the next term of the same list, as in the byte stream
   (ACPICA does the same); an interpreter runs an ``Else`` only right after an
@@ -41,9 +52,14 @@ Conventions (stable; the interpreter, the ASL printer and the builder rely on th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from vcpu_hotplug.acpi.aml.encoding import (
+    block_integer_width,
+    current_integer_width,
+    integer_bytes,
+)
 from vcpu_hotplug.acpi.aml.opcodes import (
     FIELD_ACCESS_MASK,
     FIELD_LOCK_SHIFT,
@@ -55,11 +71,18 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     METHOD_SYNC_LEVEL_SHIFT,
     MUTEX_SYNC_LEVEL_MASK,
     AccessType,
+    ArgKind,
+    FieldElementTag,
     LockRule,
     NameString,
     Opcode,
+    Prefix,
     UpdateRule,
+    encode_field_length,
+    encode_pkg_length,
 )
+from vcpu_hotplug.acpi.errors import AmlError
+from vcpu_hotplug.acpi.header import SdtHeader, build_table
 
 
 @dataclass(slots=True)
@@ -77,6 +100,53 @@ class Node:
         """Direct child nodes, in byte order (operands, then body)."""
         return []
 
+    def encode(self) -> bytes:
+        """This node's AML bytes (section 20.2).
+
+        Integers left to the encoder take the width of the innermost
+        :func:`~vcpu_hotplug.acpi.aml.encoding.integer_width` (64 bits outside
+        any); :meth:`DefinitionBlock.encode` uses its revision's.
+        """
+        out = bytearray()
+        self._emit(out, current_integer_width())
+        return bytes(out)
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        """Append this node's bytes to ``out``, integers at ``width`` bits."""
+        raise AmlError(f"{type(self).__name__} has no AML encoding")
+
+
+def _emit_all(nodes: Iterable[Node], out: bytearray, width: int) -> None:
+    for node in nodes:
+        node._emit(out, width)
+
+
+def _emit_package(out: bytearray, opcode: Opcode, body: bytearray) -> None:
+    """``opcode PkgLength body`` (section 20.2.4)."""
+    out += opcode.encoding
+    out += encode_pkg_length(len(body))
+    out += body
+
+
+def _check_byte(value: int, what: str) -> int:
+    if not 0 <= value <= 0xFF:
+        raise AmlError(f"{what} {value!r} does not fit a byte")
+    return value
+
+
+#: Bytes of the data operands an :class:`Op` holds as Python ints.
+_DATA_SIZES = {ArgKind.BYTE_DATA: 1, ArgKind.WORD_DATA: 2, ArgKind.DWORD_DATA: 4, ArgKind.QWORD_DATA: 8}
+
+
+@dataclass(slots=True)
+class Raw(Node):
+    """Bytes put in the AML as they are: the builder's escape hatch; the parser never makes one."""
+
+    data: bytes
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.data
+
 
 # ---------------------------------------------------------------------------
 # Data objects (20.2.3)
@@ -89,15 +159,27 @@ class Integer(Node):
 
     ``Ones`` has ``value`` 0xFFFFFFFFFFFFFFFF; an interpreter truncates it
     to 32 bits for a definition block of revision < 2 (section 19.6.98).
+    ``opcode`` None (the builder's integers) leaves the encoding to the
+    encoder: Zero, One, Ones at the block's width, else the smallest prefix.
     """
 
     value: int
-    opcode: Opcode
+    opcode: Opcode | None
 
     @property
     def data_size(self) -> int:
-        """Bytes of data after the prefix: 0 (Zero/One/Ones), 1, 2, 4 or 8."""
+        """Bytes of data after the prefix: 0 (Zero/One/Ones), 1, 2, 4 or 8 (a parsed integer)."""
         return INTEGER_DATA_SIZE[self.opcode]
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        op = self.opcode
+        if op is None:
+            out += integer_bytes(self.value, width)
+            return
+        out += op.encoding
+        size = INTEGER_DATA_SIZE[op]
+        if size:
+            out += self.value.to_bytes(size, "little")
 
 
 @dataclass(slots=True)
@@ -105,6 +187,11 @@ class String(Node):
     """A String literal; ``value`` decoded as Latin-1 (AML strings are ASCII)."""
 
     value: str
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.STRING_PREFIX.encoding
+        out += self.value.encode("latin-1")
+        out.append(0)
 
 
 @dataclass(slots=True)
@@ -122,6 +209,12 @@ class Buffer(Node):
 
     def children(self) -> list[Node]:
         return [self.size]
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        self.size._emit(body, width)
+        body += self.data
+        _emit_package(out, Opcode.BUFFER, body)
 
 
 @dataclass(slots=True)
@@ -142,6 +235,15 @@ class Package(Node):
         head = [self.count] if isinstance(self.count, Node) else []
         return head + self.elements
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        if isinstance(self.count, Node):
+            self.count._emit(body, width)
+        else:
+            body.append(_check_byte(self.count, "Package NumElements"))
+        _emit_all(self.elements, body, width)
+        _emit_package(out, self.opcode, body)
+
 
 # ---------------------------------------------------------------------------
 # Names used as values
@@ -154,6 +256,9 @@ class NameRef(Node):
 
     name: NameString
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.name.encode()
+
 
 @dataclass(slots=True)
 class MethodCall(Node):
@@ -165,6 +270,10 @@ class MethodCall(Node):
 
     def children(self) -> list[Node]:
         return list(self.args)
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.name.encode()
+        _emit_all(self.args, out, width)
 
 
 # ---------------------------------------------------------------------------
@@ -182,6 +291,19 @@ class Op(Node):
     def children(self) -> list[Node]:
         return [a for a in self.args if isinstance(a, Node)]
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.opcode.encoding
+        for kind, arg in zip(self.opcode.info.args, self.args, strict=True):
+            if arg is None:
+                out.append(Prefix.NULL_NAME)
+            elif isinstance(arg, Node):
+                arg._emit(out, width)
+            else:
+                size = _DATA_SIZES.get(kind)
+                if size is None or not 0 <= arg < 1 << (8 * size):
+                    raise AmlError(f"{self.opcode.info.asl_name}: {arg!r} is not a {kind.value} operand")
+                out += arg.to_bytes(size, "little")
+
 
 @dataclass(slots=True)
 class If(Node):
@@ -191,6 +313,12 @@ class If(Node):
     def children(self) -> list[Node]:
         return [self.predicate, *self.body]
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        self.predicate._emit(body, width)
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.IF, body)
+
 
 @dataclass(slots=True)
 class Else(Node):
@@ -198,6 +326,11 @@ class Else(Node):
 
     def children(self) -> list[Node]:
         return list(self.body)
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.ELSE, body)
 
 
 @dataclass(slots=True)
@@ -207,6 +340,12 @@ class While(Node):
 
     def children(self) -> list[Node]:
         return [self.predicate, *self.body]
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        self.predicate._emit(body, width)
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.WHILE, body)
 
 
 # ---------------------------------------------------------------------------
@@ -229,6 +368,11 @@ class Scope(Named):
     def children(self) -> list[Node]:
         return list(self.body)
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.SCOPE, body)
+
 
 @dataclass(slots=True)
 class Device(Named):
@@ -237,6 +381,11 @@ class Device(Named):
     def children(self) -> list[Node]:
         return list(self.body)
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.DEVICE, body)
+
 
 @dataclass(slots=True)
 class ThermalZone(Named):
@@ -244,6 +393,11 @@ class ThermalZone(Named):
 
     def children(self) -> list[Node]:
         return list(self.body)
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.THERMAL_ZONE, body)
 
 
 @dataclass(slots=True)
@@ -258,6 +412,14 @@ class Processor(Named):
     def children(self) -> list[Node]:
         return list(self.body)
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        body.append(self.proc_id)
+        body += self.pblk_address.to_bytes(4, "little")
+        body.append(self.pblk_length)
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.PROCESSOR, body)
+
 
 @dataclass(slots=True)
 class PowerResource(Named):
@@ -267,6 +429,13 @@ class PowerResource(Named):
 
     def children(self) -> list[Node]:
         return list(self.body)
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        body.append(self.system_level)
+        body += self.resource_order.to_bytes(2, "little")
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.POWER_RES, body)
 
 
 @dataclass(slots=True)
@@ -292,6 +461,12 @@ class Method(Named):
     def children(self) -> list[Node]:
         return list(self.body)
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray(self.name.encode())
+        body.append(self.flags)
+        _emit_all(self.body, body, width)
+        _emit_package(out, Opcode.METHOD, body)
+
 
 @dataclass(slots=True)
 class Name(Named):
@@ -302,12 +477,22 @@ class Name(Named):
     def children(self) -> list[Node]:
         return [self.value]
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.NAME.encoding
+        out += self.name.encode()
+        self.value._emit(out, width)
+
 
 @dataclass(slots=True)
 class Alias(Named):
     """``Alias(source, name)``: ``name``/``path`` is the new alias, ``source`` the existing object."""
 
     source: NameString
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.ALIAS.encoding
+        out += self.source.encode()
+        out += self.name.encode()
 
 
 @dataclass(slots=True)
@@ -316,6 +501,12 @@ class External(Named):
 
     object_type: int
     arg_count: int
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.EXTERNAL.encoding
+        out += self.name.encode()
+        out.append(self.object_type)
+        out.append(self.arg_count)
 
 
 @dataclass(slots=True)
@@ -326,10 +517,17 @@ class Mutex(Named):
     def sync_level(self) -> int:
         return self.flags & MUTEX_SYNC_LEVEL_MASK
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.MUTEX.encoding
+        out += self.name.encode()
+        out.append(self.flags)
+
 
 @dataclass(slots=True)
 class Event(Named):
-    pass
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.EVENT.encoding
+        out += self.name.encode()
 
 
 @dataclass(slots=True)
@@ -340,6 +538,13 @@ class OperationRegion(Named):
 
     def children(self) -> list[Node]:
         return [self.region_offset, self.region_length]
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.OPERATION_REGION.encoding
+        out += self.name.encode()
+        out.append(self.space)
+        self.region_offset._emit(out, width)
+        self.region_length._emit(out, width)
 
 
 @dataclass(slots=True)
@@ -352,6 +557,11 @@ class DataRegion(Named):
 
     def children(self) -> list[Node]:
         return [self.signature, self.oem_id, self.oem_table_id]
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += Opcode.DATA_REGION.encoding
+        out += self.name.encode()
+        _emit_all((self.signature, self.oem_id, self.oem_table_id), out, width)
 
 
 @dataclass(slots=True)
@@ -375,6 +585,11 @@ class CreateField(Named):
             kids.append(self.width)
         return kids
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.opcode.encoding
+        _emit_all(self.children(), out, width)
+        out += self.name.encode()
+
 
 # ---------------------------------------------------------------------------
 # Fields (20.2.5.2 FieldList)
@@ -395,13 +610,29 @@ class NamedField(FieldElement):
     bit_offset: int
     bit_width: int
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        out += self.name.encode("ascii")
+        out += encode_field_length(self.bit_width)
+
 
 @dataclass(slots=True)
 class ReservedField(FieldElement):
-    """``Offset()`` or an unnamed gap (``, n``): skips ``bit_width`` bits."""
+    """``Offset()`` or an unnamed gap (``, n``): skips ``bit_width`` bits.
+
+    A negative ``bit_width`` is an ``Offset()`` the builder was given that
+    goes backwards: an error when encoded (there is no such AML).
+    """
 
     bit_offset: int
     bit_width: int
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        if self.bit_width < 0:
+            to = self.bit_offset + self.bit_width
+            raise AmlError(f"Offset({to // 8:#x}) goes backwards: the field list is "
+                           f"already at bit {self.bit_offset} (byte {self.bit_offset / 8:g})")
+        out.append(FieldElementTag.RESERVED)
+        out += encode_field_length(self.bit_width)
 
 
 @dataclass(slots=True)
@@ -421,6 +652,13 @@ class AccessAs(FieldElement):
     def access(self) -> int:
         return self.access_type & FIELD_ACCESS_MASK
 
+    def _emit(self, out: bytearray, width: int) -> None:
+        if self.access_length is None:
+            out += bytes((FieldElementTag.ACCESS, self.access_type, self.attrib))
+        else:
+            out += bytes((FieldElementTag.EXTENDED_ACCESS, self.access_type, self.attrib,
+                          self.access_length))
+
 
 @dataclass(slots=True)
 class Connection(FieldElement):
@@ -431,6 +669,13 @@ class Connection(FieldElement):
 
     def children(self) -> list[Node]:
         return [self.buffer] if self.buffer is not None else []
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        out.append(FieldElementTag.CONNECT)
+        if self.buffer is not None:
+            self.buffer._emit(out, width)
+        else:
+            out += self.name.encode()
 
 
 @dataclass(slots=True)
@@ -468,6 +713,17 @@ class FieldBase(Node):
     def children(self) -> list[Node]:
         return list(self.elements)
 
+    def _field_head(self, out: bytearray, width: int) -> Opcode:
+        """Append what comes before the FieldFlags; return the opcode."""
+        raise NotImplementedError
+
+    def _emit(self, out: bytearray, width: int) -> None:
+        body = bytearray()
+        opcode = self._field_head(body, width)
+        body.append(self.flags)
+        _emit_all(self.elements, body, width)
+        _emit_package(out, opcode, body)
+
 
 @dataclass(slots=True)
 class Field(FieldBase):
@@ -475,11 +731,20 @@ class Field(FieldBase):
 
     region: NameString
 
+    def _field_head(self, out: bytearray, width: int) -> Opcode:
+        out += self.region.encode()
+        return Opcode.FIELD
+
 
 @dataclass(slots=True)
 class IndexField(FieldBase):
     index_name: NameString
     data_name: NameString
+
+    def _field_head(self, out: bytearray, width: int) -> Opcode:
+        out += self.index_name.encode()
+        out += self.data_name.encode()
+        return Opcode.INDEX_FIELD
 
 
 @dataclass(slots=True)
@@ -490,6 +755,12 @@ class BankField(FieldBase):
 
     def children(self) -> list[Node]:
         return [self.bank_value, *self.elements]
+
+    def _field_head(self, out: bytearray, width: int) -> Opcode:
+        out += self.region.encode()
+        out += self.bank_name.encode()
+        self.bank_value._emit(out, width)
+        return Opcode.BANK_FIELD
 
 
 # ---------------------------------------------------------------------------
@@ -536,10 +807,24 @@ class DefinitionBlock(Node):
     @property
     def integer_width(self) -> int:
         """Integer size in bits for this block: 32 for revision < 2, else 64 (section 19.6.98)."""
-        return 32 if self.header.revision < 2 else 64
+        return block_integer_width(self.header.revision)
 
     def children(self) -> list[Node]:
         return list(self.body)
+
+    def encode_body(self) -> bytes:
+        """The AML of the top-level terms (the table without its header)."""
+        out = bytearray()
+        _emit_all(self.body, out, self.integer_width)
+        return bytes(out)
+
+    def encode(self) -> bytes:
+        """The whole table: the header (length and checksum computed) and the AML."""
+        h = self.header
+        header = SdtHeader(signature=h.signature, revision=h.revision, oem_id=h.oem_id,
+                           oem_table_id=h.oem_table_id, oem_revision=h.oem_revision,
+                           creator_id=h.creator_id, creator_revision=h.creator_revision)
+        return build_table(header, self.encode_body())
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -556,6 +841,6 @@ __all__ = [
     "DataRegion", "DefinitionBlock", "Device", "Else", "Event", "External", "Field", "FieldBase",
     "FieldElement", "FieldFlags", "If", "IndexField", "Integer", "LockRule", "Method", "MethodCall",
     "Mutex", "Name", "NameRef", "NameString", "Named", "NamedField", "Node", "Op", "OperationRegion",
-    "Package", "PowerResource", "Processor", "ReservedField", "Scope", "String", "TableHeader",
+    "Package", "PowerResource", "Processor", "Raw", "ReservedField", "Scope", "String", "TableHeader",
     "ThermalZone", "UpdateRule", "While", "walk",
 ]
