@@ -84,7 +84,12 @@ DEVICE_ADD_OWN_ARGS = ("driver", "bus", "id")
 
 # util/id.c id_wellformed: a letter, then letters, digits, '-', '.', '_'.
 _ID_WELLFORMED = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*\Z")
-_DECIMAL = re.compile(r"[+-]?\d+\Z")
+# util/cutils.c qemu_strtoi64 (strtoll, base 10 here): leading C whitespace, a sign, ASCII digits
+# only (the C locale's isdigit), nothing after them, not even a newline.
+_DECIMAL = re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)\Z", re.ASCII)
+#: int64_t, the range qemu_strtoi64 accepts; beyond it strtoll fails with ERANGE.
+_INT64_DIGITS = 19
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 @dataclass
@@ -414,7 +419,19 @@ def _integer_property(name: str, value: object) -> int:
     if isinstance(value, bool):
         raise invalid_parameter_type(name, "integer")
     if isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:  # QEMU holds it as a double: not an integer
+            raise invalid_parameter_type(name, "integer")
         return value
-    if isinstance(value, str) and _DECIMAL.match(value.strip()):
-        return int(value.strip())
+    if isinstance(value, str):
+        decimal = _DECIMAL.match(value)
+        if decimal is None:
+            raise invalid_parameter_type(name, "integer")
+        literal = decimal.group(1)
+        digits = literal.lstrip("+-").lstrip("0") or "0"
+        sign = -1 if literal.startswith("-") else 1
+        number = sign * int(digits) if len(digits) <= _INT64_DIGITS else None
+        if number is None or not _INT64_MIN <= number <= _INT64_MAX:
+            # qobject_input_type_int64_keyval: ERANGE from qemu_strtoi64
+            raise invalid_parameter_value(name, "integer")
+        return number
     raise invalid_parameter_type(name, "integer")

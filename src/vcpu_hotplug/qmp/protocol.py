@@ -17,11 +17,22 @@ event messages) and the way QEMU reads and writes them:
 - output (``monitor/qmp.c`` ``qmp_send_response``) is one JSON object per
   line, ended by ``\r\n`` as ``monitor/monitor.c`` ``monitor_puts_locked``
   writes every newline (libvirt's monitor client splits on ``\r\n`` only).
+
+Numbers QEMU would hold as a non-finite double are refused, on purpose
+unlike QEMU: its parser turns an integer beyond ``uint64`` into a double
+(``parse_literal`` falls through to ``strtod``), so ``1e400`` or a
+5,000-digit integer become ``inf``, and ``qobject/json-writer.c``
+``json_writer_double`` prints them with ``%.17g`` ("FIXME: This risks
+printing Inf or NaN, which are not valid JSON values"): an ``"id": 1e400``
+would be echoed as ``inf``. Here such a value is the parse error ``"JSON
+parse error, number out of range"`` and nothing is run, and :func:`encode`
+never writes ``NaN``/``Infinity`` (it raises :class:`UnencodableMessage`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Union
@@ -83,6 +94,26 @@ def _reject_constant(name: str) -> Any:
     raise _InvalidKeyword(name)
 
 
+class _OutOfRange(Exception):
+    pass
+
+
+def _parse_int(literal: str) -> int:
+    """An integer literal; one Python cannot convert (``sys.get_int_max_str_digits``) is out of range."""
+    try:
+        return int(literal)
+    except ValueError:
+        raise _OutOfRange(literal[:16]) from None
+
+
+def _parse_float(literal: str) -> float:
+    """A number with a fraction or exponent; one that overflows a double is out of range."""
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _OutOfRange(literal[:16])
+    return value
+
+
 def decode_value(raw: bytes) -> Message:
     """Parse one complete JSON value; raise QmpError worded as QEMU's parser."""
     try:
@@ -91,7 +122,10 @@ def decode_value(raw: bytes) -> Message:
         raise parse_error("invalid UTF-8 sequence in string") from None
     try:
         return json.loads(text, object_pairs_hook=_reject_duplicates,
-                          parse_constant=_reject_constant)
+                          parse_constant=_reject_constant, parse_int=_parse_int,
+                          parse_float=_parse_float)
+    except _OutOfRange:
+        raise parse_error("number out of range") from None
     except _InvalidKeyword as exc:
         raise parse_error(f"invalid keyword '{exc.args[0]}'") from None
     except _DuplicateKey:
@@ -105,6 +139,8 @@ def decode_value(raw: bytes) -> Message:
         raise parse_error(wording) from None
     except RecursionError:
         raise QmpError("JSON nesting depth limit exceeded") from None
+    except ValueError as exc:  # anything else json refuses is still the client's bad JSON
+        raise parse_error("invalid value") from None
 
 
 class JsonStreamer:
@@ -164,12 +200,13 @@ class JsonStreamer:
                 continue
             if byte in _WHITESPACE:
                 if self._depth == 0:
-                    if self._buf:  # a bare scalar at top level ends here
+                    if self._scalar_pending:  # a bare scalar at top level ends here
                         yield from self._emit_value()
                     continue
                 self._append(byte)
                 continue
-            if self._depth == 0 and self._buf and (byte in _OPEN or byte in _CLOSE or byte == _QUOTE):
+            if self._depth == 0 and self._scalar_pending and (byte in _OPEN or byte in _CLOSE
+                                                              or byte == _QUOTE):
                 yield from self._emit_value()  # the scalar before this token
             if byte in _OPEN:
                 self._depth += 1
@@ -186,6 +223,11 @@ class JsonStreamer:
             else:
                 self._append(byte)
             yield from self._check_limits()
+
+    @property
+    def _scalar_pending(self) -> bool:
+        """At top level, outside a string: part of a bare scalar was read (or skipped, over the limit)."""
+        return bool(self._buf) or self._skip_rest
 
     def _append(self, byte: int) -> None:
         if not self._skip_rest:
@@ -216,9 +258,17 @@ _LIMIT_SKIPPED: Any = object()
 LINE_ENDING = b"\r\n"
 
 
+class UnencodableMessage(QmpError):
+    """A message held a value JSON cannot express (NaN or an infinity)."""
+
+
 def encode(message: dict) -> bytes:
-    """One message on one line, as QEMU writes it (non-pretty mode)."""
-    return json.dumps(message, ensure_ascii=True).encode("ascii") + LINE_ENDING
+    """One message on one line, as QEMU writes it (non-pretty mode); never NaN or Infinity."""
+    try:
+        text = json.dumps(message, ensure_ascii=True, allow_nan=False)
+    except ValueError as exc:
+        raise UnencodableMessage(f"The reply could not be written as JSON: {exc}") from None
+    return text.encode("ascii") + LINE_ENDING
 
 
 @dataclass(frozen=True)
