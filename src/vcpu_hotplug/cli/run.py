@@ -21,7 +21,6 @@ import signal
 import socket
 import stat
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import IO, Any, NoReturn, Optional, Sequence
 
@@ -33,7 +32,8 @@ from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.hw.clock import NS_PER_MS
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
-from vcpu_hotplug.qmp.server import QmpAddress, QmpServer, TcpAddress, UnixAddress, parse_qmp_address
+from vcpu_hotplug.qmp.server import (MAX_CLIENTS, QmpAddress, QmpServer, TcpAddress, UnixAddress,
+                                     parse_qmp_address)
 from vcpu_hotplug.vm import GUEST_KERNELS, VirtualMachine, VmConfigError, VmSpec, build_vm, guest_kernel_name
 from vcpu_hotplug.vmm.errors import ConfigError, VmmError
 
@@ -140,10 +140,12 @@ def check_unix_socket_free(path: Path) -> None:
               help="hot-added CPUs stay offline until cpuN/online is written")
 @click.option("--qga", "qga_spec", metavar="ADDR", default=None,
               help="serve the guest agent (qemu-ga) on unix:PATH,server")
+@click.option("--max-clients", type=click.IntRange(min=1), default=MAX_CLIENTS, show_default=True,
+              help="QMP connections served at a time; one more is refused with an error line")
 @click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
-        qga_spec: Optional[str], no_tui: bool) -> None:
+        qga_spec: Optional[str], max_clients: int, no_tui: bool) -> None:
     """Boot an arm64 VM and serve QMP until quit.
 
     The VM is the VMM machine with the Linux guest model booted on it; QMP
@@ -177,7 +179,8 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
     console = Console()
     tui = not no_tui and terminal_supports_live(console)
     try:
-        asyncio.run(serve_vm(vm, addresses, console if tui else None, smp, qga))
+        asyncio.run(serve_vm(vm, addresses, console if tui else None, smp, qga,
+                             max_clients=max_clients))
     except (RunError, QmpError) as exc:
         fail(str(exc))
 
@@ -193,9 +196,9 @@ def parse_qga_address(spec: str) -> UnixAddress:
 
 async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
                    console: Optional[Console], smp: str,
-                   qga: Optional[UnixAddress] = None) -> None:
+                   qga: Optional[UnixAddress] = None, *, max_clients: int = MAX_CLIENTS) -> None:
     """Serve ``vm`` on ``addresses`` (and its guest agent on ``qga``) until ``quit`` or a signal."""
-    server = QmpServer(vm.backend)
+    server = QmpServer(vm.backend, max_clients=max_clients)
     agent_channel = GuestAgentChannel(vm.guest_agent) if qga is not None else None
     loop = asyncio.get_running_loop()
     stop_reason: list[str] = []
@@ -247,11 +250,19 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
         if agent_channel is not None:
             await agent_channel.close()
         await server.close()
-        # The server kept serving; say what went wrong inside it, one line per distinct error.
-        seen = Counter(f"{type(exc).__name__}: {exc}" for exc in server.internal_errors)
-        for text, count in seen.items():
-            times = f" ({count} times)" if count > 1 else ""
-            click.echo(f"warning: internal error while serving{times}: {text}", err=True)
+        report_server_summaries(server)
+
+
+def report_server_summaries(server: QmpServer) -> None:
+    """After serving: what went wrong inside the server (one line per error type, with its
+    first message and count), and what it did to protect itself from clients."""
+    for entry in server.internal_errors:
+        times = f" ({entry.count} times)" if entry.count > 1 else ""
+        click.echo(f"warning: internal error while serving{times}: {entry.kind}: {entry.first}",
+                   err=True)
+    for entry in server.notices:
+        times = f" ({entry.count} times)" if entry.count > 1 else ""
+        click.echo(f"note: {entry.kind}{times}: {entry.first}", err=True)
 
 
 def _ports(server: QmpServer, addresses: Sequence[QmpAddress]) -> list[int]:

@@ -12,6 +12,17 @@ Follows QEMU's monitor (``monitor/qmp.c``) and ``docs/interop/qmp-spec.rst``:
   connection and the listening socket close;
 - a client's bad input or disconnect never takes the server down.
 
+Bounded per client, for a server that runs for weeks: at most
+``max_clients`` connections at a time (QEMU's socket chardev takes one
+client per monitor and leaves the others waiting; here one over the limit
+gets an error line saying so and is closed); a client's unsent output is at
+most ``max_backlog`` bytes: a client that does not read loses its oldest
+*events* first, and is disconnected only when its unread *replies* alone pass
+the bound. Both are counted in :attr:`QmpServer.notices`. Errors caught so
+that the server keeps serving are counted in :attr:`QmpServer.internal_errors`
+(type, first message, count), never kept whole: an exception holds its
+traceback, and with it the frames and buffers of the code that raised it.
+
 Listening: a unix socket created with mode 0600 from the start (the umask
 is narrowed around ``bind``, so no other user can ever connect), or TCP on
 loopback unless another address is named. :func:`parse_qmp_address` reads
@@ -31,9 +42,10 @@ import os
 import socket
 import stat
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Iterator, Optional, Union
 
 from .. import __version__
 from vcpu_hotplug.vmm.psci import SystemEvent
@@ -43,8 +55,8 @@ from .commands import CommandContext, SessionState, VmIdentity, dispatch
 from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
 from .errors import QmpError
-from .protocol import (JsonStreamer, Timestamp, VersionTriple, encode, event, failure, greeting,
-                       version_info)
+from .protocol import (JsonStreamer, Timestamp, UnencodableMessage, VersionTriple, encode, event,
+                       failure, greeting, version_info)
 
 #: Mode of the unix socket: owner read/write only.
 UNIX_SOCKET_MODE = 0o600
@@ -54,8 +66,19 @@ UNIX_SOCKET_UMASK = 0o177
 DEFAULT_TCP_HOST = "127.0.0.1"
 #: Bytes read from a client at a time.
 READ_CHUNK = 64 * 1024
-#: Output a client may leave unread before it is disconnected.
-MAX_CLIENT_BACKLOG = 16 << 20
+#: Output a client may leave unread (queued in the server) before it loses its oldest events,
+#: or, when its unread replies alone pass it, its connection. Far above the events of a
+#: 512 -> 1 resize of the largest VM (about 250 KB), so a client that reads is never cut.
+MAX_CLIENT_BACKLOG = 1 << 20
+#: The transport's own buffer: output beyond it waits in the client's bounded queue.
+WRITE_HIGH_WATER = 64 * 1024
+#: Concurrent QMP connections served; one more gets an error line and is closed.
+MAX_CLIENTS = 16
+#: Longest error text kept in the internal error summary.
+MAX_ERROR_TEXT = 200
+#: Distinct kinds kept in a summary; further kinds are counted under OTHER_KIND.
+MAX_SUMMARY_KINDS = 64
+OTHER_KIND = "other"
 #: The event ``quit`` broadcasts, and its data (qapi/run-state.json ``ShutdownCause``).
 SHUTDOWN_EVENT = "SHUTDOWN"
 QUIT_SHUTDOWN_DATA = {"guest": False, "reason": "host-qmp-quit"}
@@ -103,17 +126,161 @@ def parse_qmp_address(spec: str) -> QmpAddress:
                       "or tcp:HOST:PORT,server")
 
 
+@dataclass
+class SummaryEntry:
+    """One kind of incident: its first detail and how often it happened."""
+
+    kind: str
+    first: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        return self.first
+
+
+class Summary:
+    """Incidents counted by kind, each with the text of its first occurrence; bounded.
+
+    Iterating gives the :class:`SummaryEntry` of each kind, in the order first
+    seen; an empty summary equals ``[]``.
+    """
+
+    def __init__(self, max_kinds: int = MAX_SUMMARY_KINDS) -> None:
+        self._entries: dict[str, SummaryEntry] = {}
+        self._max_kinds = max_kinds
+
+    def add(self, kind: str, detail: str) -> SummaryEntry:
+        entry = self._entries.get(kind)
+        if entry is None:
+            if len(self._entries) >= self._max_kinds:
+                kind, detail = OTHER_KIND, f"{kind}: {detail}"
+                entry = self._entries.get(kind)
+        if entry is None:
+            entry = self._entries[kind] = SummaryEntry(kind, detail[:MAX_ERROR_TEXT], 0)
+        entry.count += 1
+        return entry
+
+    def add_error(self, exc: BaseException) -> SummaryEntry:
+        """Count a caught exception by type; keep only its first message, as text."""
+        return self.add(type(exc).__name__, str(exc))
+
+    @property
+    def total(self) -> int:
+        return sum(entry.count for entry in self._entries.values())
+
+    def __iter__(self) -> Iterator[SummaryEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Summary):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Summary({list(self)!r})"
+
+    def lines(self) -> list[str]:
+        """``kind: first (N times)`` per kind."""
+        return [f"{entry.kind}: {entry.first}" + (f" ({entry.count} times)" if entry.count > 1 else "")
+                for entry in self]
+
+
+#: Kinds of :attr:`QmpServer.notices`.
+NOTICE_REFUSED = "connection refused (too many clients)"
+NOTICE_EVENTS_DROPPED = "events dropped (client not reading)"
+NOTICE_DISCONNECTED = "client disconnected (replies not read)"
+NOTICE_UNENCODABLE = "reply replaced (not expressible in JSON)"
+
+
 @dataclass(eq=False)
 class _Client:
     writer: asyncio.StreamWriter
+    name: str
+    notices: Summary
+    max_backlog: int = MAX_CLIENT_BACKLOG
     session: SessionState = field(default_factory=SessionState)
+    dropped_events: int = 0
+    _queue: deque = field(default_factory=deque)  # (bytes, is_event), waiting for the transport
+    _queued: int = 0
+    _flusher: Optional[asyncio.Task] = None
 
-    def send(self, message: dict) -> None:
+    @property
+    def backlog(self) -> int:
+        """Bytes sent but not yet taken by the socket (queued here and in the transport)."""
+        return self._queued + self.writer.transport.get_write_buffer_size()
+
+    def send(self, message: dict, *, is_event: bool = False) -> None:
         if self.writer.is_closing():
             return
-        self.writer.write(encode(message))
-        if self.writer.transport.get_write_buffer_size() > MAX_CLIENT_BACKLOG:
+        try:
+            data = encode(message)
+        except UnencodableMessage as exc:
+            self.notices.add(NOTICE_UNENCODABLE, f"{self.name}: {exc.desc}")
+            data = encode(failure(exc))
+        transport = self.writer.transport
+        if not self._queue and transport.get_write_buffer_size() <= WRITE_HIGH_WATER:
+            self.writer.write(data)
+            return
+        self._queue.append((data, is_event))
+        self._queued += len(data)
+        if self._queued > self.max_backlog:
+            self._trim()
+        if self._flusher is None and not self.writer.is_closing():
+            self._flusher = asyncio.ensure_future(self._flush())
+
+    def _trim(self) -> None:
+        """Over the bound: drop the oldest queued events; with only replies left, disconnect."""
+        dropped = 0
+        kept: deque = deque()
+        queue = self._queue
+        while queue and self._queued > self.max_backlog:
+            data, is_event = queue.popleft()
+            if is_event:
+                self._queued -= len(data)
+                dropped += 1
+            else:
+                kept.append((data, is_event))
+        kept.extend(queue)
+        self._queue = kept
+        if dropped:
+            first = self.dropped_events == 0
+            self.dropped_events += dropped
+            if first:
+                self.notices.add(NOTICE_EVENTS_DROPPED,
+                                 f"{self.name} left {self.max_backlog} bytes unread; "
+                                 "its oldest events are dropped")
+        if self._queued > self.max_backlog:
+            self.notices.add(NOTICE_DISCONNECTED,
+                             f"{self.name} left {self._queued} bytes of replies unread")
+            self._queue.clear()
+            self._queued = 0
             self.writer.transport.abort()
+
+    async def _flush(self) -> None:
+        transport = self.writer.transport
+        try:
+            while self._queue and not self.writer.is_closing():
+                await self.writer.drain()
+                while self._queue and transport.get_write_buffer_size() <= WRITE_HIGH_WATER:
+                    data, _ = self._queue.popleft()
+                    self._queued -= len(data)
+                    self.writer.write(data)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._flusher = None
+
+    def discard(self) -> None:
+        """The connection is gone: forget what it did not read."""
+        self._queue.clear()
+        self._queued = 0
+        if self._flusher is not None:
+            self._flusher.cancel()
 
 
 class QmpServer:
@@ -125,13 +292,19 @@ class QmpServer:
     thread per vCPU gives the real ones); ``identity`` what the VM was started
     as (name, machine, chardevs); ``version`` the QEMU release reported; a
     guest's SYSTEM_OFF ends the server when ``exit_on_shutdown`` (QEMU without
-    ``-no-shutdown``).
+    ``-no-shutdown``); ``max_clients`` bounds the connections served at a time,
+    ``max_backlog`` the output a client may leave unread (see the module).
     """
 
     def __init__(self, backend: CpuBackend, *, clock: Callable[[], float] = time.time,
                  thread_id: Optional[Callable[[int], int]] = None,
                  package: Optional[str] = None, identity: Optional[VmIdentity] = None,
-                 version: str = QEMU_VERSION, exit_on_shutdown: bool = False) -> None:
+                 version: str = QEMU_VERSION, exit_on_shutdown: bool = False,
+                 max_clients: int = MAX_CLIENTS, max_backlog: int = MAX_CLIENT_BACKLOG) -> None:
+        if max_clients < 1:
+            raise ServerError("the QMP connection limit must be at least 1")
+        self.max_clients = max_clients
+        self.max_backlog = max_backlog
         self._backend = backend
         self._clock = clock
         if thread_id is None:
@@ -152,8 +325,13 @@ class QmpServer:
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._quit_requested = False
         self._closed: Optional[asyncio.Event] = None
-        #: Errors caught so that the server keeps serving (backend failures, unexpected faults).
-        self.internal_errors: list[BaseException] = []
+        #: Errors caught so that the server keeps serving (backend failures, unexpected faults),
+        #: counted by type with the first message.
+        self.internal_errors = Summary()
+        #: What the server did to protect itself: refused connections, events dropped for or
+        #: connections closed on clients that do not read (kind, first instance, count).
+        self.notices = Summary()
+        self._connections = 0
         backend.subscribe(self._on_backend_event)
 
     # ------------------------------------------------------------ listening
@@ -305,16 +483,21 @@ class QmpServer:
         for message in outbox:
             for client in list(self._clients):
                 if client.session.negotiated:
-                    client.send(message)
+                    client.send(message, is_event=True)
 
     # -------------------------------------------------------------- clients
 
     async def _serve_client(self, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
+        if len(self._clients) >= self.max_clients:
+            await self._refuse(writer)
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
-        client = _Client(writer)
+        self._connections += 1
+        writer.transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+        client = _Client(writer, f"client #{self._connections}", self.notices, self.max_backlog)
         self._clients.add(client)
         try:
             client.send(greeting(self._version, [c.value for c in client.session.offered]))
@@ -337,8 +520,9 @@ class QmpServer:
         except (ConnectionError, asyncio.CancelledError):
             pass
         except Exception as exc:  # a client must never take the server down
-            self.internal_errors.append(exc)
+            self.internal_errors.add_error(exc)
         finally:
+            client.discard()
             self._clients.discard(client)
             if task is not None:
                 self._tasks.discard(task)
@@ -349,16 +533,39 @@ class QmpServer:
                              self._request_quit, self.identity, self.emit_event)
         self._dispatching = True
         try:
-            reply = dispatch(message, ctx)
+            try:
+                reply = dispatch(message, ctx)
+            except Exception as exc:  # a bug behind a command: answer, keep the connection
+                self.internal_errors.add_error(exc)
+                has_id = isinstance(message, dict) and "id" in message
+                reply = failure(QmpError(f"Internal error: {type(exc).__name__}"),
+                                message.get("id") if isinstance(message, dict) else None, has_id)
             client.send(reply)
             if "return" in reply and not self._quit_requested:
                 try:
                     self._backend.run_pending()
                 except Exception as exc:  # the machine's fault, not the client's
-                    self.internal_errors.append(exc)
+                    self.internal_errors.add_error(exc)
         finally:
             self._dispatching = False
         self._flush_events()
+
+    async def _refuse(self, writer: asyncio.StreamWriter) -> None:
+        """One connection over the limit: say why on one line, then close."""
+        text = (f"Too many QMP connections: this monitor serves at most {self.max_clients} "
+                "clients at a time; close one and connect again")
+        self.notices.add(NOTICE_REFUSED, f"limit {self.max_clients} reached")
+        try:
+            writer.write(encode(failure(QmpError(text))))
+            await asyncio.wait_for(writer.drain(), 1.0)
+        except (ConnectionError, asyncio.TimeoutError):
+            pass
+        finally:
+            writer.close()
+
+    def client_backlogs(self) -> list[int]:
+        """Unsent output of each connected client, in bytes (each at most about ``max_backlog``)."""
+        return [client.backlog for client in self._clients]
 
     def _request_quit(self) -> None:
         self._quit_requested = True
