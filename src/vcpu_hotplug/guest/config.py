@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 
 from vcpu_hotplug.arm.midr import NEOVERSE_N1_R3P1
+from vcpu_hotplug.guest.klog import LOG_BUF_LEN
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
 
 NR_CPUS = 512
@@ -94,6 +95,8 @@ class GuestConfig:
     midr: int = DEFAULT_MIDR
     secondary_entry: int = DEFAULT_SECONDARY_ENTRY
     nr_cpus: int = NR_CPUS
+    log_buf_len: int = LOG_BUF_LEN
+    """Bytes of text the kernel log's ring keeps (the ``log_buf_len=`` boot parameter)."""
 
 
 __all__ = ["DEFAULT_MIDR", "DEFAULT_SECONDARY_ENTRY", "NR_CPUS", "GuestConfig", "GuestKnobs", "Latency",

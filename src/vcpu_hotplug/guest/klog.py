@@ -10,11 +10,18 @@ line, so the trace shows what the guest said between boundary crossings.
 
 Debug records (``pr_debug``) are kept too, with level DEBUG; like a kernel
 with dynamic debug enabled for the files modelled here.
+
+The log is a ring, as printk's is: it keeps the newest records whose text
+fits in ``log_buf_len`` bytes (the ``log_buf_len=`` boot parameter;
+``CONFIG_LOG_BUF_SHIFT=17``, 128 KiB, by default) and the oldest fall off,
+counted in :attr:`KernelLog.dropped`. Linux's ring also holds a record header
+per message; here only the text is counted.
 """
 
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,22 +56,47 @@ class LogRecord:
         return f"[{seconds:5d}.{rest // NS_PER_US:06d}] {self.text}"
 
 
+LOG_BUF_LEN = 1 << 17
+"""Bytes of message text the ring keeps: ``1 << CONFIG_LOG_BUF_SHIFT`` (17 in the arm64 defconfig)."""
+
 TRACEPOINT_PREFIX = "trace: "
 """Trace-only guest lines (ACPI method calls, CPU registration) start with this; they are not dmesg."""
 
 
 class KernelLog:
-    """The printk ring buffer of one guest."""
+    """The printk ring buffer of one guest: the newest records within ``log_buf_len`` bytes of text."""
 
-    def __init__(self, now: Callable[[], int], trace: Trace | None = None) -> None:
+    def __init__(self, now: Callable[[], int], trace: Trace | None = None,
+                 log_buf_len: int = LOG_BUF_LEN) -> None:
+        if log_buf_len <= 0:
+            raise ValueError(f"log_buf_len must be positive, not {log_buf_len}")
         self._now = now
         self.trace = trace
-        self.records: list[LogRecord] = []
+        self.log_buf_len = log_buf_len
+        self._ring: deque[LogRecord] = deque()
+        self._size = 0
+        self.dropped = 0
+        """Records that fell off the ring."""
         self._once: set[str] = set()
+
+    @property
+    def records(self) -> list[LogRecord]:
+        """The records still in the ring, oldest first (a copy)."""
+        return list(self._ring)
+
+    @property
+    def size(self) -> int:
+        """Bytes of text held (at most ``log_buf_len``, unless one record alone is longer)."""
+        return self._size
 
     def log(self, level: LogLevel, text: str, cpu: int | None = None) -> LogRecord:
         record = LogRecord(self._now(), level, text)
-        self.records.append(record)
+        ring = self._ring
+        ring.append(record)
+        self._size += len(text)
+        while self._size > self.log_buf_len and len(ring) > 1:
+            self._size -= len(ring.popleft().text)
+            self.dropped += 1
         if self.trace is not None:
             self.trace.log(TraceKind.GUEST_LOG, text, cpu)
         return record
@@ -104,12 +136,12 @@ class KernelLog:
 
     def lines(self, max_level: LogLevel = LogLevel.DEBUG) -> list[str]:
         """Message texts at ``max_level`` or more important."""
-        return [r.text for r in self.records if r.level <= max_level]
+        return [r.text for r in self._ring if r.level <= max_level]
 
     def dmesg(self, max_level: LogLevel = LogLevel.DEBUG) -> str:
         """The log as ``dmesg`` prints it."""
-        return "\n".join(r.format() for r in self.records if r.level <= max_level)
+        return "\n".join(r.format() for r in self._ring if r.level <= max_level)
 
     def contains(self, text: str) -> bool:
         """True when some record's text contains ``text``."""
-        return any(text in r.text for r in self.records)
+        return any(text in r.text for r in self._ring)
