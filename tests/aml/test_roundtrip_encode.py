@@ -10,6 +10,8 @@ builder encodes must survive a parse and a second encode unchanged.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,15 @@ def test_builder_output_survives_parse_and_encode(maxcpus: int) -> None:
     assert parse_definition_block(sample).encode() == sample
 
 
+def test_the_builder_makes_tree_nodes_and_the_tree_encodes_them() -> None:
+    dsdt = hotplug_dsdt(2)
+    block = dsdt.tree()
+    assert isinstance(block, T.DefinitionBlock)
+    assert all(isinstance(node, T.Node) for top in block.body for node in T.walk(top))
+    assert block.encode() == dsdt.encode()
+    assert block.encode_body() == dsdt.body()
+
+
 def test_integer_encoding_is_chosen_at_encode_time_and_kept_by_a_parse() -> None:
     # The builder's integer leaves Zero/One/Ones/prefix to the encoder: Ones exists only at
     # the block's width (section 19.6.98). A parsed integer keeps the prefix it was read with.
@@ -93,3 +104,11 @@ def test_integer_encoding_is_chosen_at_encode_time_and_kept_by_a_parse() -> None
     (term,) = parse_definition_block(data).body
     assert isinstance(term, T.Name) and term.value.data_size == 8
     assert_encodes_back(data)
+
+
+def test_interpreter_and_resources_load_no_builder() -> None:
+    code = ("import sys; import vcpu_hotplug.acpi.aml.interpreter, vcpu_hotplug.acpi.aml.resources, "
+            "vcpu_hotplug.acpi.aml.eisaid, vcpu_hotplug.acpi.aml.parser; "
+            "print('vcpu_hotplug.acpi.aml.builder' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

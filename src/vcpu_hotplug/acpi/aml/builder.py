@@ -1,7 +1,11 @@
 """Build AML from Python that reads like ASL (ACPI 6.5 chapters 19 and 20).
 
-Two ways to write the same thing; both produce a tree of :class:`Term`
-objects whose :meth:`Term.encode` gives the AML bytes.
+Two ways to write the same thing; both produce nodes of the AML term tree
+(:mod:`vcpu_hotplug.acpi.aml.tree`, the tree the parser produces), whose
+:meth:`~vcpu_hotplug.acpi.aml.tree.Node.encode` gives the AML bytes: the
+builder has no encoder of its own, so what it makes and what the parser
+reads are encoded by the same code. The nodes it makes are not placed yet
+(``offset``/``length`` 0, ``path`` ""); parse the encoded table for those.
 
 1. *Term tree*: constructors named like the ASL operators, with the same
    argument order (``Store(Arg0, "\\\\_SB.PRES.CSEL")``, ``If(LEqual(Local0, One),
@@ -69,7 +73,8 @@ A register block, a GED and a processor device, as the VMM writes them
 
 Integers of a revision-1 definition block are 32-bit (section 19.6.98): inside
 :meth:`DefinitionBlock.encode` ``Ones`` is 0xFFFFFFFF and a larger value is an
-:class:`AmlError`. Names are validated when a term is made (1-4 characters of
+:class:`AmlError` (an integer's encoding is chosen when it is encoded, so the
+same term encodes for either width). Names are validated when a term is made (1-4 characters of
 ``A-Z 0-9 _``, not starting with a digit), so an error points at the line that
 made the bad name. Resource templates are in
 :mod:`vcpu_hotplug.acpi.aml.resources`; EISA ids in
@@ -78,18 +83,18 @@ made the bad name. Resource templates are in
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Union
 
+from vcpu_hotplug.acpi.aml import tree as _t
 from vcpu_hotplug.acpi.aml.encoding import (
-    check_name_seg,
-    field_length,
-    name_string,
-    split_name_string,
-    with_pkg_length,
+    INTEGER_WIDTH_32,
+    INTEGER_WIDTH_64,
+    block_integer_width,
+    integer_width,
+    name_path,
 )
 from vcpu_hotplug.acpi.aml.keywords import (
     ACCESS_ATTRIB_KEYWORDS,
@@ -112,28 +117,15 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     METHOD_SYNC_LEVEL_SHIFT,
     MUTEX_SYNC_LEVEL_MASK,
     AccessType,
-    FieldElementTag,
     LockRule,
     MatchOperator,
     ObjectType as ObjectTypeValue,
     Opcode,
     RegionSpace,
     UpdateRule,
+    check_name_seg,
 )
 from vcpu_hotplug.acpi.errors import AmlError
-from vcpu_hotplug.acpi.header import SdtHeader, build_table
-
-# ---------------------------------------------------------------------------
-# Integer width of the block being encoded (section 19.6.98)
-# ---------------------------------------------------------------------------
-
-INTEGER_WIDTH_32 = 32
-INTEGER_WIDTH_64 = 64
-_FIRST_64_BIT_REVISION = 2
-"""Definition blocks of revision 2 and later have 64-bit integers."""
-
-_integer_width: contextvars.ContextVar[int] = contextvars.ContextVar(
-    "aml_integer_width", default=INTEGER_WIDTH_64)
 
 _BYTE_MAX = 0xFF
 _WORD_MAX = 0xFFFF
@@ -143,32 +135,15 @@ _PACKAGE_COUNT_MAX = 0xFF
 _SYNC_LEVEL_MAX = 15
 _ACQUIRE_TIMEOUT_MAX = 0xFFFF
 """Acquire/Wait timeout that means "wait forever" (>= 0xFFFF, section 19.6.1)."""
-
-
-@contextmanager
-def integer_width(bits: int) -> Iterator[None]:
-    """Encode integers for a ``bits``-wide block (32 or 64) inside the ``with``."""
-    if bits not in (INTEGER_WIDTH_32, INTEGER_WIDTH_64):
-        raise AmlError(f"integer width must be 32 or 64, not {bits}")
-    token = _integer_width.set(bits)
-    try:
-        yield
-    finally:
-        _integer_width.reset(token)
-
+_UNRESOLVED = ""
+"""The ``path`` of a named node the builder makes: resolved only by a parse."""
 
 # ---------------------------------------------------------------------------
-# Terms
+# Terms and operands
 # ---------------------------------------------------------------------------
 
-
-class Term:
-    """Anything that encodes to AML bytes."""
-
-    def encode(self) -> bytes:
-        raise NotImplementedError
-
-
+Term = _t.Node
+"""Anything that encodes to AML bytes: a node of the term tree."""
 Value = Union[Term, int, str, bytes, bytearray, list, tuple]
 """What a TermArg operand may be (see the module docstring)."""
 NameLike = Union[Term, str]
@@ -176,8 +151,8 @@ NameLike = Union[Term, str]
 
 
 def term_arg(value: Value, what: str = "operand") -> Term:
-    """Convert a Python value used as a TermArg (or data object) into a :class:`Term`."""
-    if isinstance(value, Term):
+    """Convert a Python value used as a TermArg (or data object) into a term."""
+    if isinstance(value, _t.Node):
         return value
     if isinstance(value, bool):
         raise AmlError(f"{what}: {value!r} is a bool; use One/Zero or 1/0")
@@ -195,21 +170,17 @@ def term_arg(value: Value, what: str = "operand") -> Term:
 def super_name(value: NameLike, what: str = "operand") -> Term:
     """Convert a SuperName/SimpleName operand: a ``str`` is a name path."""
     if isinstance(value, str):
-        return NameRef(value)
-    if isinstance(value, Term):
+        return _t.NameRef(0, 0, name_path(value, what))
+    if isinstance(value, _t.Node):
         return value
     raise AmlError(f"{what}: expected a name or a Local/Arg/Debug term, not {value!r}")
 
 
-def target(value: NameLike | None, what: str = "target") -> Term:
+def target(value: NameLike | None, what: str = "target") -> Term | None:
     """Convert a Target operand: ``None`` is the NullName (result discarded)."""
     if value is None:
-        return _NULL_TARGET
+        return None
     return super_name(value, what)
-
-
-def _encode_all(terms: Sequence[Term]) -> bytes:
-    return b"".join(t.encode() for t in terms)
 
 
 def _check_range(value: int, low: int, high: int, what: str) -> int:
@@ -218,386 +189,214 @@ def _check_range(value: int, low: int, high: int, what: str) -> int:
     return value
 
 
-@dataclass(frozen=True)
-class Raw(Term):
+def _body(terms: Sequence[Term], what: str) -> list[Term]:
+    for t in terms:
+        if not isinstance(t, _t.Node):
+            raise AmlError(f"{what}: {t!r} is not a term (a value alone is not a statement)")
+    return list(terms)
+
+
+def Raw(data: bytes) -> Term:  # noqa: N802 - the builder's names are ASL's
     """Bytes put in the AML as they are (an escape hatch; prefer a real term)."""
-
-    data: bytes
-
-    def encode(self) -> bytes:
-        return bytes(self.data)
+    return _t.Raw(0, 0, bytes(data))
 
 
-_NULL_TARGET = Raw(b"\x00")
+_INTEGER_PREFIX = {1: Opcode.BYTE_PREFIX, 2: Opcode.WORD_PREFIX, 4: Opcode.DWORD_PREFIX,
+                   8: Opcode.QWORD_PREFIX}
 
 
-@dataclass(frozen=True)
-class Integer(Term):
+def Integer(value: int, size: int | None = None) -> Term:  # noqa: N802
     """An integer constant.
 
-    With ``size=None`` it is encoded as iasl does: ``Zero``, ``One``,
-    ``Ones`` (all bits set at the block's integer width), else the smallest
-    ByteConst, WordConst, DWordConst or QWordConst. ``size`` (1, 2, 4 or 8)
-    forces that prefix.
+    With ``size=None`` it is encoded as iasl does, when encoded: ``Zero``,
+    ``One``, ``Ones`` (all bits set at the block's integer width), else the
+    smallest ByteConst, WordConst, DWordConst or QWordConst. ``size`` (1, 2,
+    4 or 8) forces that prefix.
     """
-
-    value: int
-    size: int | None = None
-
-    _PREFIX = {1: Opcode.BYTE_PREFIX, 2: Opcode.WORD_PREFIX, 4: Opcode.DWORD_PREFIX,
-               8: Opcode.QWORD_PREFIX}
-
-    def __post_init__(self) -> None:
-        _check_range(self.value, 0, _QWORD_MAX, "integer")
-        if self.size is not None and self.size not in self._PREFIX:
-            raise AmlError(f"integer size must be 1, 2, 4 or 8 bytes, not {self.size!r}")
-        if self.size is not None and self.value >= 1 << (8 * self.size):
-            raise AmlError(f"integer {self.value:#x} does not fit {self.size} bytes")
-
-    def encode(self) -> bytes:
-        width = _integer_width.get()
-        value = self.value
-        if value >= 1 << width:
-            raise AmlError(f"integer {value:#x} does not fit the {width}-bit integers "
-                           f"of a revision < {_FIRST_64_BIT_REVISION} definition block")
-        size = self.size
-        if size is None:
-            if value == 0:
-                return Opcode.ZERO.encoding
-            if value == 1:
-                return Opcode.ONE.encoding
-            if value == (1 << width) - 1:
-                return Opcode.ONES.encoding
-            size = next(s for s, top in ((1, _BYTE_MAX), (2, _WORD_MAX), (4, _DWORD_MAX),
-                                         (8, _QWORD_MAX)) if value <= top)
-        return self._PREFIX[size].encoding + value.to_bytes(size, "little")
+    _check_range(value, 0, _QWORD_MAX, "integer")
+    if size is None:
+        return _t.Integer(0, 0, value, None)
+    if size not in _INTEGER_PREFIX:
+        raise AmlError(f"integer size must be 1, 2, 4 or 8 bytes, not {size!r}")
+    if value >= 1 << (8 * size):
+        raise AmlError(f"integer {value:#x} does not fit {size} bytes")
+    return _t.Integer(0, 0, value, _INTEGER_PREFIX[size])
 
 
-@dataclass(frozen=True)
-class _Simple(Term):
-    """A term that is just its opcode: Zero, One, Ones, LocalX, ArgX, Debug, Revision, Timer..."""
-
-    opcode: Opcode
-
-    def encode(self) -> bytes:
-        return self.opcode.encoding
-
-    def __repr__(self) -> str:
-        return self.opcode.info.asl_name
+def _simple(opcode: Opcode) -> Term:
+    """A term that is just its opcode: LocalX, ArgX, Debug, Revision, Timer, Noop..."""
+    return _t.Op(0, 0, opcode, [])
 
 
-Zero = _Simple(Opcode.ZERO)
-One = _Simple(Opcode.ONE)
-Ones = _Simple(Opcode.ONES)
-Revision = _Simple(Opcode.REVISION)
-Debug = _Simple(Opcode.DEBUG)
+Zero = _t.Integer(0, 0, 0, Opcode.ZERO)
+One = _t.Integer(0, 0, 1, Opcode.ONE)
+Ones = _t.Integer(0, 0, _t.ONES_VALUE, Opcode.ONES)
+Revision = _simple(Opcode.REVISION)
+Debug = _simple(Opcode.DEBUG)
 
 
 def Local(n: int) -> Term:  # noqa: N802 - ASL name
     """``Local0``..``Local7``."""
     _check_range(n, 0, LOCAL_COUNT - 1, "Local number")
-    return _Simple(Opcode(Opcode.LOCAL0 + n))
+    return _simple(Opcode(Opcode.LOCAL0 + n))
 
 
 def Arg(n: int) -> Term:  # noqa: N802 - ASL name
     """``Arg0``..``Arg6``."""
     _check_range(n, 0, ARG_COUNT - 1, "Arg number")
-    return _Simple(Opcode(Opcode.ARG0 + n))
+    return _simple(Opcode(Opcode.ARG0 + n))
 
 
 Local0, Local1, Local2, Local3, Local4, Local5, Local6, Local7 = (Local(i) for i in range(LOCAL_COUNT))
 Arg0, Arg1, Arg2, Arg3, Arg4, Arg5, Arg6 = (Arg(i) for i in range(ARG_COUNT))
 
 
-@dataclass(frozen=True)
-class String(Term):
+def String(value: str) -> Term:  # noqa: N802
     """A string literal (ASCII 0x01-0x7F, section 20.2.3)."""
-
-    value: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.value, str):
-            raise AmlError(f"string literal must be a str, not {self.value!r}")
-        bad = [c for c in self.value if not 0x01 <= ord(c) <= 0x7F]
-        if bad:
-            raise AmlError(f"string literal {self.value!r} has a non-ASCII or NUL character {bad[0]!r}")
-
-    def encode(self) -> bytes:
-        return Opcode.STRING_PREFIX.encoding + self.value.encode("ascii") + b"\x00"
+    if not isinstance(value, str):
+        raise AmlError(f"string literal must be a str, not {value!r}")
+    bad = [c for c in value if not 0x01 <= ord(c) <= 0x7F]
+    if bad:
+        raise AmlError(f"string literal {value!r} has a non-ASCII or NUL character {bad[0]!r}")
+    return _t.String(0, 0, value)
 
 
-@dataclass(frozen=True)
-class Buffer(Term):
+def Buffer(data: bytes = b"", size: Value | None = None) -> Term:  # noqa: N802
     """``Buffer(size) {data}``; ``size`` defaults to ``len(data)`` (may be larger, or a TermArg)."""
-
-    data: bytes = b""
-    size: Value | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.size, int) and not isinstance(self.size, bool) and self.size < len(self.data):
-            raise AmlError(f"buffer size {self.size} is smaller than its {len(self.data)} initializer bytes")
-
-    def encode(self) -> bytes:
-        size = term_arg(len(self.data) if self.size is None else self.size, "buffer size")
-        return Opcode.BUFFER.encoding + with_pkg_length(size.encode() + bytes(self.data))
+    data = bytes(data)
+    if isinstance(size, int) and not isinstance(size, bool) and size < len(data):
+        raise AmlError(f"buffer size {size} is smaller than its {len(data)} initializer bytes")
+    return _t.Buffer(0, 0, term_arg(len(data) if size is None else size, "buffer size"), data, 0)
 
 
-class Package(Term):
+def Package(*elements: Value, count: Value | None = None) -> Term:  # noqa: N802
     """``Package(count) {elements}``; ``count`` defaults to the number of elements.
 
     Elements are data values (``int``, ``str`` literal, ``bytes``, nested
     lists) or terms (:class:`NameRef` for a reference). More than 255
     elements, or a non-constant ``count``, make a VarPackage as iasl does.
     """
-
-    def __init__(self, *elements: Value, count: Value | None = None) -> None:
-        self.elements = [term_arg(e, "package element") for e in elements]
-        if count is None:
-            count = len(self.elements)
-        if isinstance(count, int) and not isinstance(count, bool) and count < len(self.elements):
-            raise AmlError(f"package count {count} is smaller than its {len(self.elements)} elements")
-        self.count = count
-
-    def encode(self) -> bytes:
-        elements = _encode_all(self.elements)
-        if isinstance(self.count, int) and self.count <= _PACKAGE_COUNT_MAX:
-            return Opcode.PACKAGE.encoding + with_pkg_length(bytes([self.count]) + elements)
-        count = term_arg(self.count, "package count")
-        return Opcode.VAR_PACKAGE.encoding + with_pkg_length(count.encode() + elements)
-
-    def __repr__(self) -> str:
-        return f"Package({', '.join(map(repr, self.elements))}, count={self.count!r})"
+    items = [term_arg(e, "package element") for e in elements]
+    if count is None:
+        count = len(items)
+    if isinstance(count, int) and not isinstance(count, bool):
+        if count < len(items):
+            raise AmlError(f"package count {count} is smaller than its {len(items)} elements")
+        if count <= _PACKAGE_COUNT_MAX:
+            return _t.Package(0, 0, Opcode.PACKAGE, count, items)
+    return _t.Package(0, 0, Opcode.VAR_PACKAGE, term_arg(count, "package count"), items)
 
 
 def VarPackage(count: Value, *elements: Value) -> Term:  # noqa: N802 - ASL name
     """``Package(count) {...}`` with a run-time count: always a VarPackage (0x13)."""
-    pkg = Package(*elements)
-    return _VarPackage(term_arg(count, "package count"), pkg.elements)
+    items = [term_arg(e, "package element") for e in elements]
+    return _t.Package(0, 0, Opcode.VAR_PACKAGE, term_arg(count, "package count"), items)
 
 
-@dataclass(frozen=True)
-class _VarPackage(Term):
-    count: Term
-    elements: list[Term]
-
-    def encode(self) -> bytes:
-        return Opcode.VAR_PACKAGE.encoding + with_pkg_length(self.count.encode()
-                                                            + _encode_all(self.elements))
-
-
-@dataclass(frozen=True)
-class NameRef(Term):
+def NameRef(path: str) -> Term:  # noqa: N802
     """A name used as a value or a SuperName (``NameRef("\\\\_SB.PRES.CSEL")``).
 
     When the name is a method, evaluating it calls the method with no arguments.
     """
-
-    path: str
-
-    def __post_init__(self) -> None:
-        split_name_string(self.path, "name reference")
-
-    def encode(self) -> bytes:
-        return name_string(self.path, "name reference")
+    return _t.NameRef(0, 0, name_path(path, "name reference"))
 
 
-@dataclass(frozen=True)
-class Call(Term):
+def Call(path: str, *args: Value) -> Term:  # noqa: N802
     """MethodInvocation: ``Call("\\\\_SB.CSTA", 1)`` is ASL ``\\_SB.CSTA (One)``.
 
     The callee's argument count must equal ``len(args)`` (AML carries no count).
     """
-
-    path: str
-    args: tuple[Term, ...]
-
-    def __init__(self, path: str, *args: Value) -> None:
-        split_name_string(path, "method call")
-        if len(args) > ARG_COUNT:
-            raise AmlError(f"method call {path}: {len(args)} arguments, at most {ARG_COUNT}")
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "args", tuple(term_arg(a, f"argument of {path}") for a in args))
-
-    def encode(self) -> bytes:
-        return name_string(self.path, "method call") + _encode_all(self.args)
+    name = name_path(path, "method call")
+    if len(args) > ARG_COUNT:
+        raise AmlError(f"method call {path}: {len(args)} arguments, at most {ARG_COUNT}")
+    return _t.MethodCall(0, 0, name, _UNRESOLVED, [term_arg(a, f"argument of {path}") for a in args])
 
 
-@dataclass(frozen=True)
-class Op(Term):
-    """An operator: its opcode followed by its operands, already in grammar order."""
+def Op(opcode: Opcode, operands: Sequence[Term | int | None] = ()) -> Term:  # noqa: N802
+    """An operator: its opcode followed by its operands, already in grammar order.
 
-    opcode: Opcode
-    operands: tuple[Term, ...] = ()
-
-    def encode(self) -> bytes:
-        return self.opcode.encoding + _encode_all(self.operands)
-
-    def __repr__(self) -> str:
-        return f"{self.opcode.info.asl_name}({', '.join(map(repr, self.operands))})"
+    Operands are terms, ``None`` for a NullName target and ``int`` for
+    ByteData/WordData/DWordData (see :class:`vcpu_hotplug.acpi.aml.tree.Op`).
+    """
+    return _t.Op(0, 0, opcode, list(operands))
 
 
-def _byte(value: int, what: str) -> Raw:
-    return Raw(bytes([_check_range(value, 0, _BYTE_MAX, what)]))
+def _byte(value: int, what: str) -> int:
+    return _check_range(value, 0, _BYTE_MAX, what)
 
 
-def _word(value: int, what: str) -> Raw:
-    return Raw(_check_range(value, 0, _WORD_MAX, what).to_bytes(2, "little"))
+def _word(value: int, what: str) -> int:
+    return _check_range(value, 0, _WORD_MAX, what)
 
 
-def _dword(value: int, what: str) -> Raw:
-    return Raw(_check_range(value, 0, _DWORD_MAX, what).to_bytes(4, "little"))
+def _dword(value: int, what: str) -> int:
+    return _check_range(value, 0, _DWORD_MAX, what)
 
 
 # ---------------------------------------------------------------------------
 # Containers (terms with a PkgLength and a TermList)
 # ---------------------------------------------------------------------------
 
-
-class Container(Term):
-    """A term whose body is a TermList: Scope, Device, Method, If, While, ..."""
-
-    opcode: Opcode
-
-    def __init__(self, *terms: Term) -> None:
-        self.terms: list[Term] = []
-        self.add(*terms)
-
-    def add(self, *terms: Term) -> "Container":
-        """Append terms to the body; returns ``self`` for chaining."""
-        for t in terms:
-            if not isinstance(t, Term):
-                raise AmlError(f"{type(self).__name__}: {t!r} is not a term "
-                               "(a value alone is not a statement)")
-            self.terms.append(t)
-        return self
-
-    def head(self) -> bytes:
-        """What comes between the PkgLength and the TermList."""
-        return b""
-
-    def encode(self) -> bytes:
-        return self.opcode.encoding + with_pkg_length(self.head() + _encode_all(self.terms))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.terms)} terms)"
+Container = Union[_t.Scope, _t.Device, _t.ThermalZone, _t.Processor, _t.PowerResource, _t.Method,
+                  _t.If, _t.Else, _t.While]
+"""A term whose body is a TermList (its ``body``): Scope, Device, Method, If, While, ..."""
 
 
-class Scope(Container):
+def Scope(path: str, *terms: Term) -> Term:  # noqa: N802
     """``Scope(path) {terms}``."""
-
-    opcode = Opcode.SCOPE
-
-    def __init__(self, path: str, *terms: Term) -> None:
-        split_name_string(path, "Scope")
-        self.path = path
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return name_string(self.path, "Scope")
+    return _t.Scope(0, 0, name_path(path, "Scope"), _UNRESOLVED, _body(terms, "Scope"))
 
 
-class Device(Container):
+def Device(name: str, *terms: Term) -> Term:  # noqa: N802
     """``Device(name) {terms}``."""
-
-    opcode = Opcode.DEVICE
-
-    def __init__(self, name: str, *terms: Term) -> None:
-        split_name_string(name, "Device")
-        self.name = name
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return name_string(self.name, "Device")
+    return _t.Device(0, 0, name_path(name, "Device"), _UNRESOLVED, _body(terms, "Device"))
 
 
-class ThermalZone(Device):
+def ThermalZone(name: str, *terms: Term) -> Term:  # noqa: N802
     """``ThermalZone(name) {terms}``."""
+    return _t.ThermalZone(0, 0, name_path(name, "ThermalZone"), _UNRESOLVED, _body(terms, "ThermalZone"))
 
-    opcode = Opcode.THERMAL_ZONE
 
-
-class Processor(Container):
+def Processor(name: str, proc_id: int, *terms: Term, pblk_address: int = 0,  # noqa: N802
+              pblk_length: int = 0) -> Term:
     """``Processor(name, proc_id, pblk_address, pblk_length) {terms}`` (deprecated since ACPI 6.4)."""
-
-    opcode = Opcode.PROCESSOR
-
-    def __init__(self, name: str, proc_id: int, *terms: Term, pblk_address: int = 0,
-                 pblk_length: int = 0) -> None:
-        split_name_string(name, "Processor")
-        self.name = name
-        self.proc_id = _check_range(proc_id, 0, _BYTE_MAX, "Processor ProcID")
-        self.pblk_address = _check_range(pblk_address, 0, _DWORD_MAX, "Processor PBlkAddress")
-        self.pblk_length = _check_range(pblk_length, 0, _BYTE_MAX, "Processor PblkLength")
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return (name_string(self.name, "Processor") + bytes([self.proc_id])
-                + self.pblk_address.to_bytes(4, "little") + bytes([self.pblk_length]))
+    return _t.Processor(0, 0, name_path(name, "Processor"), _UNRESOLVED,
+                        _check_range(proc_id, 0, _BYTE_MAX, "Processor ProcID"),
+                        _check_range(pblk_address, 0, _DWORD_MAX, "Processor PBlkAddress"),
+                        _check_range(pblk_length, 0, _BYTE_MAX, "Processor PblkLength"),
+                        _body(terms, "Processor"))
 
 
-class PowerResource(Container):
+def PowerResource(name: str, system_level: int, resource_order: int, *terms: Term) -> Term:  # noqa: N802
     """``PowerResource(name, system_level, resource_order) {terms}``."""
-
-    opcode = Opcode.POWER_RES
-
-    def __init__(self, name: str, system_level: int, resource_order: int, *terms: Term) -> None:
-        split_name_string(name, "PowerResource")
-        self.name = name
-        self.system_level = _check_range(system_level, 0, _BYTE_MAX, "PowerResource SystemLevel")
-        self.resource_order = _check_range(resource_order, 0, _WORD_MAX, "PowerResource ResourceOrder")
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return (name_string(self.name, "PowerResource") + bytes([self.system_level])
-                + self.resource_order.to_bytes(2, "little"))
+    return _t.PowerResource(0, 0, name_path(name, "PowerResource"), _UNRESOLVED,
+                            _check_range(system_level, 0, _BYTE_MAX, "PowerResource SystemLevel"),
+                            _check_range(resource_order, 0, _WORD_MAX, "PowerResource ResourceOrder"),
+                            _body(terms, "PowerResource"))
 
 
-class Method(Container):
+def Method(name: str, arg_count: int = 0, *terms: Term, serialized: bool = False,  # noqa: N802
+           sync_level: int = 0) -> Term:
     """``Method(name, arg_count, Serialized|NotSerialized, sync_level) {terms}``."""
-
-    opcode = Opcode.METHOD
-
-    def __init__(self, name: str, arg_count: int = 0, *terms: Term, serialized: bool = False,
-                 sync_level: int = 0) -> None:
-        split_name_string(name, "Method")
-        self.name = name
-        self.arg_count = _check_range(arg_count, 0, METHOD_ARG_COUNT_MASK, f"Method {name} argument count")
-        self.serialized = bool(serialized)
-        self.sync_level = _check_range(sync_level, 0, _SYNC_LEVEL_MAX, f"Method {name} SyncLevel")
-        super().__init__(*terms)
-
-    @property
-    def flags(self) -> int:
-        """The MethodFlags byte."""
-        return (self.arg_count | (METHOD_SERIALIZED_BIT if self.serialized else 0)
-                | (self.sync_level << METHOD_SYNC_LEVEL_SHIFT))
-
-    def head(self) -> bytes:
-        return name_string(self.name, "Method") + bytes([self.flags])
+    path = name_path(name, "Method")
+    flags = (_check_range(arg_count, 0, METHOD_ARG_COUNT_MASK, f"Method {name} argument count")
+             | (METHOD_SERIALIZED_BIT if serialized else 0)
+             | (_check_range(sync_level, 0, _SYNC_LEVEL_MAX, f"Method {name} SyncLevel")
+                << METHOD_SYNC_LEVEL_SHIFT))
+    return _t.Method(0, 0, path, _UNRESOLVED, flags, _body(terms, "Method"), 0)
 
 
-class If(Container):
-    """``If(predicate) {terms}``; an :class:`Else` is the *next* term, as in AML."""
-
-    opcode = Opcode.IF
-
-    def __init__(self, predicate: Value, *terms: Term) -> None:
-        self.predicate = term_arg(predicate, "If predicate")
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return self.predicate.encode()
+def If(predicate: Value, *terms: Term) -> Term:  # noqa: N802
+    """``If(predicate) {terms}``; an :func:`Else` is the *next* term, as in AML."""
+    return _t.If(0, 0, term_arg(predicate, "If predicate"), _body(terms, "If"))
 
 
-class Else(Container):
-    """``Else {terms}``: must follow an :class:`If` in the same body."""
-
-    opcode = Opcode.ELSE
-    _chain = False
-    """True when this Else came from an ElseIf: a later Else/ElseIf nests inside it."""
+def Else(*terms: Term) -> Term:  # noqa: N802
+    """``Else {terms}``: must follow an :func:`If` in the same body."""
+    return _t.Else(0, 0, _body(terms, "Else"))
 
 
-def ElseIf(predicate: Value, *terms: Term) -> Else:  # noqa: N802 - ASL name
+def ElseIf(predicate: Value, *terms: Term) -> Term:  # noqa: N802 - ASL name
     """ASL ``ElseIf (p) {...}``: encoded as iasl does, ``Else { If (p) {...} }``.
 
     A further ``ElseIf``/``Else`` belongs *inside* this Else, after its If
@@ -606,17 +405,9 @@ def ElseIf(predicate: Value, *terms: Term) -> Else:  # noqa: N802 - ASL name
     return Else(If(predicate, *terms))
 
 
-class While(Container):
+def While(predicate: Value, *terms: Term) -> Term:  # noqa: N802
     """``While(predicate) {terms}``."""
-
-    opcode = Opcode.WHILE
-
-    def __init__(self, predicate: Value, *terms: Term) -> None:
-        self.predicate = term_arg(predicate, "While predicate")
-        super().__init__(*terms)
-
-    def head(self) -> bytes:
-        return self.predicate.encode()
+    return _t.While(0, 0, term_arg(predicate, "While predicate"), _body(terms, "While"))
 
 
 # ---------------------------------------------------------------------------
@@ -624,111 +415,54 @@ class While(Container):
 # ---------------------------------------------------------------------------
 
 
-def _seg(name: str, what: str) -> str:
-    split_name_string(name, what)
-    return name
-
-
-@dataclass(frozen=True)
-class Name(Term):
+def Name(name: str, value: Value) -> Term:  # noqa: N802
     """``Name(name, value)``: value is a data object (``int``, ``str``, ``bytes``, list, term)."""
-
-    name: str
-    value: Value
-
-    def __post_init__(self) -> None:
-        _seg(self.name, "Name")
-        object.__setattr__(self, "value", term_arg(self.value, f"value of Name {self.name}"))
-
-    def encode(self) -> bytes:
-        return Opcode.NAME.encoding + name_string(self.name, "Name") + self.value.encode()
+    path = name_path(name, "Name")
+    return _t.Name(0, 0, path, _UNRESOLVED, term_arg(value, f"value of Name {name}"))
 
 
-@dataclass(frozen=True)
-class Alias(Term):
+def Alias(source: str, alias: str) -> Term:  # noqa: N802
     """``Alias(source, alias)``."""
-
-    source: str
-    alias: str
-
-    def __post_init__(self) -> None:
-        _seg(self.source, "Alias source")
-        _seg(self.alias, "Alias name")
-
-    def encode(self) -> bytes:
-        return Opcode.ALIAS.encoding + name_string(self.source) + name_string(self.alias)
+    src = name_path(source, "Alias source")
+    return _t.Alias(0, 0, name_path(alias, "Alias name"), _UNRESOLVED, src)
 
 
-@dataclass(frozen=True)
-class Mutex(Term):
+def Mutex(name: str, sync_level: int = 0) -> Term:  # noqa: N802
     """``Mutex(name, sync_level)``."""
-
-    name: str
-    sync_level: int = 0
-
-    def __post_init__(self) -> None:
-        _seg(self.name, "Mutex")
-        _check_range(self.sync_level, 0, MUTEX_SYNC_LEVEL_MASK, f"Mutex {self.name} SyncLevel")
-
-    def encode(self) -> bytes:
-        return Opcode.MUTEX.encoding + name_string(self.name) + bytes([self.sync_level])
+    path = name_path(name, "Mutex")
+    return _t.Mutex(0, 0, path, _UNRESOLVED,
+                    _check_range(sync_level, 0, MUTEX_SYNC_LEVEL_MASK, f"Mutex {name} SyncLevel"))
 
 
-@dataclass(frozen=True)
-class Event(Term):
+def Event(name: str) -> Term:  # noqa: N802
     """``Event(name)``."""
-
-    name: str
-
-    def __post_init__(self) -> None:
-        _seg(self.name, "Event")
-
-    def encode(self) -> bytes:
-        return Opcode.EVENT.encoding + name_string(self.name)
+    return _t.Event(0, 0, name_path(name, "Event"), _UNRESOLVED)
 
 
-@dataclass(frozen=True)
-class External(Term):
+def External(name: str, object_type: ObjectTypeValue | int | str = ObjectTypeValue.UNINITIALIZED,  # noqa: N802
+             arg_count: int = 0) -> Term:
     """``External(name, object_type, arg_count)`` (a declaration for the disassembler/compiler)."""
-
-    name: str
-    object_type: ObjectTypeValue | int | str = ObjectTypeValue.UNINITIALIZED
-    arg_count: int = 0
-
-    def __post_init__(self) -> None:
-        _seg(self.name, "External")
-        object.__setattr__(self, "object_type", lookup(ObjectTypeValue, OBJECT_TYPE_KEYWORDS,
-                                                       self.object_type, f"External {self.name} type"))
-        _check_range(self.arg_count, 0, METHOD_ARG_COUNT_MASK, f"External {self.name} argument count")
-
-    def encode(self) -> bytes:
-        return (Opcode.EXTERNAL.encoding + name_string(self.name)
-                + bytes([self.object_type, self.arg_count]))
+    path = name_path(name, "External")
+    kind = lookup(ObjectTypeValue, OBJECT_TYPE_KEYWORDS, object_type, f"External {name} type")
+    argc = _check_range(arg_count, 0, METHOD_ARG_COUNT_MASK, f"External {name} argument count")
+    return _t.External(0, 0, path, _UNRESOLVED, int(kind), argc)
 
 
-class OperationRegion(Term):
+def OperationRegion(name: str, space: RegionSpace | int | str, offset: Value,  # noqa: N802
+                    length: Value) -> Term:
     """``OperationRegion(name, space, offset, length)``; ``space`` a :class:`RegionSpace` or keyword."""
-
-    def __init__(self, name: str, space: RegionSpace | int | str, offset: Value, length: Value) -> None:
-        self.name = _seg(name, "OperationRegion")
-        self.space = lookup(RegionSpace, REGION_SPACE_KEYWORDS, space, f"OperationRegion {name} space")
-        self.offset = term_arg(offset, f"OperationRegion {name} offset")
-        self.length = term_arg(length, f"OperationRegion {name} length")
-
-    def encode(self) -> bytes:
-        return (Opcode.OPERATION_REGION.encoding + name_string(self.name) + bytes([self.space])
-                + self.offset.encode() + self.length.encode())
+    path = name_path(name, "OperationRegion")
+    kind = lookup(RegionSpace, REGION_SPACE_KEYWORDS, space, f"OperationRegion {name} space")
+    return _t.OperationRegion(0, 0, path, _UNRESOLVED, int(kind),
+                              term_arg(offset, f"OperationRegion {name} offset"),
+                              term_arg(length, f"OperationRegion {name} length"))
 
 
-class DataTableRegion(Term):
+def DataTableRegion(name: str, signature: Value, oem_id: Value, oem_table_id: Value) -> Term:  # noqa: N802
     """``DataTableRegion(name, signature, oem_id, oem_table_id)``."""
-
-    def __init__(self, name: str, signature: Value, oem_id: Value, oem_table_id: Value) -> None:
-        self.name = _seg(name, "DataTableRegion")
-        self.operands = [term_arg(v, f"DataTableRegion {name}") for v in (signature, oem_id, oem_table_id)]
-
-    def encode(self) -> bytes:
-        return Opcode.DATA_REGION.encoding + name_string(self.name) + _encode_all(self.operands)
+    path = name_path(name, "DataTableRegion")
+    sig, oem, table = (term_arg(v, f"DataTableRegion {name}") for v in (signature, oem_id, oem_table_id))
+    return _t.DataRegion(0, 0, path, _UNRESOLVED, sig, oem, table)
 
 
 # ---------------------------------------------------------------------------
@@ -736,117 +470,100 @@ class DataTableRegion(Term):
 # ---------------------------------------------------------------------------
 
 
-class FieldEntry:
-    """One entry of a field list; :meth:`encode` gets the current bit position."""
-
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        """Return the bytes and the new bit position."""
-        raise NotImplementedError
-
-
 @dataclass(frozen=True)
-class FieldUnit(FieldEntry):
-    """A named field unit ``NAME, bits`` (a ``("NAME", bits)`` tuple is the same)."""
+class Offset:
+    """``Offset(byte_offset)``: skip to that byte (encoded as a reserved field, as iasl does).
 
-    name: str
-    bits: int
-
-    def __post_init__(self) -> None:
-        check_name_seg(self.name, "field unit")
-        if isinstance(self.bits, bool) or not isinstance(self.bits, int) or self.bits < 1:
-            raise AmlError(f"field unit {self.name}: width must be a positive number of bits, "
-                           f"not {self.bits!r}")
-
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        seg = check_name_seg(self.name, "field unit").encode("ascii")
-        return seg + field_length(self.bits), bit_position + self.bits
-
-
-@dataclass(frozen=True)
-class Reserved(FieldEntry):
-    """An unnamed gap ``, bits``."""
-
-    bits: int
-
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        if self.bits < 1:
-            raise AmlError(f"reserved field width must be positive, not {self.bits}")
-        return bytes([FieldElementTag.RESERVED]) + field_length(self.bits), bit_position + self.bits
-
-
-@dataclass(frozen=True)
-class Offset(FieldEntry):
-    """``Offset(byte_offset)``: skip to that byte (encoded as a reserved field, as iasl does)."""
+    Not a term: the field that holds it turns it into the reserved field
+    from where the list is to that byte; an Offset that goes backwards is
+    an :class:`AmlError` when the field is encoded.
+    """
 
     byte_offset: int
 
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        wanted = self.byte_offset * 8
-        if wanted < bit_position:
-            raise AmlError(f"Offset({self.byte_offset:#x}) goes backwards: the field list is "
-                           f"already at bit {bit_position} (byte {bit_position / 8:g})")
-        if wanted == bit_position:
-            return b"", bit_position
-        return Reserved(wanted - bit_position).encode(bit_position)
+
+FieldEntry = Union[Offset, _t.FieldElement]
+"""One entry of a field list: a field element of the tree, or an :class:`Offset`."""
+FieldItem = Union[FieldEntry, tuple]
+"""A field entry, or a ``("NAME", bits)`` tuple (``(None, bits)``: a reserved gap)."""
 
 
-@dataclass(frozen=True)
-class AccessAs(FieldEntry):
+def FieldUnit(name: str, bits: int) -> _t.NamedField:  # noqa: N802
+    """A named field unit ``NAME, bits`` (a ``("NAME", bits)`` tuple is the same)."""
+    seg = check_name_seg(name, "field unit")
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+        raise AmlError(f"field unit {name}: width must be a positive number of bits, not {bits!r}")
+    return _t.NamedField(0, 0, seg, _UNRESOLVED, 0, bits)
+
+
+def Reserved(bits: int) -> _t.ReservedField:  # noqa: N802
+    """An unnamed gap ``, bits``."""
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
+        raise AmlError(f"reserved field width must be positive, not {bits!r}")
+    return _t.ReservedField(0, 0, 0, bits)
+
+
+def AccessAs(access: AccessType | int | str, attrib: int | str = 0,  # noqa: N802
+             length: int | None = None) -> _t.AccessAs:
     """``AccessAs(access_type, attrib)``: the access width (and protocol) of the following units.
 
     ``attrib`` is a number or a keyword (``"AttribQuick"``...); with ``length``
     it is an extended attribute (``AccessAs(BufferAcc, AttribBytes (4))`` is
     ``AccessAs("BufferAcc", "AttribBytes", 4)``), encoded as an ExtendedAccessField.
     """
-
-    access: AccessType | int | str
-    attrib: int | str = 0
-    length: int | None = None
-
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        access = lookup(AccessType, ACCESS_TYPE_KEYWORDS, self.access, "AccessAs")
-        keywords = ACCESS_ATTRIB_KEYWORDS if self.length is None else EXTENDED_ACCESS_ATTRIB_KEYWORDS
-        attrib = self.attrib
-        if isinstance(attrib, str):
-            by_name = {v.lower(): k for k, v in keywords.items()}
-            if attrib.lower() not in by_name:
-                raise AmlError(f"AccessAs: unknown attribute {attrib!r} (one of {', '.join(keywords.values())})")
-            attrib = by_name[attrib.lower()]
-        attrib = _check_range(attrib, 0, _BYTE_MAX, "AccessAs attribute")
-        if self.length is None:
-            return bytes([FieldElementTag.ACCESS, access, attrib]), bit_position
-        length = _check_range(self.length, 0, _BYTE_MAX, "AccessAs length")
-        return bytes([FieldElementTag.EXTENDED_ACCESS, access, attrib, length]), bit_position
+    kind = lookup(AccessType, ACCESS_TYPE_KEYWORDS, access, "AccessAs")
+    keywords = ACCESS_ATTRIB_KEYWORDS if length is None else EXTENDED_ACCESS_ATTRIB_KEYWORDS
+    if isinstance(attrib, str):
+        by_name = {v.lower(): k for k, v in keywords.items()}
+        if attrib.lower() not in by_name:
+            raise AmlError(f"AccessAs: unknown attribute {attrib!r} (one of {', '.join(keywords.values())})")
+        attrib = by_name[attrib.lower()]
+    attrib = _check_range(attrib, 0, _BYTE_MAX, "AccessAs attribute")
+    if length is not None:
+        length = _check_range(length, 0, _BYTE_MAX, "AccessAs length")
+    return _t.AccessAs(0, 0, int(kind), attrib, length)
 
 
-@dataclass(frozen=True)
-class Connection(FieldEntry):
+def Connection(resource: str | bytes) -> _t.Connection:  # noqa: N802
     """``Connection(resource)``: the GPIO/serial-bus connection of the following units.
 
     ``resource`` is the name of a resource template (``"GPI0"``) or the bytes
     of one descriptor given inline (no End Tag, as iasl emits it).
     """
-
-    resource: str | bytes
-
-    def encode(self, bit_position: int) -> tuple[bytes, int]:
-        tag = bytes([FieldElementTag.CONNECT])
-        if isinstance(self.resource, str):
-            return tag + name_string(self.resource, "Connection"), bit_position
-        return tag + Buffer(bytes(self.resource)).encode(), bit_position
-
-
-FieldItem = Union[FieldEntry, tuple]
+    if isinstance(resource, str):
+        return _t.Connection(0, 0, name_path(resource, "Connection"), None)
+    return _t.Connection(0, 0, None, Buffer(bytes(resource)))
 
 
 def _field_entry(item: FieldItem) -> FieldEntry:
-    if isinstance(item, FieldEntry):
+    if isinstance(item, (Offset, _t.FieldElement)):
         return item
     if isinstance(item, tuple) and len(item) == 2:
         name, bits = item
         return Reserved(bits) if name in (None, "") else FieldUnit(name, bits)
     raise AmlError(f"field list: {item!r} is not a field entry (use (name, bits), Offset, "
                    "Reserved or AccessAs)")
+
+
+def _field_elements(entries: Sequence[FieldItem]) -> list[_t.FieldElement]:
+    """The field list's elements, each named or reserved one at its bit offset."""
+    elements: list[_t.FieldElement] = []
+    position = 0
+    for entry in map(_field_entry, entries):
+        if isinstance(entry, Offset):
+            wanted = entry.byte_offset * 8
+            if wanted != position:  # backwards: a negative width, refused when encoded
+                elements.append(_t.ReservedField(0, 0, position, wanted - position))
+            position = wanted
+        elif isinstance(entry, _t.NamedField):
+            elements.append(_t.NamedField(0, 0, entry.name, entry.path, position, entry.bit_width))
+            position += entry.bit_width
+        elif isinstance(entry, _t.ReservedField):
+            elements.append(_t.ReservedField(0, 0, position, entry.bit_width))
+            position += entry.bit_width
+        else:
+            elements.append(entry)
+    return elements
 
 
 def _field_flags(access: AccessType | int | str, lock: LockRule | int | str | bool,
@@ -859,74 +576,35 @@ def _field_flags(access: AccessType | int | str, lock: LockRule | int | str | bo
     return access | (lock << FIELD_LOCK_SHIFT) | (update << FIELD_UPDATE_SHIFT)
 
 
-class _FieldBase(Term):
-    opcode: Opcode
-
-    def __init__(self, access, lock, update, entries: Sequence[FieldItem], what: str) -> None:
-        self.flags = _field_flags(access, lock, update, what)
-        self.entries = [_field_entry(e) for e in entries]
-        self.what = what
-
-    def head(self) -> bytes:
-        raise NotImplementedError
-
-    def encode(self) -> bytes:
-        out = bytearray(self.head())
-        out.append(self.flags)
-        position = 0
-        for entry in self.entries:
-            data, position = entry.encode(position)
-            out += data
-        return self.opcode.encoding + with_pkg_length(bytes(out))
-
-
-class Field(_FieldBase):
+def Field(region: str, access, lock, update, *entries: FieldItem) -> Term:  # noqa: N802
     """``Field(region, access, lock, update) {entries}``.
 
     ``access``/``lock``/``update`` are enums or ASL keywords (``"ByteAcc"``,
     ``"NoLock"``, ``"WriteAsZeros"``); entries are ``("NAME", bits)`` tuples,
-    :class:`Offset`, :class:`Reserved` and :class:`AccessAs`.
+    :class:`Offset`, :func:`Reserved` and :func:`AccessAs`.
     """
-
-    opcode = Opcode.FIELD
-
-    def __init__(self, region: str, access, lock, update, *entries: FieldItem) -> None:
-        self.region = _seg(region, "Field region")
-        super().__init__(access, lock, update, entries, f"Field({region})")
-
-    def head(self) -> bytes:
-        return name_string(self.region)
+    name = name_path(region, "Field region")
+    flags = _field_flags(access, lock, update, f"Field({region})")
+    return _t.Field(0, 0, flags, _field_elements(entries), name)
 
 
-class IndexField(_FieldBase):
+def IndexField(index_name: str, data_name: str, access, lock, update,  # noqa: N802
+               *entries: FieldItem) -> Term:
     """``IndexField(index_name, data_name, access, lock, update) {entries}``."""
-
-    opcode = Opcode.INDEX_FIELD
-
-    def __init__(self, index_name: str, data_name: str, access, lock, update,
-                 *entries: FieldItem) -> None:
-        self.index_name = _seg(index_name, "IndexField index")
-        self.data_name = _seg(data_name, "IndexField data")
-        super().__init__(access, lock, update, entries, f"IndexField({index_name}, {data_name})")
-
-    def head(self) -> bytes:
-        return name_string(self.index_name) + name_string(self.data_name)
+    index = name_path(index_name, "IndexField index")
+    data = name_path(data_name, "IndexField data")
+    flags = _field_flags(access, lock, update, f"IndexField({index_name}, {data_name})")
+    return _t.IndexField(0, 0, flags, _field_elements(entries), index, data)
 
 
-class BankField(_FieldBase):
+def BankField(region: str, bank_name: str, bank_value: Value, access, lock, update,  # noqa: N802
+              *entries: FieldItem) -> Term:
     """``BankField(region, bank_name, bank_value, access, lock, update) {entries}``."""
-
-    opcode = Opcode.BANK_FIELD
-
-    def __init__(self, region: str, bank_name: str, bank_value: Value, access, lock, update,
-                 *entries: FieldItem) -> None:
-        self.region = _seg(region, "BankField region")
-        self.bank_name = _seg(bank_name, "BankField bank")
-        self.bank_value = term_arg(bank_value, "BankField bank value")
-        super().__init__(access, lock, update, entries, f"BankField({region}, {bank_name})")
-
-    def head(self) -> bytes:
-        return name_string(self.region) + name_string(self.bank_name) + self.bank_value.encode()
+    name = name_path(region, "BankField region")
+    bank = name_path(bank_name, "BankField bank")
+    value = term_arg(bank_value, "BankField bank value")
+    flags = _field_flags(access, lock, update, f"BankField({region}, {bank_name})")
+    return _t.BankField(0, 0, flags, _field_elements(entries), name, bank, value)
 
 
 # ---------------------------------------------------------------------------
@@ -936,12 +614,10 @@ class BankField(_FieldBase):
 
 def _create(opcode: Opcode, source: Value, index: Value, name: str, *, what: str,
             width: Value | None = None) -> Term:
-    _seg(name, what)
-    operands = [term_arg(source, f"{what} source"), term_arg(index, f"{what} index")]
-    if width is not None:
-        operands.append(term_arg(width, f"{what} width"))
-    operands.append(NameRef(name))
-    return Op(opcode, tuple(operands))
+    path = name_path(name, what)
+    return _t.CreateField(0, 0, path, _UNRESOLVED, opcode, term_arg(source, f"{what} source"),
+                          term_arg(index, f"{what} index"),
+                          None if width is None else term_arg(width, f"{what} width"))
 
 
 def CreateBitField(source: Value, bit_index: Value, name: str) -> Term:  # noqa: N802
@@ -1205,7 +881,7 @@ def Wait(event: NameLike, timeout: Value = _ACQUIRE_TIMEOUT_MAX) -> Term:  # noq
 
 
 def Timer() -> Term:  # noqa: N802
-    return _Simple(Opcode.TIMER)
+    return _simple(Opcode.TIMER)
 
 
 def LoadTable(signature: Value, oem_id: Value, oem_table_id: Value, root_path: Value = "",  # noqa: N802
@@ -1263,19 +939,19 @@ def Fatal(fatal_type: int, code: int, arg: Value) -> Term:  # noqa: N802
 
 
 def Break() -> Term:  # noqa: N802
-    return _Simple(Opcode.BREAK)
+    return _simple(Opcode.BREAK)
 
 
 def Continue() -> Term:  # noqa: N802
-    return _Simple(Opcode.CONTINUE)
+    return _simple(Opcode.CONTINUE)
 
 
 def Noop() -> Term:  # noqa: N802
-    return _Simple(Opcode.NOOP)
+    return _simple(Opcode.NOOP)
 
 
 def BreakPoint() -> Term:  # noqa: N802
-    return _Simple(Opcode.BREAK_POINT)
+    return _simple(Opcode.BREAK_POINT)
 
 
 # ---------------------------------------------------------------------------
@@ -1289,7 +965,9 @@ class DefinitionBlock:
 
     The ``with`` methods (:meth:`scope`, :meth:`device`, :meth:`method`,
     :meth:`if_`, ...) open a container; :meth:`add` and the statement methods
-    append to the innermost open one. :meth:`encode` returns the whole table.
+    append to the innermost open one. :meth:`tree` gives the block as the
+    term tree's :class:`~vcpu_hotplug.acpi.aml.tree.DefinitionBlock`;
+    :meth:`encode` returns the whole table.
     """
 
     signature: str = "DSDT"
@@ -1301,6 +979,8 @@ class DefinitionBlock:
     creator_revision: int = 1
     terms: list[Term] = field(default_factory=list)
     _open: list[Container] = field(default_factory=list, init=False, repr=False)
+    _chains: dict[int, Term] = field(default_factory=dict, init=False, repr=False)
+    """The Elses made by :meth:`elseif`, by id: a later Else/ElseIf goes inside them."""
 
     def __post_init__(self) -> None:
         if len(self.signature) != 4:
@@ -1321,12 +1001,10 @@ class DefinitionBlock:
     def add(self, *terms: Term) -> Term | None:
         """Append terms to the innermost open container (or the top level); returns the last."""
         if self._open:
-            self._open[-1].add(*terms)
+            container = self._open[-1]
+            container.body += _body(terms, type(container).__name__)
         else:
-            for t in terms:
-                if not isinstance(t, Term):
-                    raise AmlError(f"definition block: {t!r} is not a term")
-                self.terms.append(t)
+            self.terms += _body(terms, "definition block")
         return terms[-1] if terms else None
 
     @contextmanager
@@ -1340,7 +1018,7 @@ class DefinitionBlock:
             self._open.pop()
 
     def _body_list(self) -> list[Term]:
-        return self._open[-1].terms if self._open else self.terms
+        return self._open[-1].body if self._open else self.terms
 
     def scope(self, path: str):
         """``with dsdt.scope("\\\\_SB"):``"""
@@ -1375,10 +1053,10 @@ class DefinitionBlock:
             if not body:
                 raise AmlError("Else/ElseIf without a preceding If")
             last = body[-1]
-            if isinstance(last, If):
+            if isinstance(last, _t.If):
                 return body
-            if isinstance(last, Else) and getattr(last, "_chain", False):
-                body = last.terms
+            if isinstance(last, _t.Else) and id(last) in self._chains:
+                body = last.body
                 continue
             raise AmlError("Else/ElseIf must follow an If (or an ElseIf)")
 
@@ -1402,7 +1080,7 @@ class DefinitionBlock:
         home = self._else_home()
         inner = If(predicate)
         block = Else(inner)
-        block._chain = True  # a later Else/ElseIf goes inside, after ``inner``
+        self._chains[id(block)] = block  # a later Else/ElseIf goes inside, after ``inner``
         return self._open_in(home, block, inner)
 
     # -- named objects ------------------------------------------------------
@@ -1468,18 +1146,21 @@ class DefinitionBlock:
     @property
     def integer_width(self) -> int:
         """32 for a revision < 2 block, else 64 (section 19.6.98)."""
-        return INTEGER_WIDTH_32 if self.revision < _FIRST_64_BIT_REVISION else INTEGER_WIDTH_64
+        return block_integer_width(self.revision)
+
+    def tree(self) -> _t.DefinitionBlock:
+        """The block as the term tree's DefinitionBlock (not placed; its terms are this block's)."""
+        if self._open:
+            raise AmlError(f"definition block encoded while {type(self._open[-1]).__name__} "
+                           f"{getattr(self._open[-1], 'name', '')} is still open")
+        header = _t.TableHeader(self.signature, 0, self.revision, 0, self.oem_id, self.oem_table_id,
+                                self.oem_revision, self.creator_id, self.creator_revision)
+        return _t.DefinitionBlock(0, 0, header, self.terms)
 
     def body(self) -> bytes:
         """The AML of the top-level terms (the table without its header)."""
-        if self._open:
-            raise AmlError(f"definition block encoded while {self._open[-1]!r} is still open")
-        with integer_width(self.integer_width):
-            return _encode_all(self.terms)
+        return self.tree().encode_body()
 
     def encode(self) -> bytes:
         """The whole table: 36-byte header (length, checksum) and the AML."""
-        header = SdtHeader(signature=self.signature, revision=self.revision, oem_id=self.oem_id,
-                           oem_table_id=self.oem_table_id, oem_revision=self.oem_revision,
-                           creator_id=self.creator_id, creator_revision=self.creator_revision)
-        return build_table(header, self.body())
+        return self.tree().encode()

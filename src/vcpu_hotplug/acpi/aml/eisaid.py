@@ -10,12 +10,9 @@ four hex digits, stored big-endian in a 32-bit integer.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from vcpu_hotplug.acpi.aml.tree import Integer, Node, String
 from vcpu_hotplug.acpi.errors import AmlError
-
-if TYPE_CHECKING:
-    from vcpu_hotplug.acpi.aml.builder import Term
 
 _EISA_ID = re.compile(r"^[A-Z]{3}[0-9A-F]{4}$")
 _ACPI_ID = re.compile(r"^[A-Z0-9]{4}[0-9A-F]{4}$")
@@ -48,20 +45,16 @@ def eisa_id_text(value: int) -> str:
     return f"{letters}{compressed & _PRODUCT_MASK:04X}"
 
 
-def EisaId(text: str) -> Term:  # noqa: N802 - ASL name
+def EisaId(text: str) -> Node:  # noqa: N802 - ASL name
     """ASL ``EisaId("PNP0A06")`` as a term: an integer, encoded like any other (as iasl does)."""
-    from vcpu_hotplug.acpi.aml.builder import Integer  # the runtime (eisa_id_text) needs no builder
-
-    return Integer(eisa_id(text))
+    return Integer(0, 0, eisa_id(text), None)
 
 
-def hardware_id(text: str) -> Term:
+def hardware_id(text: str) -> Node:
     """A ``_HID``/``_CID`` value: ``"ACPI0007"`` stays a string, a 7-character PNP id becomes an EisaId."""
     if isinstance(text, str) and _EISA_ID.match(text):
         return EisaId(text)
     if isinstance(text, str) and _ACPI_ID.match(text):
-        from vcpu_hotplug.acpi.aml.builder import String
-
-        return String(text)
+        return String(0, 0, text)
     raise AmlError(f"hardware id {text!r} is neither an ACPI id (like 'ACPI0007') "
                    "nor an EISA id (like 'PNP0A06')")

@@ -47,11 +47,6 @@ pkg_length = encode_pkg_length
 field_length = encode_field_length
 
 
-def with_pkg_length(body: bytes) -> bytes:
-    """``PkgLength`` followed by ``body``."""
-    return pkg_length(len(body)) + body
-
-
 def split_name_string(path: str, context: str = "name") -> tuple[str, list[str]]:
     """Split an ASL name path into its prefix (``""``, ``"\\\\"`` or ``"^^..."``) and padded segments.
 

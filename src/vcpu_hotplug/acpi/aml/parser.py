@@ -38,6 +38,7 @@ from collections.abc import Callable, Mapping
 from vcpu_hotplug.acpi.aml.opcodes import (
     DEFINITION_BLOCK_HEADER_SIZE,
     EXT_OPCODES,
+    INTEGER_DATA_SIZE,
     LEAD_NAME_CHARS,
     LNOT_OPCODES,
     METHOD_ARG_COUNT_MASK,
@@ -55,6 +56,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
     decode_pkg_length,
 )
 from vcpu_hotplug.acpi.aml.tree import (
+    ONES_VALUE,
     AccessAs,
     Alias,
     BankField,
@@ -104,9 +106,6 @@ MAX_DEPTH = 1024
 _FRAMES_PER_DEPTH = 4
 _FRAME_MARGIN = 100
 _RECURSION_LIMIT_STEP = 1024
-
-#: Value of ``Ones`` in the tree (an interpreter truncates it for revision < 2 blocks).
-ONES_VALUE = (1 << 64) - 1
 
 _HEADER = struct.Struct("<4sIBB6s8sI4sI")
 
@@ -450,7 +449,7 @@ class _Parser:
     def _integer(self, info: OpInfo, pos: int, p: int, end: int, scope: ScopePath,
                  in_method: bool) -> Integer:
         op = info.opcode
-        size = _INTEGER_SIZES[op]
+        size = INTEGER_DATA_SIZE[op]
         if size:
             value = self._uint(p, size, end)
         else:
@@ -729,12 +728,10 @@ class _Parser:
 #: as ACPICA's ``AcpiPsGetNextArg`` allows.
 _NAMES_NEVER_CALLED = frozenset({Opcode.REF_OF, Opcode.COND_REF_OF, Opcode.OBJECT_TYPE})
 
-_INTEGER_SIZES = {Opcode.ZERO: 0, Opcode.ONE: 0, Opcode.ONES: 0, Opcode.BYTE_PREFIX: 1,
-                  Opcode.WORD_PREFIX: 2, Opcode.DWORD_PREFIX: 4, Opcode.QWORD_PREFIX: 8}
 _CONSTANTS = {Opcode.ZERO: 0, Opcode.ONE: 1, Opcode.ONES: ONES_VALUE}
 
 _HANDLERS = {
-    **{op: _Parser._integer for op in _INTEGER_SIZES},
+    **{op: _Parser._integer for op in INTEGER_DATA_SIZE},
     Opcode.STRING_PREFIX: _Parser._string,
     Opcode.BUFFER: _Parser._buffer,
     Opcode.PACKAGE: _Parser._package,

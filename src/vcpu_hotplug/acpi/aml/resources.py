@@ -18,7 +18,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vcpu_hotplug.acpi.aml.builder import Buffer, Term
+from vcpu_hotplug.acpi.aml.tree import Buffer, Integer
 from vcpu_hotplug.acpi.errors import AmlError
 
 
@@ -139,6 +139,7 @@ def resource_template_bytes(*descriptors: Descriptor, checksum: bool = False) ->
     return body + end_tag(body, checksum)
 
 
-def ResourceTemplate(*descriptors: Descriptor, checksum: bool = False) -> Term:  # noqa: N802 - ASL name
+def ResourceTemplate(*descriptors: Descriptor, checksum: bool = False) -> Buffer:  # noqa: N802 - ASL name
     """ASL ``ResourceTemplate() {descriptors}``: a Buffer term (use as a Name value: ``_CRS``)."""
-    return Buffer(resource_template_bytes(*descriptors, checksum=checksum))
+    data = resource_template_bytes(*descriptors, checksum=checksum)
+    return Buffer(0, 0, Integer(0, 0, len(data), None), data, 0)

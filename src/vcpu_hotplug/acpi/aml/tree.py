@@ -134,6 +134,9 @@ def _check_byte(value: int, what: str) -> int:
     return value
 
 
+#: ``value`` of an :class:`Integer` that is ``Ones`` (an interpreter truncates it for a revision < 2 block).
+ONES_VALUE = (1 << 64) - 1
+
 #: Bytes of the data operands an :class:`Op` holds as Python ints.
 _DATA_SIZES = {ArgKind.BYTE_DATA: 1, ArgKind.WORD_DATA: 2, ArgKind.DWORD_DATA: 4, ArgKind.QWORD_DATA: 8}
 
@@ -840,7 +843,7 @@ __all__ = [
     "AccessAs", "AccessType", "Alias", "BankField", "Buffer", "Connection", "CreateField",
     "DataRegion", "DefinitionBlock", "Device", "Else", "Event", "External", "Field", "FieldBase",
     "FieldElement", "FieldFlags", "If", "IndexField", "Integer", "LockRule", "Method", "MethodCall",
-    "Mutex", "Name", "NameRef", "NameString", "Named", "NamedField", "Node", "Op", "OperationRegion",
+    "Mutex", "Name", "NameRef", "NameString", "Named", "NamedField", "Node", "ONES_VALUE", "Op", "OperationRegion",
     "Package", "PowerResource", "Processor", "Raw", "ReservedField", "Scope", "String", "TableHeader",
     "ThermalZone", "UpdateRule", "While", "walk",
 ]
