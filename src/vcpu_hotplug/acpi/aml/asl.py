@@ -35,8 +35,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vcpu_hotplug.acpi.aml import tree as t
-from vcpu_hotplug.acpi.aml.builder import Integer
 from vcpu_hotplug.acpi.aml.eisaid import eisa_id, eisa_id_text
+from vcpu_hotplug.acpi.aml.encoding import INTEGER_WIDTH_64, integer_bytes
 from vcpu_hotplug.acpi.aml.keywords import (
     ACCESS_ATTRIB_KEYWORDS,
     ACCESS_TYPE_KEYWORDS,
@@ -135,7 +135,7 @@ def _eisa_id_or(node: t.Integer, fallback: str) -> str:
         return fallback
     text = eisa_id_text(node.value)
     try:
-        if eisa_id(text) == node.value and Integer(node.value).encode()[0] == node.opcode:
+        if eisa_id(text) == node.value and integer_bytes(node.value, INTEGER_WIDTH_64)[0] == node.opcode:
             return f"EisaId ({asl_string(text)})"
     except AmlError:
         pass

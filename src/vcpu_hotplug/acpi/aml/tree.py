@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from vcpu_hotplug.acpi.aml.encoding import (
     block_integer_width,
@@ -309,9 +310,13 @@ class Op(Node):
 
 
 @dataclass(slots=True)
-class If(Node):
+class Predicated(Node):
+    """If and While: a predicate, then a TermList (``body``); ``OPCODE`` says which."""
+
     predicate: Node
     body: list[Node]
+
+    OPCODE: ClassVar[Opcode]
 
     def children(self) -> list[Node]:
         return [self.predicate, *self.body]
@@ -320,7 +325,12 @@ class If(Node):
         body = bytearray()
         self.predicate._emit(body, width)
         _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.IF, body)
+        _emit_package(out, self.OPCODE, body)
+
+
+@dataclass(slots=True)
+class If(Predicated):
+    OPCODE = Opcode.IF
 
 
 @dataclass(slots=True)
@@ -337,18 +347,8 @@ class Else(Node):
 
 
 @dataclass(slots=True)
-class While(Node):
-    predicate: Node
-    body: list[Node]
-
-    def children(self) -> list[Node]:
-        return [self.predicate, *self.body]
-
-    def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray()
-        self.predicate._emit(body, width)
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.WHILE, body)
+class While(Predicated):
+    OPCODE = Opcode.WHILE
 
 
 # ---------------------------------------------------------------------------
@@ -364,43 +364,42 @@ class Named(Node):
     path: str
 
 
+def _emit_named_package(out: bytearray, opcode: Opcode, node: Named, head: bytes, width: int) -> None:
+    """``opcode PkgLength NameString head TermList``: Scope, Device, Method, Processor, ..."""
+    body = bytearray(node.name.encode())
+    body += head
+    _emit_all(node.body, body, width)  # type: ignore[attr-defined]
+    _emit_package(out, opcode, body)
+
+
 @dataclass(slots=True)
-class Scope(Named):
+class ObjectScope(Named):
+    """Scope, Device and ThermalZone: a name, then a TermList (``body``); ``OPCODE`` says which."""
+
     body: list[Node]
+
+    OPCODE: ClassVar[Opcode]
 
     def children(self) -> list[Node]:
         return list(self.body)
 
     def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.SCOPE, body)
+        _emit_named_package(out, self.OPCODE, self, b"", width)
 
 
 @dataclass(slots=True)
-class Device(Named):
-    body: list[Node]
-
-    def children(self) -> list[Node]:
-        return list(self.body)
-
-    def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.DEVICE, body)
+class Scope(ObjectScope):
+    OPCODE = Opcode.SCOPE
 
 
 @dataclass(slots=True)
-class ThermalZone(Named):
-    body: list[Node]
+class Device(ObjectScope):
+    OPCODE = Opcode.DEVICE
 
-    def children(self) -> list[Node]:
-        return list(self.body)
 
-    def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.THERMAL_ZONE, body)
+@dataclass(slots=True)
+class ThermalZone(ObjectScope):
+    OPCODE = Opcode.THERMAL_ZONE
 
 
 @dataclass(slots=True)
@@ -416,12 +415,8 @@ class Processor(Named):
         return list(self.body)
 
     def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        body.append(self.proc_id)
-        body += self.pblk_address.to_bytes(4, "little")
-        body.append(self.pblk_length)
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.PROCESSOR, body)
+        head = bytes((self.proc_id,)) + self.pblk_address.to_bytes(4, "little") + bytes((self.pblk_length,))
+        _emit_named_package(out, Opcode.PROCESSOR, self, head, width)
 
 
 @dataclass(slots=True)
@@ -434,11 +429,8 @@ class PowerResource(Named):
         return list(self.body)
 
     def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        body.append(self.system_level)
-        body += self.resource_order.to_bytes(2, "little")
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.POWER_RES, body)
+        head = bytes((self.system_level,)) + self.resource_order.to_bytes(2, "little")
+        _emit_named_package(out, Opcode.POWER_RES, self, head, width)
 
 
 @dataclass(slots=True)
@@ -465,10 +457,7 @@ class Method(Named):
         return list(self.body)
 
     def _emit(self, out: bytearray, width: int) -> None:
-        body = bytearray(self.name.encode())
-        body.append(self.flags)
-        _emit_all(self.body, body, width)
-        _emit_package(out, Opcode.METHOD, body)
+        _emit_named_package(out, Opcode.METHOD, self, bytes((self.flags,)), width)
 
 
 @dataclass(slots=True)
@@ -840,10 +829,10 @@ def walk(node: Node) -> Iterator[Node]:
 
 
 __all__ = [
-    "AccessAs", "AccessType", "Alias", "BankField", "Buffer", "Connection", "CreateField",
+    "ONES_VALUE", "AccessAs", "AccessType", "Alias", "BankField", "Buffer", "Connection", "CreateField",
     "DataRegion", "DefinitionBlock", "Device", "Else", "Event", "External", "Field", "FieldBase",
     "FieldElement", "FieldFlags", "If", "IndexField", "Integer", "LockRule", "Method", "MethodCall",
-    "Mutex", "Name", "NameRef", "NameString", "Named", "NamedField", "Node", "ONES_VALUE", "Op", "OperationRegion",
-    "Package", "PowerResource", "Processor", "Raw", "ReservedField", "Scope", "String", "TableHeader",
-    "ThermalZone", "UpdateRule", "While", "walk",
+    "Mutex", "Name", "NameRef", "NameString", "Named", "NamedField", "Node", "ObjectScope", "Op",
+    "OperationRegion", "Package", "PowerResource", "Predicated", "Processor", "Raw", "ReservedField",
+    "Scope", "String", "TableHeader", "ThermalZone", "UpdateRule", "While", "walk",
 ]
