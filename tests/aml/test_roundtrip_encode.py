@@ -106,9 +106,9 @@ def test_integer_encoding_is_chosen_at_encode_time_and_kept_by_a_parse() -> None
     assert_encodes_back(data)
 
 
-def test_interpreter_and_resources_load_no_builder() -> None:
+def test_interpreter_printer_and_resources_load_no_builder() -> None:
     code = ("import sys; import vcpu_hotplug.acpi.aml.interpreter, vcpu_hotplug.acpi.aml.resources, "
-            "vcpu_hotplug.acpi.aml.eisaid, vcpu_hotplug.acpi.aml.parser; "
+            "vcpu_hotplug.acpi.aml.eisaid, vcpu_hotplug.acpi.aml.parser, vcpu_hotplug.acpi.aml.asl; "
             "print('vcpu_hotplug.acpi.aml.builder' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
