@@ -37,17 +37,6 @@ LOWER_LAYERS: dict[str, frozenset[str]] = {
 """For each layer below the top, the layers its modules may import besides their own:
 ``arm`` and ``acpi`` know only their specs, ``hw`` knows nothing above it (DESIGN.md section 2)."""
 
-PENDING_CYCLES: dict[frozenset[str], str] = {
-    frozenset({"vcpu_hotplug.acpi.aml.compiler", "vcpu_hotplug.acpi.aml.declarations",
-               "vcpu_hotplug.acpi.aml.field_declarations", "vcpu_hotplug.acpi.aml.op_handlers"}):
-        "the compiler split (issue 14 item 6): the handler modules import Compiler for their type hints "
-        "while compiler.py imports their tables",
-}
-"""Cycles known when this test was written, each owned by work in progress elsewhere: a cycle within one
-of these module sets is reported by :func:`test_pending_cycles_are_still_pending` until it is gone, and
-then the entry must go too. Any other cycle fails :func:`test_no_import_cycle`."""
-
-
 @dataclass(frozen=True)
 class Import:
     """One import statement's edge: ``importer`` needs ``target`` (``line`` in the importer's file)."""
@@ -224,19 +213,7 @@ def test_no_import_points_up_or_across() -> None:
     assert not problems, "imports against the layering:\n" + "\n".join(problems)
 
 
-def _pending(cycle: list[Import]) -> bool:
-    modules = {edge.importer for edge in cycle}
-    return any(modules <= pending for pending in PENDING_CYCLES)
-
-
 def test_no_import_cycle() -> None:
-    cycles = [cycle for cycle in import_cycles(all_imports()) if not _pending(cycle)]
+    cycles = import_cycles(all_imports())
     shown = ["\n  ".join(str(edge) for edge in cycle) for cycle in cycles]
     assert not cycles, "import cycles:\n" + "\n".join(f"- {text}" for text in shown)
-
-
-def test_pending_cycles_are_still_pending() -> None:
-    """An entry of :data:`PENDING_CYCLES` whose cycle is gone must be deleted, so it cannot hide a new one."""
-    found = [{edge.importer for edge in cycle} for cycle in import_cycles(all_imports())]
-    gone = [why for pending, why in PENDING_CYCLES.items() if not any(f <= pending for f in found)]
-    assert not gone, "no longer a cycle, delete from PENDING_CYCLES: " + "; ".join(gone)

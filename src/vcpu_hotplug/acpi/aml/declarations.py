@@ -10,27 +10,22 @@ Regions and fields are in :mod:`.field_declarations`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.field_declarations import FIELD_DECLARATIONS
-from vcpu_hotplug.acpi.aml.frame import creator, in_scope
+from vcpu_hotplug.acpi.aml.frame import CompilerServices, creator, in_scope
 from vcpu_hotplug.acpi.aml.objects import Device, Event, Method, Mutex, PowerResource, Processor, ThermalZone
 from vcpu_hotplug.acpi.aml.store import copy_value
 from vcpu_hotplug.acpi.errors import AmlError
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.acpi.aml.compiler import Compiler
 
-
-def _name(c: Compiler, node: t.Name):
+def _name(c: CompilerServices, node: t.Name):
     create = creator(c)
     value = c.expr(node.value)
     name = str(node.name)
     return lambda f: create(f, name, copy_value(value(f)))
 
 
-def _scope(c: Compiler, node: t.Scope):
+def _scope(c: CompilerServices, node: t.Scope):
     ns = c.ns
     body = c.block(node.body)
     name = str(node.name)
@@ -45,7 +40,7 @@ def _scope(c: Compiler, node: t.Scope):
 
 def _scoped_object(make):
     """Device, ThermalZone, Processor, PowerResource: an object that opens a scope."""
-    def handler(c: Compiler, node):
+    def handler(c: CompilerServices, node):
         create = creator(c)
         body = c.block(node.body)
         name = str(node.name)
@@ -68,7 +63,7 @@ def _power_resource(node: t.PowerResource):
     return lambda: PowerResource(lvl, order)
 
 
-def _method(c: Compiler, node: t.Method):
+def _method(c: CompilerServices, node: t.Method):
     create = creator(c)
     table = c.table
     name = str(node.name)
@@ -83,7 +78,7 @@ def _method(c: Compiler, node: t.Method):
     return declare_method
 
 
-def _alias(c: Compiler, node: t.Alias):
+def _alias(c: CompilerServices, node: t.Alias):
     ns = c.ns
     source = str(node.source)
     name = str(node.name)
@@ -96,18 +91,18 @@ def _alias(c: Compiler, node: t.Alias):
     return declare_alias
 
 
-def _external(c: Compiler, node: t.External):
+def _external(c: CompilerServices, node: t.External):
     return None
 
 
-def _mutex(c: Compiler, node: t.Mutex):
+def _mutex(c: CompilerServices, node: t.Mutex):
     create = creator(c)
     name = str(node.name)
     level = node.sync_level
     return lambda f: create(f, name, Mutex(sync_level=level))
 
 
-def _event(c: Compiler, node: t.Event):
+def _event(c: CompilerServices, node: t.Event):
     create = creator(c)
     name = str(node.name)
     return lambda f: create(f, name, Event())

@@ -10,11 +10,9 @@ The field flags are read through :attr:`.tree.FieldBase.field_flags`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.fields import ACCESS_BUFFER, access_bytes_for
-from vcpu_hotplug.acpi.aml.frame import creator
+from vcpu_hotplug.acpi.aml.frame import CompilerServices, creator
 from vcpu_hotplug.acpi.aml.objects import (
     AmlString,
     BufferField,
@@ -26,14 +24,12 @@ from vcpu_hotplug.acpi.aml.objects import (
 from vcpu_hotplug.acpi.aml.opcodes import CREATE_FIELD_BITS, Opcode
 from vcpu_hotplug.acpi.errors import AmlError
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.acpi.aml.compiler import Compiler
 
 #: Create*Field opcodes whose index operand counts bits (the others count bytes).
 _BIT_INDEXED = (Opcode.CREATE_BIT_FIELD, Opcode.CREATE_FIELD)
 
 
-def _operation_region(c: Compiler, node: t.OperationRegion):
+def _operation_region(c: CompilerServices, node: t.OperationRegion):
     create = creator(c)
     interp = c.interp
     name = str(node.name)
@@ -48,7 +44,7 @@ def _operation_region(c: Compiler, node: t.OperationRegion):
     return declare_region
 
 
-def _data_region(c: Compiler, node: t.DataRegion):
+def _data_region(c: CompilerServices, node: t.DataRegion):
     create = creator(c)
     interp = c.interp
     name = str(node.name)
@@ -62,7 +58,7 @@ def _data_region(c: Compiler, node: t.DataRegion):
     return declare_data_region
 
 
-def _buffer_field(c: Compiler, node: t.CreateField):
+def _buffer_field(c: CompilerServices, node: t.CreateField):
     create = creator(c)
     name = str(node.name)
     src = c.expr(node.source)
@@ -98,7 +94,7 @@ def _lookup(ns, f, name):
     return n.value
 
 
-def _field_units(c: Compiler, node: t.FieldBase, registers):
+def _field_units(c: CompilerServices, node: t.FieldBase, registers):
     """The closure declaring every unit of a field list; ``registers(f)`` gives what they access."""
     create = creator(c)
     flags = node.field_flags
@@ -130,7 +126,7 @@ def _field_units(c: Compiler, node: t.FieldBase, registers):
     return declare_fields
 
 
-def _field(c: Compiler, node: t.Field):
+def _field(c: CompilerServices, node: t.Field):
     ns = c.ns
     region_name = str(node.region)
 
@@ -142,7 +138,7 @@ def _field(c: Compiler, node: t.Field):
     return _field_units(c, node, registers)
 
 
-def _bank_field(c: Compiler, node: t.BankField):
+def _bank_field(c: CompilerServices, node: t.BankField):
     ns = c.ns
     region_name, bank_name = str(node.region), str(node.bank_name)
     bank_value = c.int_expr(node.bank_value)
@@ -156,7 +152,7 @@ def _bank_field(c: Compiler, node: t.BankField):
     return _field_units(c, node, registers)
 
 
-def _index_field(c: Compiler, node: t.IndexField):
+def _index_field(c: CompilerServices, node: t.IndexField):
     ns = c.ns
     index_name, data_name = str(node.index_name), str(node.data_name)
 

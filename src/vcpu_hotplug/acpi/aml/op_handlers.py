@@ -14,7 +14,6 @@ integer width or more give zero, division by zero is an AmlError.
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
 
 from vcpu_hotplug.acpi.aml import operators as ops
 from vcpu_hotplug.acpi.aml import tree as t
@@ -26,7 +25,7 @@ from vcpu_hotplug.acpi.aml.conversions import (
     to_hex_string,
     to_integer,
 )
-from vcpu_hotplug.acpi.aml.frame import ARGS, LOCALS
+from vcpu_hotplug.acpi.aml.frame import ARGS, LOCALS, CompilerServices
 from vcpu_hotplug.acpi.aml.objects import (
     DEBUG,
     AmlString,
@@ -51,8 +50,6 @@ from vcpu_hotplug.acpi.aml.opcodes import Opcode
 from vcpu_hotplug.acpi.aml.store import unwind
 from vcpu_hotplug.acpi.errors import AmlError
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.acpi.aml.compiler import Compiler
 
 #: ``Acquire``/``Wait`` timeout meaning "wait forever" (section 19.6.1).
 WAIT_FOREVER = 0xFFFF
@@ -97,7 +94,7 @@ COMPARE = {
 }
 
 
-def _op_local(c: Compiler, node: t.Op):
+def _op_local(c: CompilerServices, node: t.Op):
     i = node.opcode - Opcode.LOCAL0
 
     def local(f):
@@ -108,7 +105,7 @@ def _op_local(c: Compiler, node: t.Op):
     return local
 
 
-def _op_arg(c: Compiler, node: t.Op):
+def _op_arg(c: CompilerServices, node: t.Op):
     i = node.opcode - Opcode.ARG0
 
     def arg(f):
@@ -127,7 +124,7 @@ def _op_compare(wanted):
     return lambda c, node: c.comparison(node, wanted)
 
 
-def _op_store(c: Compiler, node: t.Op):
+def _op_store(c: CompilerServices, node: t.Op):
     src = c.expr(node.args[0])
     w = c.target(node.args[1])
     if w is None:
@@ -140,7 +137,7 @@ def _op_store(c: Compiler, node: t.Op):
     return store
 
 
-def _op_copy_object(c: Compiler, node: t.Op):
+def _op_copy_object(c: CompilerServices, node: t.Op):
     src = c.expr(node.args[0])
     w = c.copy_target(node.args[1])
 
@@ -153,7 +150,7 @@ def _op_copy_object(c: Compiler, node: t.Op):
 
 
 def _incdec(delta):
-    def build(c: Compiler, node: t.Op):
+    def build(c: CompilerServices, node: t.Op):
         ones = c.ones
         target = node.args[0]
         if isinstance(target, t.Op) and target.opcode in LOCALS:
@@ -198,7 +195,7 @@ def _incdec(delta):
     return build
 
 
-def _op_divide(c: Compiler, node: t.Op):
+def _op_divide(c: CompilerServices, node: t.Op):
     a = c.int_expr(node.args[0])
     b = c.int_expr(node.args[1])
     wr = c.target(node.args[2])
@@ -218,17 +215,17 @@ def _op_divide(c: Compiler, node: t.Op):
     return divide
 
 
-def _op_not(c: Compiler, node: t.Op):
+def _op_not(c: CompilerServices, node: t.Op):
     return c.unary_int(node, operator.invert)
 
 
-def _op_lnot(c: Compiler, node: t.Op):
+def _op_lnot(c: CompilerServices, node: t.Op):
     a = c.int_expr(node.args[0])
     ones = c.ones
     return lambda f: 0 if a(f) else ones
 
 
-def _op_land(c: Compiler, node: t.Op):
+def _op_land(c: CompilerServices, node: t.Op):
     a = c.int_expr(node.args[0])
     b = c.int_expr(node.args[1])
     ones = c.ones
@@ -240,7 +237,7 @@ def _op_land(c: Compiler, node: t.Op):
     return land
 
 
-def _op_lor(c: Compiler, node: t.Op):
+def _op_lor(c: CompilerServices, node: t.Op):
     a = c.int_expr(node.args[0])
     b = c.int_expr(node.args[1])
     ones = c.ones
@@ -252,17 +249,17 @@ def _op_lor(c: Compiler, node: t.Op):
     return lor
 
 
-def _op_concat(c: Compiler, node: t.Op):
+def _op_concat(c: CompilerServices, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x, y: ops.concatenate(x, y, width), 2)
 
 
-def _op_concat_res(c: Compiler, node: t.Op):
+def _op_concat_res(c: CompilerServices, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x, y: ops.concatenate_res(x, y, width), 2)
 
 
-def _op_mid(c: Compiler, node: t.Op):
+def _op_mid(c: CompilerServices, node: t.Op):
     width = c.width
 
     def compute(src, index, length):
@@ -270,28 +267,28 @@ def _op_mid(c: Compiler, node: t.Op):
     return c.with_target(node, compute, 3)
 
 
-def _op_to_buffer(c: Compiler, node: t.Op):
+def _op_to_buffer(c: CompilerServices, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x: to_buffer(x, width), 1)
 
 
-def _op_to_integer(c: Compiler, node: t.Op):
+def _op_to_integer(c: CompilerServices, node: t.Op):
     width = c.width
     ones = c.ones
     return c.with_target(node, lambda x: to_integer(x, width, explicit=True) & ones, 1)
 
 
-def _op_to_hex_string(c: Compiler, node: t.Op):
+def _op_to_hex_string(c: CompilerServices, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x: to_hex_string(x, width), 1)
 
 
-def _op_to_decimal_string(c: Compiler, node: t.Op):
+def _op_to_decimal_string(c: CompilerServices, node: t.Op):
     width = c.width
     return c.with_target(node, lambda x: to_decimal_string(x, width), 1)
 
 
-def _op_to_string(c: Compiler, node: t.Op):
+def _op_to_string(c: CompilerServices, node: t.Op):
     width = c.width
     ones = c.ones
 
@@ -307,24 +304,24 @@ def _op_to_string(c: Compiler, node: t.Op):
     return c.with_target(node, compute, 2)
 
 
-def _op_from_bcd(c: Compiler, node: t.Op):
+def _op_from_bcd(c: CompilerServices, node: t.Op):
     return c.unary_int(node, ops.from_bcd)
 
 
-def _op_to_bcd(c: Compiler, node: t.Op):
+def _op_to_bcd(c: CompilerServices, node: t.Op):
     width = c.width
     return c.unary_int(node, lambda x: ops.to_bcd(x, width))
 
 
-def _op_find_left(c: Compiler, node: t.Op):
+def _op_find_left(c: CompilerServices, node: t.Op):
     return c.unary_int(node, ops.find_set_left_bit)
 
 
-def _op_find_right(c: Compiler, node: t.Op):
+def _op_find_right(c: CompilerServices, node: t.Op):
     return c.unary_int(node, ops.find_set_right_bit)
 
 
-def _op_index(c: Compiler, node: t.Op):
+def _op_index(c: CompilerServices, node: t.Op):
     src = c.expr(node.args[0])
     idx = c.int_expr(node.args[1])
     w = c.target(node.args[2]) if len(node.args) > 2 else None
@@ -351,7 +348,7 @@ def _op_index(c: Compiler, node: t.Op):
     return index
 
 
-def _op_deref_of(c: Compiler, node: t.Op):
+def _op_deref_of(c: CompilerServices, node: t.Op):
     e = c.expr(node.args[0])
     stores = c.stores
     ns = c.ns
@@ -368,7 +365,7 @@ def _op_deref_of(c: Compiler, node: t.Op):
     return deref
 
 
-def _op_ref_of(c: Compiler, node: t.Op):
+def _op_ref_of(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0])
 
     def ref_of(f):
@@ -381,7 +378,7 @@ def _op_ref_of(c: Compiler, node: t.Op):
     return ref_of
 
 
-def _op_cond_ref_of(c: Compiler, node: t.Op):
+def _op_cond_ref_of(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0], optional=True)
     w = c.target(node.args[1]) if len(node.args) > 1 else None
     ones = c.ones
@@ -399,7 +396,7 @@ def _op_cond_ref_of(c: Compiler, node: t.Op):
     return cond_ref_of
 
 
-def _op_object_type(c: Compiler, node: t.Op):
+def _op_object_type(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0])
 
     def object_type(f):
@@ -413,7 +410,7 @@ def _op_object_type(c: Compiler, node: t.Op):
     return object_type
 
 
-def _op_size_of(c: Compiler, node: t.Op):
+def _op_size_of(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0])
     interp = c.interp
     width = c.width
@@ -426,7 +423,7 @@ def _op_size_of(c: Compiler, node: t.Op):
     return size_of
 
 
-def _op_match(c: Compiler, node: t.Op):
+def _op_match(c: CompilerServices, node: t.Op):
     pkg = c.expr(node.args[0])
     op1 = node.args[1]
     v1 = c.expr(node.args[2])
@@ -442,7 +439,7 @@ def _op_match(c: Compiler, node: t.Op):
     return match
 
 
-def _op_notify(c: Compiler, node: t.Op):
+def _op_notify(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0])
     value = c.int_expr(node.args[1])
     interp = c.interp
@@ -458,7 +455,7 @@ def _op_notify(c: Compiler, node: t.Op):
     return notify
 
 
-def _sync_object(c: Compiler, node, kind):
+def _sync_object(c: CompilerServices, node, kind):
     loc = c.location(node)
 
     def get(f):
@@ -469,7 +466,7 @@ def _sync_object(c: Compiler, node, kind):
     return get
 
 
-def _op_acquire(c: Compiler, node: t.Op):
+def _op_acquire(c: CompilerServices, node: t.Op):
     mutex = _sync_object(c, node.args[0], Mutex)
     timeout = node.args[1] if isinstance(node.args[1], int) else WAIT_FOREVER
     interp = c.interp
@@ -477,25 +474,25 @@ def _op_acquire(c: Compiler, node: t.Op):
     return lambda f: 0 if interp.sync.acquire(mutex(f), timeout, f) else ones
 
 
-def _op_release(c: Compiler, node: t.Op):
+def _op_release(c: CompilerServices, node: t.Op):
     mutex = _sync_object(c, node.args[0], Mutex)
     interp = c.interp
     return lambda f: interp.sync.release(mutex(f), f)
 
 
-def _op_signal(c: Compiler, node: t.Op):
+def _op_signal(c: CompilerServices, node: t.Op):
     event = _sync_object(c, node.args[0], Event)
     interp = c.interp
     return lambda f: interp.sync.signal(event(f))
 
 
-def _op_reset(c: Compiler, node: t.Op):
+def _op_reset(c: CompilerServices, node: t.Op):
     event = _sync_object(c, node.args[0], Event)
     interp = c.interp
     return lambda f: interp.sync.reset(event(f))
 
 
-def _op_wait(c: Compiler, node: t.Op):
+def _op_wait(c: CompilerServices, node: t.Op):
     event = _sync_object(c, node.args[0], Event)
     timeout = c.int_expr(node.args[1])
     interp = c.interp
@@ -503,33 +500,33 @@ def _op_wait(c: Compiler, node: t.Op):
     return lambda f: 0 if interp.sync.wait(event(f), timeout(f)) else ones
 
 
-def _op_sleep(c: Compiler, node: t.Op):
+def _op_sleep(c: CompilerServices, node: t.Op):
     ms = c.int_expr(node.args[0])
     interp = c.interp
     return lambda f: interp.clock.advance_ns(ms(f) * NS_PER_MS)
 
 
-def _op_stall(c: Compiler, node: t.Op):
+def _op_stall(c: CompilerServices, node: t.Op):
     us = c.int_expr(node.args[0])
     interp = c.interp
     return lambda f: interp.clock.advance_ns(us(f) * NS_PER_US)
 
 
-def _op_timer(c: Compiler, node: t.Op):
+def _op_timer(c: CompilerServices, node: t.Op):
     interp = c.interp
     ones = c.ones
     return lambda f: (interp.clock.now_ns() // TIMER_TICK_NS) & ones
 
 
-def _op_revision(c: Compiler, node: t.Op):
+def _op_revision(c: CompilerServices, node: t.Op):
     return lambda f: INTERPRETER_REVISION
 
 
-def _op_debug(c: Compiler, node: t.Op):
+def _op_debug(c: CompilerServices, node: t.Op):
     return lambda f: DEBUG
 
 
-def _op_fatal(c: Compiler, node: t.Op):
+def _op_fatal(c: CompilerServices, node: t.Op):
     kind, code = node.args[0], node.args[1]
     arg = c.int_expr(node.args[2])
 
@@ -539,7 +536,7 @@ def _op_fatal(c: Compiler, node: t.Op):
     return fatal
 
 
-def _op_load(c: Compiler, node: t.Op):
+def _op_load(c: CompilerServices, node: t.Op):
     """``Load (Object, Result)``: a table from a region, field or buffer (section 19.6.75).
 
     Result (and the value) is True when the table loaded, False when it did not.
@@ -560,7 +557,7 @@ def _op_load(c: Compiler, node: t.Op):
     return load
 
 
-def _op_load_table(c: Compiler, node: t.Op):
+def _op_load_table(c: CompilerServices, node: t.Op):
     """``LoadTable (Signature, OEMID, OEMTableID, RootPath, ParameterPath, ParameterData)``."""
     operands = [c.expr(a) for a in node.args[:6]]
     interp = c.interp
@@ -575,7 +572,7 @@ def _op_load_table(c: Compiler, node: t.Op):
     return load_table
 
 
-def _op_unsupported(c: Compiler, node: t.Op):
+def _op_unsupported(c: CompilerServices, node: t.Op):
     name = node.opcode.info.asl_name
 
     def unsupported(f):
