@@ -761,6 +761,21 @@ class _PendingMonitor:
     pretty: bool
 
 
+#: Options that only set a field of the result: a flag sets it True, the others store their argument.
+_RESULT_FIELDS: dict[str, str] = {
+    "S": "start_paused",
+    "daemonize": "daemonize",
+    "pidfile": "pidfile",
+    "no-shutdown": "no_shutdown",
+    "no-reboot": "no_reboot",
+    "incoming": "incoming",
+    "kernel": "kernel",
+    "initrd": "initrd",
+    "append": "append",
+    "nographic": "nographic",
+}
+
+
 class _Parser:
     def __init__(self) -> None:
         self.result = QemuCommandLine()
@@ -813,8 +828,12 @@ class _Parser:
             if name in NOT_FOR_AARCH64:
                 raise CommandLineError(word, "Option not supported for this target", argument=arg)
             handler = getattr(self, "opt_" + name.replace("-", "_"), None)
+            field_name = _RESULT_FIELDS.get(name)
             try:
-                if handler is None:
+                if field_name is not None:
+                    # a flag sets its field, an option with an argument stores the argument
+                    setattr(self.result, field_name, True if arg is None else arg)
+                elif handler is None:
                     self.unmodelled.append(("-" + name, arg))
                 else:
                     handler(arg)
@@ -885,45 +904,15 @@ class _Parser:
             raise _ParamError("failed to parse UUID string: wrong format")
         self.result.uuid = arg
 
-    def opt_S(self, arg: None) -> None:
-        self.result.start_paused = True
-
-    def opt_daemonize(self, arg: None) -> None:
-        self.result.daemonize = True
-
-    def opt_pidfile(self, arg: str) -> None:
-        self.result.pidfile = arg
-
-    def opt_no_shutdown(self, arg: None) -> None:
-        self.result.no_shutdown = True
-
-    def opt_no_reboot(self, arg: None) -> None:
-        self.result.no_reboot = True
-
     def opt_nodefaults(self, arg: None) -> None:
         self.nodefaults = True
         self._unmodelled("-nodefaults", None)
-
-    def opt_incoming(self, arg: str) -> None:
-        self.result.incoming = arg
 
     def opt_loadvm(self, arg: str) -> None:
         self.loadvm = True
         self._unmodelled("-loadvm", arg)
 
-    def opt_kernel(self, arg: str) -> None:
-        self.result.kernel = arg
-
-    def opt_initrd(self, arg: str) -> None:
-        self.result.initrd = arg
-
-    def opt_append(self, arg: str) -> None:
-        self.result.append = arg
-
     # --- display ---------------------------------------------------------------
-
-    def opt_nographic(self, arg: None) -> None:
-        self.result.nographic = True
 
     def opt_display(self, arg: str) -> None:
         # parse_display(): "vnc=<display>" is special, the rest is DisplayOptions

@@ -41,7 +41,7 @@ from vcpu_hotplug.acpi.aml.objects import (
 )
 from vcpu_hotplug.acpi.aml.op_handlers import OPERATORS
 from vcpu_hotplug.acpi.aml.opcodes import Opcode
-from vcpu_hotplug.acpi.aml.store import copy_value, unwind
+from vcpu_hotplug.acpi.aml.store import copy_value, element, unwind
 from vcpu_hotplug.acpi.errors import AmlError
 
 __all__ = ["Compiler"]
@@ -480,12 +480,7 @@ class Compiler:
         if tl is NodeRef:
             return loc.node.value
         if tl is IndexRef:
-            c = loc.container
-            if loc.index >= len(c):
-                raise AmlError(f"Index {loc.index} beyond the end of a {len(c)}-element object")
-            if type(c) is Package:
-                return c[loc.index]
-            return c[loc.index]
+            return element(loc)
         return loc
 
     # ------------------------------------------------------------------ operators ---------

@@ -89,6 +89,14 @@ def unwind(ref):
     raise AmlError("reference chain too long (a loop of references?)")
 
 
+def element(ref: IndexRef):
+    """The element an ``Index`` reference designates (section 19.6.63), bounds checked."""
+    container = ref.container
+    if ref.index >= len(container):
+        raise AmlError(f"Index {ref.index} beyond the end of a {len(container)}-element object")
+    return container[ref.index]
+
+
 class Stores:
     """The store rules, bound to an interpreter (for field I/O, widths, the Debug log)."""
 
@@ -106,12 +114,7 @@ class Stores:
         if t is NodeRef:
             return interp.read_object(loc.node.value)
         if t is IndexRef:
-            c = loc.container
-            if loc.index >= len(c):
-                raise AmlError(f"Index {loc.index} beyond the end of a {len(c)}-element object")
-            if type(c) is Package:
-                return c[loc.index]
-            return c[loc.index]
+            return element(loc)
         if t is UnresolvedName:
             node = interp.namespace.lookup(loc.path)
             if node is None:
