@@ -290,3 +290,14 @@ def test_ids_lists_hid_then_cid_as_text():
     assert interp.ids("DEV1") == []
     with pytest.raises(AmlError, match="does not exist"):
         interp.ids("\\NONE")
+
+
+def test_notify_and_debug_records_keep_only_the_newest() -> None:
+    """A guest that runs for weeks: the interpreter's records stay bounded, newest kept."""
+    from vcpu_hotplug.acpi.aml.interpreter import RecentRecords
+    records = RecentRecords(3)
+    for i in range(100):
+        records.append(i)
+    assert 3 <= len(records) <= 6 and records[-1] == 99
+    assert records == list(range(100 - len(records), 100))
+    assert records.dropped == 100 - len(records)

@@ -102,6 +102,29 @@ class _TableBytes:
         raise AmlError("DataTableRegion is read-only")
 
 
+DEFAULT_RECORD_LIMIT = 4096
+"""How many of the newest ``Debug`` stores, Notifies and ``Fatal`` s the interpreter keeps."""
+
+
+class RecentRecords(list):
+    """A list that keeps only its newest ``limit`` to ``2 * limit`` items (older ones are counted
+    in ``dropped``): trimmed half at a time, so an append stays O(1) amortized."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        if limit < 1:
+            raise ValueError("a record limit must be at least 1")
+        self.limit = limit
+        self.dropped = 0
+
+    def append(self, item: object) -> None:
+        super().append(item)
+        if len(self) > 2 * self.limit:
+            excess = len(self) - self.limit
+            del self[:excess]
+            self.dropped += excess
+
+
 class Interpreter:
     """An ACPI namespace with its AML, ready to evaluate (see the module docstring)."""
 
@@ -110,7 +133,8 @@ class Interpreter:
                  clock=None, osi: OsiPolicy = None,
                  max_loop_iterations: int = DEFAULT_MAX_LOOP_ITERATIONS,
                  max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
-                 max_opcodes: int | None = None) -> None:
+                 max_opcodes: int | None = None,
+                 record_limit: int = DEFAULT_RECORD_LIMIT) -> None:
         self.handler = handler if handler is not None else SparseStore()
         self.notify_callback = notify
         self.clock = clock if clock is not None else SimpleClock()
@@ -124,12 +148,12 @@ class Interpreter:
         self.max_buffer_size = MAX_OBJECT_SIZE
         #: Number of AML opcodes executed so far (the VMM reports opcodes per event).
         self.opcodes_executed = 0
-        #: Every value stored to ``Debug``, as Python values.
-        self.debug_log: list = []
-        #: Every Notify, as ``(path, value)``.
-        self.notifications: list[tuple[str, int]] = []
-        #: ``Fatal(type, code, arg)`` executions, as tuples (execution goes on, as in Linux).
-        self.fatal_events: list[tuple[int, int, int]] = []
+        #: The newest values stored to ``Debug``, as Python values (a guest runs for weeks).
+        self.debug_log: RecentRecords = RecentRecords(record_limit)
+        #: The newest Notifies, as ``(path, value)``.
+        self.notifications: RecentRecords = RecentRecords(record_limit)
+        #: The newest ``Fatal(type, code, arg)`` executions (execution goes on, as in Linux).
+        self.fatal_events: RecentRecords = RecentRecords(record_limit)
         #: Errors raised by module-level code while loading (the load went on).
         self.load_errors: list[AmlError] = []
         #: Errors of tables loaded by AML (Load, LoadTable); such a load returned False.
