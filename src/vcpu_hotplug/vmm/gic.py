@@ -21,7 +21,10 @@ first range and the rest in the second, as QEMU does for more than 123 vCPUs.
 SPIs: a device asserts an INTID with :meth:`GicV3.raise_spi`; when the SPI
 is enabled it is delivered to the guest through the hardware interrupt
 lines, otherwise it stays pending (``GICD_ISPENDR``) and is delivered when the
-guest enables it. Simplifications, documented: SPIs leave reset *enabled*
+guest enables it; every write that enables an SPI is also reported to
+:attr:`GicV3.on_spi_enabled` (the machine re-announces hotplug events that
+survived a reset once the new guest unmasks the GED's interrupt).
+Simplifications, documented: SPIs leave reset *enabled*
 (as if firmware had enabled them; a guest that disables SPIs at init like
 Linux does, then enables the one it requests, sees hardware behaviour);
 routing (``GICD_IROUTER``) is stored but every SPI goes to the one guest
@@ -31,6 +34,7 @@ Registers not listed read as zero and ignore writes (RAZ/WI).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vcpu_hotplug.arm.gic import (GIC_IIDR_IMPLEMENTER_ARM, GIC_PIDR2_ARCH_GICV3, GICD_SIZE, GICD_TYPER_IDBITS_SHIFT,
@@ -160,6 +164,8 @@ class Distributor(_Words):
                 if intid in self.pending:
                     self.pending.discard(intid)
                     self.gic.deliver(intid)
+                for observer in list(self.gic.on_spi_enabled):
+                    observer(intid)
         elif GicdReg.ICENABLER <= offset < GicdReg.ICENABLER + bank_end:
             self.enabled.difference_update(self._bank_ids(offset, GicdReg.ICENABLER, value))
         elif GicdReg.ISPENDR <= offset < GicdReg.ISPENDR + bank_end:
@@ -251,6 +257,8 @@ class GicV3:
         self.lines = lines
         self.trace = bus.trace
         self.dist_base = dist_base
+        self.on_spi_enabled: list[Callable[[int], None]] = []
+        """Called with the INTID after a guest write to ``GICD_ISENABLER<n>`` enables an SPI."""
         self.distributor = Distributor(self, num_spis)
         bus.map(dist_base, GICD_SIZE, self.distributor, "gicd")
         self.redistributors: list[Redistributor] = []

@@ -32,6 +32,55 @@ Admin operations (what the management plane calls; QMP ``device_add`` /
   permission are withdrawn, the vCPU stays ENABLED (nothing half-changed),
   and the "unplug failed" observers run.
 
+Power and reset (:meth:`Machine.reset`, for the guest's PSCI ``SYSTEM_RESET``
+and the host's QMP ``system_reset`` alike; PSCI ``SYSTEM_OFF``):
+
+- A reset stops every vCPU and starts the boot vCPU again; whoever runs a
+  guest on the machine boots a new one (the ``reset`` observers; ``System``
+  does it). The firmware tables are never rewritten, so the new guest boots
+  on the same MADT and learns the dynamic state from ``_STA``.
+- The administrator's policy stands: a vCPU's admin state is not reset, so a
+  hot-added vCPU is still ENABLED and the new guest brings it online at boot,
+  and a cold- or hot-removed one stays DISABLED. (QEMU keeps a hot-plugged
+  CPU device across reset; the arm64 RFC V6 review found a QEMU bug that lost
+  it, which is what this rule guards against.)
+- A pending unplug is **re-signalled to the new guest**, never completed
+  against it and never dropped. QEMU's ACPI CPU hotplug state has no reset
+  handler: ``hw/acpi/cpu.c`` ``cpu_hotplug_hw_init`` zero-fills the
+  ``AcpiCpuStatus`` array once at realize, and the GED's reset
+  (``hw/acpi/generic_event_device.c`` ``ged_reset_hold``) resets only PCI
+  hotplug, so ``is_removing`` (set by ``acpi_cpu_unplug_request_cb``) and
+  ``is_inserting`` (``acpi_cpu_plug_cb``) survive a reset and the new guest's
+  next ``CSCN`` scan reports them: its ``Notify(Eject Request)`` is the same
+  request. The QMP device stays in unplug (QEMU's ``qdev_unplug`` state is not
+  reset either); the unplug ends in exactly one ``DEVICE_DELETED`` (the new
+  guest ejects) or ``DEVICE_UNPLUG_GUEST_ERROR`` (it refuses, or the timeout,
+  which keeps running from the ``device_del``, expires). The same holds for
+  every step the old guest had reached (Notify, ``_OST 0x84``, ``CPU_OFF``):
+  the new guest knows nothing of them, so it starts from the request. Two
+  things go further than QEMU, where the request survives only while
+  ``is_removing`` is set: once the old guest's scan has cleared it (the AML
+  clears the event after its ``Notify``) a reset loses the request, and the
+  device stays in unplug with no event ever. So every pending unplug's remove
+  event is raised again at reset; and, where QEMU leaves surviving events to
+  the next GED interrupt (the pulse itself is lost in the GIC's reset), this
+  machine re-announces them once, when the new guest unmasks the GED's
+  interrupt (its GED driver is then listening), so a pending request does not
+  wait for an unrelated event or run into its timeout.
+- The one exception is an eject the guest *did* perform: ``_EJ0`` written
+  while the vCPU was still on. In QEMU that write completes the unplug at once
+  (``cpu_hotplug_wr``, flags bit 3: ``hotplug_handler_unplug`` and
+  ``object_unparent``, hence ``DEVICE_DELETED``); this machine only waited for
+  the vCPU to stop, which the reset (or ``SYSTEM_OFF``) does. So it completes
+  then, before the new guest boots, which finds the vCPU disabled (``_STA``
+  0x0D). It is never left pending into the next boot, where the new guest's
+  first ``CPU_OFF`` of that vCPU would have completed an eject it never asked
+  for while it still had the CPU registered.
+- ``SYSTEM_OFF``: every vCPU stops and none can start again (PSCI ``CPU_ON``
+  answers ``DENIED``) until a reset; eject-written unplugs complete as above;
+  other pending unplugs stay, for the guest booted by the next reset (their
+  timeout keeps running while the clock does).
+
 Every step is traced (VMM_LOG) on the machine's one trace.
 """
 
@@ -183,6 +232,8 @@ class Observers:
     unplug_failed: list[Callable[[UnplugFailed], None]] = field(default_factory=list)
     system: list[Callable[[SystemEvent], None]] = field(default_factory=list)
     """PSCI SYSTEM_OFF / SYSTEM_RESET, after the machine has acted on it (QMP SHUTDOWN / RESET)."""
+    reset: list[Callable[[], None]] = field(default_factory=list)
+    """After every reset, the guest's or the host's: the boot vCPU runs firmware again (boot a new guest)."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +292,11 @@ class Machine:
         self.psci.on_cpu_off.append(self._cpu_powered_off)
         self.psci.on_system_event.append(self._system_event)
         self.powered_off = False
-        """Set by PSCI SYSTEM_OFF."""
+        """Set by PSCI SYSTEM_OFF, cleared by :meth:`reset`."""
+        self.resets = 0
+        """Resets since creation."""
+        self._announce_after_reset = False
+        """Hotplug events survived a reset: re-announce them when the new guest unmasks the GED's interrupt."""
         self.started = started
         """Set by :meth:`start`: a guest runs, so admin operations are signalled to it."""
         self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU)
@@ -250,6 +305,7 @@ class Machine:
         self.hw.bus.map(mm.cpuhp[0], mm.cpuhp[1], self.cpuhp, self.cpuhp.name)
         self.ged = GenericEventDevice(lambda: self.gic.raise_spi(self.config.ged_gsi, "ged"), self.trace)
         self.hw.bus.map(mm.ged[0], mm.ged[1], self.ged, self.ged.name)
+        self.gic.on_spi_enabled.append(self._spi_enabled)
 
     # shortcuts to the boundary ------------------------------------------
 
@@ -281,22 +337,51 @@ class Machine:
             self._log("machine started: admin operations are signalled to the guest")
 
     def reset(self) -> None:
-        """Warm reset (PSCI SYSTEM_RESET): the boot vCPU runs again, every other vCPU is off.
+        """Warm reset (the guest's PSCI SYSTEM_RESET, or the host's QMP ``system_reset``).
 
-        Admin policy survives a reset, as a hot-plugged CPU stays plugged on
-        QEMU; so do pending unplugs (their timeouts keep running) and the
-        register block's selector (QEMU's spec: "on reset it keeps the current
-        value"). The GED selector is cleared.
+        The boot vCPU runs again and every other vCPU is off; the semantics
+        are the module's "Power and reset": admin policy survives, an unplug
+        whose ``_EJ0`` was written completes now, every other pending unplug
+        stays (its timeout keeps running, its remove event is raised again) and
+        the register block's events,
+        with the selector (QEMU's spec: "on reset it keeps the current
+        value"), survive to be re-announced to the new guest. The GED
+        selector is cleared. The ``reset`` observers run last.
         """
-        for vcpu in self.vcpus:
-            vcpu.power = PowerState.OFF
-            vcpu.entry_point = vcpu.context_id = None
+        self._stop_all_vcpus()
         boot = self.vcpus[BOOT_VCPU]
         boot.power = PowerState.ON
         boot.starts += 1
         self.ged.selector = 0
         self.powered_off = False
-        self._log("machine reset: boot vCPU running, all others off")
+        self.psci.reset()
+        self.resets += 1
+        for i in self._unplugs:
+            self.cpuhp.request_remove(i)        # the old guest's scan may have cleared it
+        self._announce_after_reset = bool(self.cpuhp.pending_events())
+        pending = self.pending_unplugs()
+        self._log("machine reset: boot vCPU running, all others off"
+                  + (f"; unplug of vCPU {', '.join(map(str, pending))} re-signalled to the next guest"
+                     if pending else ""))
+        self.hw.faults.dispatch(self.observers.reset)
+
+    def _stop_all_vcpus(self) -> None:
+        """Every vCPU stops; an unplug whose eject the guest wrote completes (see the module's docstring)."""
+        for vcpu in self.vcpus:
+            vcpu.power = PowerState.OFF
+            vcpu.entry_point = vcpu.context_id = None
+        for i in sorted(self._unplugs):
+            if self._unplugs[i].eject_written:
+                self._log(f"vCPU {i} stopped with its eject written: the eject completes")
+                self._complete(i)
+
+    def _spi_enabled(self, intid: int) -> None:
+        if intid != self.config.ged_gsi or not self._announce_after_reset:
+            return
+        self._announce_after_reset = False
+        if self.cpuhp.pending_events():
+            self._log("the guest unmasked the GED interrupt: re-announcing hotplug events from before the reset")
+            self.ged.event(GedEvent.CPU_HOTPLUG)
 
     def power_button(self) -> None:
         """The power button (QEMU ``system_powerdown``, hw/arm/virt.c ``virt_powerdown_req``):
@@ -310,9 +395,8 @@ class Machine:
             self.reset()
         else:
             self.powered_off = True
-            for vcpu in self.vcpus:
-                vcpu.power = PowerState.OFF
-            self._log("machine powered off")
+            self._stop_all_vcpus()
+            self._log("machine powered off: no vCPU runs until a reset")
         self.hw.faults.dispatch(self.observers.system, event)
 
     # admin operations ------------------------------------------------------

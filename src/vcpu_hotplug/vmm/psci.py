@@ -36,7 +36,11 @@ Functions and their answers here:
 - ``MIGRATE_INFO_TYPE``: 2, no migration needed (no Trusted OS).
 - ``SYSTEM_OFF`` / ``SYSTEM_RESET``: recorded and reported to the machine
   (:attr:`PsciFirmware.on_system_event`); the hypercall returns ``SUCCESS``
-  to the simulation.
+  to the simulation. On hardware neither returns and, after ``SYSTEM_OFF``,
+  nothing runs until the machine is reset; so from ``SYSTEM_OFF`` until
+  :meth:`PsciFirmware.reset` ``CPU_ON``, ``SYSTEM_OFF`` and ``SYSTEM_RESET``
+  answer ``DENIED`` (a call the simulation still makes, from a kernel that is
+  gone, starts nothing and reports nothing).
 
 Every call is traced by the conduit (HVC with function, args and result).
 """
@@ -94,6 +98,8 @@ class PsciFirmware:
         """Called after a vCPU powers itself off (the machine completes ejects here)."""
         self.on_system_event: list[Callable[[SystemEvent], None]] = []
         self.system_event: SystemEvent | None = None
+        self.powered_off = False
+        """Set by SYSTEM_OFF, cleared by :meth:`reset`: no vCPU may start meanwhile."""
         self._handlers: dict[int, Callable[[int, int, int, int], int]] = {
             PsciFunction.PSCI_VERSION: lambda c, a, b, d: PSCI_VERSION_1_1,
             PsciFunction.PSCI_FEATURES: self._features,
@@ -128,6 +134,10 @@ class PsciFirmware:
             return CPU_SUSPEND_FEATURES
         return PsciReturn.SUCCESS if fid in self._handlers else PsciReturn.NOT_SUPPORTED
 
+    def reset(self) -> None:
+        """The machine was reset: the firmware serves calls again."""
+        self.powered_off = False
+
     def _cpu_on_32(self, caller: int, target: int, entry: int, context: int) -> int:
         return self._cpu_on(caller, target & SMC32_MASK, entry & SMC32_MASK, context & SMC32_MASK)
 
@@ -135,6 +145,9 @@ class PsciFirmware:
         vcpu = self.vcpus.by_mpidr(target)
         if vcpu is None:
             return PsciReturn.INVALID_PARAMETERS
+        if self.powered_off:
+            self._log(f"CPU_ON of vCPU {vcpu.index} denied: the system is off", caller)
+            return PsciReturn.DENIED
         if not vcpu.enabled:
             self._log(f"CPU_ON of vCPU {vcpu.index} denied: disabled by policy", caller)
             return PsciReturn.DENIED
@@ -195,7 +208,12 @@ class PsciFirmware:
         return PsciReturn.SUCCESS
 
     def _system(self, event: SystemEvent) -> int:
+        if self.powered_off:
+            self._log(f"PSCI SYSTEM_{event.name} denied: the system is off")
+            return PsciReturn.DENIED
         self.system_event = event
+        if event is SystemEvent.OFF:
+            self.powered_off = True
         self._log(f"PSCI SYSTEM_{event.name}")
         for observer in self.on_system_event:
             observer(event)
