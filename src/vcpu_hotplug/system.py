@@ -15,6 +15,15 @@ tables the caller brings (:func:`place_tables`, e.g. QEMU's real ones).
 Time is simulated: an admin operation (enable/disable) only starts things;
 :meth:`System.run_until_idle` lets the guest react until nothing is left on
 the clock. Tests, the CLI and the QMP server all use this module.
+
+Resets: whenever the machine resets (the guest's PSCI ``SYSTEM_RESET``, e.g.
+``reboot``, or the host's :meth:`System.reset`, QMP ``system_reset``) the
+firmware starts the boot vCPU again, and the system boots a fresh kernel with
+the same configuration on the same tables, as the next event on the clock
+(so it boots whoever runs the clock, like a real VM). The old kernel is gone:
+it let go of the hardware (or is detached from it by a host reset) and the
+work it had queued never runs. After the guest's ``SYSTEM_OFF`` nothing boots
+until a reset.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from vcpu_hotplug.acpi.rsdp import RSDP_V2_LENGTH, Rsdp
 from vcpu_hotplug.acpi.xsdt import Xsdt
 from vcpu_hotplug.guest import GuestConfig, Kernel
 from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.clock import ScheduledEvent
 from vcpu_hotplug.hw.memory import GuestMemory
 from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, install_firmware
 from vcpu_hotplug.vmm.machine import GED_INTID, VIRT_MEMMAP, Machine, MachineConfig, VirtMemoryMap
@@ -100,6 +110,10 @@ class System:
         self.machine = machine
         self.kernel = kernel
         self.rsdp_address = rsdp_address
+        self.boots = 0
+        """Kernels booted on this system (1 after the first boot; one more per reset)."""
+        self._boot_event: ScheduledEvent | None = None
+        machine.observers.reset.append(self._machine_reset)
 
     @classmethod
     def build(cls, smp: str | int = "cpus=2,maxcpus=6", *, guest: GuestConfig | None = None,
@@ -177,6 +191,7 @@ class System:
         """Start the machine, boot the guest from the RSDP and let it settle."""
         self.machine.start()
         self.kernel.boot(self.rsdp_address)
+        self.boots += 1
         self.run_until_idle()
 
     def reboot(self) -> Kernel:
@@ -184,11 +199,34 @@ class System:
         policy survives, as on QEMU) and a fresh kernel with the same configuration boots on the same
         firmware tables, which the VMM never rewrites. Returns the new kernel."""
         self.run_until_idle()
-        config = self.kernel.config
         self.kernel.restart()
-        self.kernel = Kernel(self.hw, config)
-        self.boot()
+        self.run_until_idle()
         return self.kernel
+
+    def reset(self) -> None:
+        """The host resets the machine (QMP ``system_reset``): the running kernel stops where it is, the
+        machine resets (see :meth:`Machine.reset`) and a new kernel boots at the next run of the clock."""
+        self.kernel.detach()
+        self.machine.reset()
+
+    @property
+    def boot_pending(self) -> bool:
+        """A reset happened and the new kernel has not booted yet."""
+        return self._boot_event is not None
+
+    def _machine_reset(self) -> None:
+        """The machine's ``reset`` observer: the old kernel is gone; firmware boots a new one next."""
+        self.kernel.detach()
+        if self._boot_event is None:
+            self._boot_event = self.clock.schedule(0, self._boot_after_reset, "firmware boots the guest")
+
+    def _boot_after_reset(self) -> None:
+        self._boot_event = None
+        if self.machine.powered_off:
+            return
+        self.kernel = Kernel(self.hw, self.kernel.config)
+        self.kernel.boot(self.rsdp_address)
+        self.boots += 1
 
     def run_until_idle(self) -> int:
         """Fire simulated-time events until none is left (a pending unplug runs into its timeout).

@@ -22,6 +22,13 @@ Afterwards the guest only reacts: GED interrupts, hotplug work, udev,
 secondary CPUs starting, sysfs writes. :class:`GuestKnobs` make it an
 unhappy guest on demand.
 
+A kernel ends with ``reboot`` (:meth:`Kernel.restart`, PSCI SYSTEM_RESET),
+``poweroff`` (:meth:`Kernel.power_off`, PSCI SYSTEM_OFF) or a reset of the
+machine under it (:meth:`Kernel.detach`, the host's ``system_reset``). Either
+way it lets go of the hardware, and the work it had queued on the clock
+(hotplug work, IRQ threads, udev, timers) never runs: its CPUs no longer
+execute it (:class:`KernelClock`).
+
 The guest touches the machine only through the :class:`~vcpu_hotplug.hw.HardwareBoundary`.
 """
 
@@ -46,9 +53,32 @@ from vcpu_hotplug.guest.region_bridge import MachineRegionHandler
 from vcpu_hotplug.guest.smp import CpuHotplug, LogicalCpu, map_gic_cpu_interfaces
 from vcpu_hotplug.guest.sysfs import CpuDevices, Sysfs
 from vcpu_hotplug.hw import HardwareBoundary
+from vcpu_hotplug.hw.clock import ScheduledEvent, SimClock
 
 BLOCK_EVENT_LIMIT = 1_000_000
 """Clock events a blocking call may wait through before it is declared stuck."""
+
+
+class KernelClock:
+    """The simulated clock as one kernel uses it: what it schedules does not run once it has halted."""
+
+    def __init__(self, clock: SimClock, running: Callable[[], bool]) -> None:
+        self._clock = clock
+        self._running = running
+
+    def schedule(self, delay_ns: int, callback: Callable[[], object], label: str = "") -> ScheduledEvent:
+        return self._clock.schedule(delay_ns, self._guarded(callback), label)
+
+    def schedule_at(self, when_ns: int, callback: Callable[[], object], label: str = "") -> ScheduledEvent:
+        return self._clock.schedule_at(when_ns, self._guarded(callback), label)
+
+    def _guarded(self, callback: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            return callback() if self._running() else None
+        return run
+
+    def __getattr__(self, name: str):
+        return getattr(self._clock, name)
 
 
 class Kernel:
@@ -57,7 +87,9 @@ class Kernel:
     def __init__(self, hw: HardwareBoundary, config: GuestConfig | None = None) -> None:
         self.hw = hw
         self.config = config or GuestConfig()
-        self.clock = hw.clock
+        self.halted = False
+        """Set when this kernel stops running (:meth:`restart`, :meth:`power_off`, :meth:`detach`)."""
+        self.clock = KernelClock(hw.clock, lambda: not self.halted)
         self.trace = hw.trace
         self.klog = KernelLog(self.clock.now_ns, self.trace)
         self.possible = CpuMask("possible")
@@ -77,8 +109,7 @@ class Kernel:
         self.scan = AcpiScan(self)
         self.acpi = AcpiCore(MachineRegionHandler(hw.bus, hw.memory), self.scan.notify, self.clock, self.klog)
         self.booted = False
-        self.halted = False
-        """Set by :meth:`restart`: this kernel no longer runs."""
+        self._owns_entry = False
         self._blocking = False
 
     @property
@@ -129,6 +160,7 @@ class Kernel:
             raise GuestError("the guest has already booted")
         cfg = self.config
         self.hw.vcpus.register_entry(self.cpu_hotplug.secondary_entry)
+        self._owns_entry = True
         self.klog.info(f"Booting Linux on physical CPU 0x{cfg.boot_mpidr:010x} [0x{cfg.midr:08x}]")
         tables = TableLoader(self.hw.memory, self.klog).load(rsdp_address)
         self.tables = tables
@@ -194,11 +226,9 @@ class Kernel:
         if not self.booted or self.halted:
             raise GuestError("only a running kernel can restart")
         self.klog.emerg("reboot: Restarting system")
-        for gsi in list(self.ged.events):
-            self.hw.irq.unregister(gsi)
-        self.hw.vcpus.register_entry(None)
-        self.halted = True
-        self.psci.system_reset(self.control_hw_vcpu())
+        caller = self.control_hw_vcpu()
+        self._let_go()
+        self.psci.system_reset(caller)
 
     def power_off(self) -> None:
         """``poweroff``: ``kernel_power_off`` (``kernel/reboot.c``, "reboot: Power down"), then arm64
@@ -206,11 +236,24 @@ class Kernel:
         if not self.booted or self.halted:
             raise GuestError("only a running kernel can power off")
         self.klog.emerg("reboot: Power down")
+        caller = self.control_hw_vcpu()
+        self._let_go()
+        self.psci.system_off(caller)
+
+    def detach(self) -> None:
+        """The machine was reset under this kernel (the host's ``system_reset``): it stops where it is,
+        without a word, and lets go of the hardware so that the next kernel can claim it. Idempotent."""
+        if not self.halted:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Stop running: release the interrupt handlers and the secondary entry point; queued work is dropped."""
         for gsi in list(self.ged.events):
             self.hw.irq.unregister(gsi)
-        self.hw.vcpus.register_entry(None)
+        if self._owns_entry:
+            self.hw.vcpus.register_entry(None)
+            self._owns_entry = False
         self.halted = True
-        self.psci.system_off(self.control_hw_vcpu())
 
     # views ------------------------------------------------------------------
 

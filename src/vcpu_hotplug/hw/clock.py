@@ -103,7 +103,7 @@ class SimClock:
                 break
             self._fire_next()
             count += 1
-        self._now = deadline
+        self._now = max(self._now, deadline)  # an event may itself have advanced time past the deadline
         return count
 
     def run_until_idle(self, limit: int = DEFAULT_EVENT_LIMIT) -> int:
