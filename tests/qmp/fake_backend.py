@@ -132,3 +132,8 @@ class FakeCpuBackend:
 
     def power_button(self) -> None:
         self.calls.append(("power_button", -1))
+
+    def system_reset(self) -> None:
+        self.calls.append(("system_reset", -1))
+        if self.run_state is not RunState.RUNNING:
+            self.run_state = RunState.PRELAUNCH

@@ -135,3 +135,8 @@ class CpuBackend(Protocol):
     def power_button(self) -> None:
         """``system_powerdown``: press the machine's power button (the guest decides)."""
         ...
+
+    def system_reset(self) -> None:
+        """``system_reset``: reset the machine; the guest reboots (a running VM keeps running, a paused or
+        shut-down one is in prelaunch afterwards, as QEMU's main loop leaves it)."""
+        ...

@@ -367,6 +367,19 @@ def _system_powerdown(ctx: CommandContext, args: dict[str, Any]) -> object:
     return {}
 
 
+#: ``RESET`` data of a host reset (qapi/run-state.json ``ShutdownCause`` ``host-qmp-system-reset``).
+HOST_RESET_DATA = {"guest": False, "reason": "host-qmp-system-reset"}
+
+
+def _system_reset(ctx: CommandContext, args: dict[str, Any]) -> object:
+    """qapi/run-state.json ``system_reset``: the machine resets and the guest reboots; ``RESET`` follows
+    the reply (QEMU emits it from ``qemu_system_reset``). Events the reset itself causes (an eject the
+    guest had written completes) come first."""
+    ctx.backend.system_reset()
+    ctx.emit_event("RESET", dict(HOST_RESET_DATA))
+    return {}
+
+
 def _x_query_guest_cpus(ctx: CommandContext, args: dict[str, Any]) -> object:
     return ctx.backend.guest_cpus().to_wire()
 
@@ -422,6 +435,7 @@ COMMAND_LIST: tuple[Command, ...] = (
     Command("cont", _cont),
     Command("stop", _stop),
     Command("system_powerdown", _system_powerdown),
+    Command("system_reset", _system_reset),
     Command("x-query-guest-cpus", _x_query_guest_cpus),
     Command("x-set-vcpus", _x_set_vcpus, (Arg("count", ArgType.INT),)),
 )

@@ -19,7 +19,13 @@ The mapping is the one ``vmm/machine.py`` documents for QMP:
 - the run state is QEMU's: ``prelaunch`` when built stopped (``-S``; ``start``
   boots the guest at the first ``resume``), ``running``, ``paused`` after
   ``pause`` (the clock does not run, so the guest does nothing), ``shutdown``
-  once the guest has called PSCI SYSTEM_OFF;
+  once the guest has called PSCI SYSTEM_OFF. ``system_reset`` resets the
+  machine (whoever runs the guest boots a new kernel on the clock): a running
+  VM stays ``running``; a paused or shut-down one is ``prelaunch`` afterwards
+  and its guest boots at ``cont`` (QEMU's ``main_loop_should_exit``: after
+  ``qemu_system_reset`` a VM that is not running goes to
+  ``RUN_STATE_PRELAUNCH``); before the first launch nothing has run and the
+  reset changes nothing. The guest's own SYSTEM_RESET keeps it ``running``;
 - ``run_pending`` (while running) runs the simulated clock until nothing is scheduled, so the
   guest (when one is wired on the same hardware boundary) handles the GED
   interrupt, ejects, reports ``_OST``; with no guest, an unplug times out in
@@ -61,6 +67,8 @@ class MachineBackend:
         self.machine = machine
         self._start = start
         self._state = RunState.PRELAUNCH if start is not None else RunState.RUNNING
+        self._launched = start is None
+        """The guest has been started once (later starts are the reset's new kernel, booted on the clock)."""
         #: Called once the guest has been started by the first ``resume`` of a prelaunch machine.
         self.on_guest_started: list[Callable[[], None]] = []
         self._cpu_type = cpu_type
@@ -120,9 +128,11 @@ class MachineBackend:
     def resume(self) -> None:
         if self._state is RunState.SHUTDOWN:
             raise BackendError("The guest has powered off; it cannot run again until a reset")
-        started = self._state is RunState.PRELAUNCH and self._start is not None
+        started = self._state is RunState.PRELAUNCH and not self._launched
         if started:
-            self._start()
+            self._launched = True
+            if self._start is not None:
+                self._start()
         self._state = RunState.RUNNING
         if started:
             for callback in list(self.on_guest_started):
@@ -136,6 +146,16 @@ class MachineBackend:
 
     def power_button(self) -> None:
         self.machine.power_button()
+
+    def system_reset(self) -> None:
+        if not self._launched:
+            self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}system reset before the first "
+                                                      "start: nothing has run (system_reset)")
+            return
+        self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}system reset (system_reset)")
+        self.machine.reset()
+        if self._state is not RunState.RUNNING:
+            self._state = RunState.PRELAUNCH
 
     def _system_event(self, event: SystemEvent) -> None:
         if event is SystemEvent.OFF:
