@@ -54,3 +54,15 @@ def test_a_guest_plugging_for_long_keeps_at_most_128_kib_of_log() -> None:
     assert klog.dropped > 0
     assert klog.records[0] != banner and klog.records[0].time_ns > banner.time_ns
     assert any("CPU2" in line for line in klog.dmesg().splitlines()[-20:])
+
+
+def test_the_guest_config_sets_the_ring_size() -> None:
+    """GuestConfig.log_buf_len reaches the booted kernel's log (the log_buf_len= boot parameter)."""
+    from vcpu_hotplug.guest import GuestConfig
+    from vcpu_hotplug.system import System
+    system = System.build("cpus=2,maxcpus=4", guest=GuestConfig(log_buf_len=4096))
+    for _ in range(20):
+        system.enable(3)
+        system.disable(3)
+    text = sum(len(record.text) for record in system.kernel.klog.records)
+    assert text <= 4096 and system.kernel.klog.dropped > 0

@@ -91,7 +91,7 @@ class Kernel:
         """Set when this kernel stops running (:meth:`restart`, :meth:`power_off`, :meth:`detach`)."""
         self.clock = KernelClock(hw.clock, lambda: not self.halted)
         self.trace = hw.trace
-        self.klog = KernelLog(self.clock.now_ns, self.trace)
+        self.klog = KernelLog(self.clock.now_ns, self.trace, self.config.log_buf_len)
         self.possible = CpuMask("possible")
         self.present = CpuMask("present")
         self.enabled = CpuMask("enabled")
