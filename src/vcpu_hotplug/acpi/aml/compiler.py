@@ -24,7 +24,18 @@ from vcpu_hotplug.acpi.aml import operators as ops
 from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.conversions import to_integer
 from vcpu_hotplug.acpi.aml.declarations import DECLARATIONS
-from vcpu_hotplug.acpi.aml.frame import AML_FAULTS, ARGS, BREAK, CONTINUE, LOCALS, RETURN, count_opcodes, fail
+from vcpu_hotplug.acpi.aml.frame import (
+    AML_FAULTS,
+    ARGS,
+    BREAK,
+    CONTINUE,
+    LOCALS,
+    RETURN,
+    budget_exhausted,
+    charge_size,
+    count_opcodes,
+    fail,
+)
 from vcpu_hotplug.acpi.aml.objects import (
     DEBUG,
     AmlString,
@@ -67,16 +78,22 @@ class Compiler:
         n = len(nodes)
         while i < n:
             node = nodes[i]
-            if isinstance(node, t.If):
-                else_node = nodes[i + 1] if i + 1 < n and isinstance(nodes[i + 1], t.Else) else None
-                fn = self.if_(node, else_node)
-                items.append((fn, True, count_opcodes(node), node.offset))
-                i += 2 if else_node is not None else 1
-                continue
-            if isinstance(node, t.Else):
-                i += 1          # an Else with no If before it: never runs
-                continue
-            fn, ctl = self.statement(node)
+            try:
+                if isinstance(node, t.If):
+                    else_node = nodes[i + 1] if i + 1 < n and isinstance(nodes[i + 1], t.Else) else None
+                    fn = self.if_(node, else_node)
+                    items.append((fn, True, count_opcodes(node), node.offset))
+                    i += 2 if else_node is not None else 1
+                    continue
+                if isinstance(node, t.Else):
+                    i += 1          # an Else with no If before it: never runs
+                    continue
+                fn, ctl = self.statement(node)
+            except AmlError as exc:
+                if exc.offset is not None:
+                    raise
+                # A term that cannot be compiled (a NullName SuperName, ...): say which one.
+                raise AmlError(exc.reason, path=exc.path, offset=node.offset, table=self.table) from exc
             if fn is not None:
                 items.append((fn, ctl, count_opcodes(node), node.offset))
             i += 1
@@ -154,7 +171,7 @@ class Compiler:
                 if n > limit:
                     raise fail(AmlError(f"While loop ran more than {limit} iterations"), f, offset)
                 if interp.opcodes_executed > interp.opcode_deadline:
-                    raise fail(AmlError(f"more than {interp.max_opcodes} opcodes executed"), f, offset)
+                    raise fail(budget_exhausted(interp), f, offset)
                 r = body(f)
                 if r is not None:
                     if r == BREAK:
@@ -316,6 +333,7 @@ class Compiler:
             n = size(f)
             if n > self.interp.max_buffer_size:
                 raise AmlError(f"Buffer of {n} bytes is too large")
+            charge_size(f.interp, n)
             if n < len(data):
                 # ACPICA: the initializer wins when it is longer than the size.
                 return bytearray(data)
@@ -343,6 +361,7 @@ class Compiler:
             n = count(f)
             if n > limit:
                 raise AmlError(f"Package of {n} elements is too large")
+            charge_size(f.interp, n * 8)
             values = [e(f) for e in elements]
             if n > len(values):
                 values.extend([None] * (n - len(values)))

@@ -93,6 +93,18 @@ def count_opcodes(node) -> int:
 AML_FAULTS = (AmlError, RecursionError, MemoryError)
 
 
+def budget_exhausted(interp) -> AmlError:
+    """The error of an evaluation that ran past ``interp.max_opcodes`` (ACPICA: AE_AML_LOOP_TIMEOUT)."""
+    return AmlError(f"AE_AML_LOOP_TIMEOUT: evaluation stopped after {interp.max_opcodes} opcodes "
+                    f"(the interpreter's budget per evaluation; a runaway or nested loop?)")
+
+
+def charge_size(interp, size: int) -> None:
+    """Count an allocation of ``size`` bytes or elements against the budget (1 opcode per 256):
+    a loop that builds 16 MiB Buffers costs what it takes, not 2 opcodes an iteration."""
+    interp.opcodes_executed += size >> 8
+
+
 def fail(exc: BaseException, f: Frame, offset: int) -> AmlError:
     """Turn an :data:`AML_FAULTS` failure into an AmlError naming where it happened (innermost wins)."""
     if isinstance(exc, AmlError):

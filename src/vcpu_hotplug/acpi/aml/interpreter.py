@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 
 from vcpu_hotplug.acpi.aml.clock import SimpleClock
 from vcpu_hotplug.acpi.aml.compiler import Compiler
-from vcpu_hotplug.acpi.aml.frame import RETURN, Frame
+from vcpu_hotplug.acpi.aml.frame import RETURN, Frame, budget_exhausted
 from vcpu_hotplug.acpi.aml.fields import FieldIO, read_buffer_field, write_buffer_field
 from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, DuplicateName, Namespace, Node
 from vcpu_hotplug.acpi.aml.objects import (
@@ -72,6 +72,11 @@ GLOBAL_LOCK_SYNC_LEVEL = 0
 #: Defaults: a loop may run 2**20 iterations; methods nest 256 deep.
 DEFAULT_MAX_LOOP_ITERATIONS = 1 << 20
 DEFAULT_MAX_CALL_DEPTH = 256
+#: Default budget of one evaluation (a method, a table load with its module-level code, an
+#: ``_INI``): 2**24 opcodes, about 2 s of this interpreter. Nested loops multiply what the
+#: per-loop bound allows (2**40 for two); a real table's busiest evaluation (QEMU's CPU scan
+#: at 512 vCPUs) runs tens of thousands. ACPICA stops a runaway loop with AE_AML_LOOP_TIMEOUT.
+DEFAULT_MAX_OPCODES = 1 << 24
 #: Deepest nesting of Load/LoadTable from AML (a table may load itself again).
 MAX_NESTED_LOADS = 16
 #: Largest Buffer or Package an AML program may create.
@@ -133,7 +138,7 @@ class Interpreter:
                  clock=None, osi: OsiPolicy = None,
                  max_loop_iterations: int = DEFAULT_MAX_LOOP_ITERATIONS,
                  max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
-                 max_opcodes: int | None = None,
+                 max_opcodes: int | None = DEFAULT_MAX_OPCODES,
                  record_limit: int = DEFAULT_RECORD_LIMIT) -> None:
         self.handler = handler if handler is not None else SparseStore()
         self.notify_callback = notify
@@ -141,8 +146,9 @@ class Interpreter:
         self.osi = osi
         self.max_loop_iterations = max_loop_iterations
         self.max_call_depth = max_call_depth
-        #: Optional budget of opcodes per evaluate/load (checked at every loop iteration and
-        #: call): bounds nested loops, whose product no per-loop bound limits.
+        #: Budget of opcodes per evaluate/load (None: unbounded), checked at every loop
+        #: iteration and call: bounds nested loops, whose product no per-loop bound limits.
+        #: Large allocations count as many opcodes as their size costs (:func:`charge_size`).
         self.max_opcodes = max_opcodes
         self.opcode_deadline = float("inf")
         self.max_buffer_size = MAX_OBJECT_SIZE
@@ -375,10 +381,17 @@ class Interpreter:
             where = method.node.path if method.node is not None else "?"
             raise AmlError(f"call depth exceeds {self.max_call_depth}", path=where)
         if self.opcodes_executed > self.opcode_deadline:
-            raise AmlError(f"more than {self.max_opcodes} opcodes executed")
+            raise budget_exhausted(self)
         code = method.compiled
         if code is None:
-            code = Compiler(self, table=method.table).block(method.body)
+            try:
+                code = Compiler(self, table=method.table).block(method.body)
+            except AmlError as exc:
+                # A body that cannot be compiled fails where the method is (and the term's offset).
+                if exc.path is not None:
+                    raise
+                where = method.node.path if method.node is not None else None
+                raise AmlError(exc.reason, path=where, offset=exc.offset, table=method.table) from exc
             method.compiled = code
         frame = Frame(self, method.node, method, args, method.table)
         frame.created = []
