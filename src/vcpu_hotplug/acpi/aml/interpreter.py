@@ -488,6 +488,18 @@ class Interpreter:
         ``list``, references the path they name, nothing ``None``. Arguments
         may be int, str, bytes or list.
         """
+        return self.to_python(self.evaluate_object(path, *args))
+
+    def evaluate_typed(self, path: str, *args) -> dict:
+        """Evaluate ``path`` as :meth:`evaluate` does; the result as :meth:`to_typed` gives it."""
+        value = self.evaluate_object(path, *args)
+        typed = self.to_typed(value)
+        if typed["value"] is None and value is not None and value is self._node(path).value:
+            typed["value"] = self._node(path).path      # a Device, Mutex, Scope ... named by path
+        return typed
+
+    def evaluate_object(self, path: str, *args):
+        """Evaluate ``path``; the AML object itself (see :mod:`.objects`), None for no value."""
         node = self._node(path)
         obj = node.value
         aml_args = [self.from_python(a) for a in args]
@@ -502,7 +514,7 @@ class Interpreter:
                 return RETURN
             frame = Frame(self, node)
             self._run_top(call, frame)
-            return self.to_python(frame.ret)
+            return frame.ret
         if args:
             raise AmlError(f"{node.path} is a {type_name(obj)}, not a method", path=node.path)
         result = []
@@ -511,7 +523,7 @@ class Interpreter:
             result.append(self.read_object(obj))
             return None
         self._run_top(read, Frame(self, node))
-        return self.to_python(result[0])
+        return result[0]
 
     def exists(self, path: str) -> bool:
         try:
@@ -617,6 +629,52 @@ class Interpreter:
         if isinstance(node, Node):
             return node.path
         return f"[{type_name(value)}]"
+
+
+    def to_typed(self, value, _depth: int = 0) -> dict:
+        """An AML object as ``{"type": ..., "value": ...}``, typed at every depth (JSON-ready).
+
+        ``type`` is ACPICA's type name (:func:`.objects.type_name`). Values: an
+        Integer's ``int``, a String's text, a Buffer's byte values (a list of
+        ints), a Package's elements each typed the same way (an element never
+        stored is ``{"type": "Uninitialized", "value": None}``). A Reference to a
+        named object has its path as value; a Reference to a Package element, a
+        Buffer byte or a Local/Arg has the typed object it designates. A Device,
+        Method, Mutex ... has its path; no value at all is ``{"type": "None"}``.
+        """
+        if _depth > 64:
+            raise AmlError("object nests too deep to convert")
+        t = type(value)
+        if t is int:
+            return {"type": "Integer", "value": value}
+        if value is None:
+            return {"type": "None" if _depth == 0 else "Uninitialized", "value": None}
+        if t is AmlString:
+            return {"type": "String", "value": value.decode("latin-1")}
+        if t is bytearray or t is bytes:
+            return {"type": "Buffer", "value": list(value)}
+        if t is Package:
+            return {"type": "Package", "value": [self.to_typed(v, _depth + 1) for v in value]}
+        if isinstance(value, Reference):
+            return {"type": "Reference", "value": self._reference_target(value, _depth)}
+        if t is FieldUnit or t is BufferField:
+            return self.to_typed(self.read_object(value), _depth)
+        node = getattr(value, "node", None)
+        return {"type": type_name(value), "value": node.path if isinstance(node, Node) else None}
+
+    def _reference_target(self, ref: Reference, depth: int):
+        final = unwind(ref)
+        t = type(final)
+        if t is NodeRef:
+            return final.node.path
+        if t is UnresolvedName:
+            return final.path
+        if final is DEBUG:
+            return "[Debug Object]"
+        if t is SlotRef or t is IndexRef:
+            # An Index into a Buffer or String designates one byte: an Integer.
+            return self.to_typed(self.stores.load(final), depth + 1)
+        return self.to_typed(final, depth + 1)
 
 
 def load_tables(tables, **kw) -> Interpreter:

@@ -131,13 +131,22 @@ class Stores:
             return self.interp.read_object(node.value)
         if not isinstance(v, Reference):
             raise AmlError(f"DerefOf needs a reference, not a {type_name(v)}")
-        return self.load(unwind(v))
+        return self.load_initialized(unwind(v))
 
     def resolve_value(self, v):
         """An operand that may be a reference, made a plain value (for conversions)."""
         if isinstance(v, Reference):
-            return self.load(unwind(v))
+            return self.load_initialized(unwind(v))
         return v
+
+    def load_initialized(self, loc):
+        """:meth:`load`, except that an Index to a Package element never stored is an error
+        (ACPICA ``AE_AML_UNINITIALIZED_ELEMENT``, ``exoparg1.c`` DerefOf and ``exresolv.c``)."""
+        value = self.load(loc)
+        if value is None and type(loc) is IndexRef and type(loc.container) is Package:
+            raise AmlError(f"AE_AML_UNINITIALIZED_ELEMENT: element {loc.index} of a Package is "
+                           f"dereferenced but was never initialized")
+        return value
 
     # -- the store rules ------------------------------------------------------------------
 
