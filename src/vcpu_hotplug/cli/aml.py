@@ -8,11 +8,8 @@ from pathlib import Path
 
 import click
 
+from vcpu_hotplug.acpi.aml.interpreter import DEFAULT_MAX_OPCODES
 from vcpu_hotplug.acpi.errors import AcpiError, AmlError
-
-#: JSON ``type`` of each Python value the interpreter returns.
-_JSON_TYPES = {int: "Integer", str: "String", bytes: "Buffer", list: "Package", type(None): "None"}
-
 
 @click.group()
 def aml() -> None:
@@ -27,23 +24,23 @@ def _parse_arg(text: str):
         return text
 
 
-def _jsonable(value):
-    if isinstance(value, bytes):
-        return list(value)
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 @aml.command("eval")
 @click.argument("items", nargs=-1, required=True, metavar="TABLE.aml [MORE.aml ...] PATH [ARG ...]")
-def eval_(items: tuple[str, ...]) -> None:
+@click.option("--max-opcodes", type=click.IntRange(min=1), default=DEFAULT_MAX_OPCODES, show_default=True,
+              help="Budget of each evaluation (the table loads, then PATH): AML that runs more "
+                   "opcodes stops with an AE_AML_LOOP_TIMEOUT error.")
+def eval_(items: tuple[str, ...], max_opcodes: int) -> None:
     """Load the DSDT (then the SSDTs) of the TABLE files and evaluate PATH with ARGs.
 
     TABLE files are raw tables or acpidump text; every leading argument that
     names an existing file is a table, the next is the AML path. Prints one
-    JSON object: type (Integer, String, Buffer, Package, None or Error),
-    value, and the Notify calls made, as [path, value] pairs.
+    JSON object: type and value of the result, and "notifies", the Notify
+    calls made, as [path, value] pairs. Every value at every depth is typed as
+    {"type": ..., "value": ...}: Integer (a number), String (text), Buffer (a
+    list of byte values), Package (a list of typed elements; an element never
+    stored is Uninitialized, value null), Reference (the path it names, or the
+    typed object it designates), None (no value); a failure is type Error, its
+    message naming the AML path and offset, with exit status 1.
     """
     from vcpu_hotplug.acpi.aml import Interpreter
     from vcpu_hotplug.acpi.tableio import read_tables
@@ -63,18 +60,17 @@ def eval_(items: tuple[str, ...]) -> None:
     ssdts = [t for t in tables if t.signature == "SSDT"]
     if not dsdts and not ssdts:
         raise click.UsageError("no DSDT or SSDT among the table files")
-    interp = Interpreter()
+    interp = Interpreter(max_opcodes=max_opcodes)
     try:
         for table in dsdts[:1] + ssdts:
             interp.load(table.data)
-        value = interp.evaluate(path, *args)
+        result = interp.evaluate_typed(path, *args)
     except AcpiError as exc:
         message = str(exc) if isinstance(exc, AmlError) else f"{exc}"
         click.echo(json.dumps({"type": "Error", "value": message,
                                "notifies": [list(n) for n in interp.notifications]}))
         sys.exit(1)
-    click.echo(json.dumps({"type": _JSON_TYPES.get(type(value), "String"), "value": _jsonable(value),
-                           "notifies": [list(n) for n in interp.notifications]}))
+    click.echo(json.dumps({**result, "notifies": [list(n) for n in interp.notifications]}))
 
 
 #: Table signatures that hold a definition block (AML), ACPI 6.5 sections 5.2.11.1-2.
