@@ -91,6 +91,14 @@ INTEGER_BYTES_REV1 = 4
 INTEGER_BYTES = 8
 _HEADER_SIZE = 36
 
+#: ``_REG`` Arg1 (ACPI 6.5 section 6.5.4): the space handler is connected / disconnected.
+REG_CONNECT, REG_DISCONNECT = 1, 0
+#: Spaces whose handler is always installed and whose ``_REG`` runs: of ACPICA's default
+#: handlers (SystemMemory, SystemIO, PCI_Config; ``AcpiGbl_DefaultAddressSpaces``),
+#: ``AcpiEvExecuteRegMethods`` (evregion.c) skips SystemMemory, SystemIO and DataTable, which
+#: "must always be accessible" (ACPI 6.5 section 6.5.4), leaving PCI_Config.
+_REG_SPACES = frozenset({int(RegionSpace.PCI_CONFIG)})
+
 
 class _TableBytes:
     """Region handler for DataTableRegion: reads the bytes of a loaded table."""
@@ -173,6 +181,8 @@ class Interpreter:
         self.ones = (1 << 64) - 1
         self.depth = 0
         self._load_depth = 0
+        #: Set by :meth:`initialize`: from then on a new region runs its _REG at once.
+        self._regions_initialized = False
         self._table_handler = _TableBytes(self.tables)
         self._predefine()
 
@@ -342,6 +352,11 @@ class Interpreter:
         present, and the children are visited when present or functioning.
         Failures are recorded in :attr:`load_errors`.
         """
+        # ACPICA AcpiInitializeObjects: AcpiEvInitializeOpRegions runs _REG(connect) for the
+        # regions of the default handlers' spaces before any _STA/_INI (evregion.c).
+        if not self._regions_initialized:
+            self._regions_initialized = True
+            self._run_top(lambda f: self._reg_walk(self.namespace.root), None)
         sb = self.namespace.lookup("\\_SB_")
         if sb is not None and "_INI" in sb.children:
             self._init_call(sb.children["_INI"])
@@ -408,7 +423,11 @@ class Interpreter:
             self.depth -= 1
             for node in reversed(frame.created):
                 if type(node.value) is OperationRegion:
-                    node.value.deleted = True
+                    region = node.value
+                    region.deleted = True
+                    if region.reg_connected:
+                        # ACPICA AcpiEvDetachRegion: deleting a region runs _REG(disconnect).
+                        self._run_reg(region, REG_DISCONNECT)
                 self.namespace.remove(node)
             if mutex is not None:
                 self.sync.release_method(mutex)
@@ -446,7 +465,46 @@ class Interpreter:
         return self.handler, space
 
     def region_created(self, region: OperationRegion) -> None:
-        """Hook for a new OperationRegion (``_REG`` is not run: default spaces are always on)."""
+        """A new OperationRegion: once the namespace is initialized, ``_REG(space, 1)`` runs.
+
+        ACPICA ``evrgnini.c`` ``AcpiEvInitializeRegion`` attaches the handler and runs
+        ``AcpiEvExecuteRegMethod`` (``evregion.c``) only when ``AcpiGbl_NamespaceInitialized``;
+        before that, :meth:`initialize` runs them all (``AcpiEvInitializeOpRegions``).
+        """
+        if self._regions_initialized and region.space in _REG_SPACES:
+            self._run_reg(region, REG_CONNECT)
+
+    def _run_reg(self, region: OperationRegion, function: int) -> None:
+        """``_REG(space, function)`` of the region's scope, as ACPICA ``AcpiEvExecuteRegMethod``.
+
+        The ``_REG`` is looked up in the region's parent scope at each call; CONNECT runs
+        once per region and DISCONNECT only after a CONNECT (``AOPOBJ_REG_CONNECTED``). A
+        failing ``_REG`` is recorded in :attr:`load_errors` and the region stays usable.
+        """
+        node = region.node
+        if node is None or node.parent is None:
+            return
+        if (function == REG_CONNECT) == region.reg_connected:
+            return
+        reg = node.parent.children.get("_REG")
+        if reg is None or type(reg.value) is not Method:
+            return
+        region.reg_connected = function == REG_CONNECT
+        try:
+            self.invoke(reg.value, (region.space, function))
+        except AmlError as exc:
+            self.load_errors.append(exc)
+
+    def _reg_walk(self, node: Node) -> None:
+        for key, child in list(node.children.items()):
+            if child.name != key or child.parent is not node:
+                continue
+            obj = child.value
+            if type(obj) is OperationRegion:
+                if obj.space in _REG_SPACES:
+                    self._run_reg(obj, REG_CONNECT)
+            elif not isinstance(obj, Method):
+                self._reg_walk(child)
 
     def data_table_region(self, signature: str, oem_id: str, oem_table_id: str) -> OperationRegion:
         for i, data in enumerate(self.tables):

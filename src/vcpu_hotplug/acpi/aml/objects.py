@@ -162,6 +162,8 @@ class OperationRegion(AmlObject):
     node: Any = None
     #: Set when the method that created the region returns: its fields can no longer be used.
     deleted: bool = False
+    #: ``_REG(space, 1)`` has run and no ``_REG(space, 0)`` since (ACPICA AOPOBJ_REG_CONNECTED).
+    reg_connected: bool = False
     object_type = ObjectType.OPERATION_REGION
 
 
