@@ -65,8 +65,29 @@ def compile_case(iasl: str, source: Path, out_dir: Path) -> Path:
     return aml
 
 
+#: The SSDT uACPI's runner installs in place of a table whose OEM table id is "OVERTABL"
+#: (test_runner.cpp ``table_override``: ``Name (VAL, "TestRunner")``).
+TABLE_OVERRIDE = bytes([
+    0x53, 0x53, 0x44, 0x54, 0x35, 0x00, 0x00, 0x00, 0x01, 0xa1, 0x75, 0x54, 0x45, 0x53, 0x54, 0x00,
+    0x4f, 0x56, 0x45, 0x52, 0x52, 0x49, 0x44, 0x45, 0xf0, 0xf0, 0xf0, 0xf0, 0x49, 0x4e, 0x54, 0x4c,
+    0x25, 0x09, 0x20, 0x20, 0x08, 0x56, 0x41, 0x4c, 0x5f, 0x0d, 0x54, 0x65, 0x73, 0x74, 0x52, 0x75,
+    0x6e, 0x6e, 0x65, 0x72, 0x00,
+])
+
+
+def runner_table_override(table: bytes) -> bytes | None:
+    """uACPI's runner ``handle_table_install``: deny "DENYTABL", override "OVERTABL"."""
+    oem_table_id = table[16:24]
+    if oem_table_id == b"DENYTABL":
+        return None
+    if oem_table_id == b"OVERTABL":
+        return TABLE_OVERRIDE
+    return table
+
+
 def run_case(aml: Path, kind: str, expected: str) -> tuple[bool, str]:
-    interp = Interpreter(osi=RUNNER_OSI, max_loop_iterations=MAX_LOOP_ITERATIONS)
+    interp = Interpreter(osi=RUNNER_OSI, max_loop_iterations=MAX_LOOP_ITERATIONS,
+                         table_override=runner_table_override)
     interp.load(aml.read_bytes())
     interp.initialize()
     value = interp.evaluate("\\MAIN")

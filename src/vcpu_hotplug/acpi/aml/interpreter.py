@@ -147,7 +147,8 @@ class Interpreter:
                  max_loop_iterations: int = DEFAULT_MAX_LOOP_ITERATIONS,
                  max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
                  max_opcodes: int | None = DEFAULT_MAX_OPCODES,
-                 record_limit: int = DEFAULT_RECORD_LIMIT) -> None:
+                 record_limit: int = DEFAULT_RECORD_LIMIT,
+                 table_override: Callable[[bytes], bytes | None] | None = None) -> None:
         self.handler = handler if handler is not None else SparseStore()
         self.notify_callback = notify
         self.clock = clock if clock is not None else SimpleClock()
@@ -184,6 +185,11 @@ class Interpreter:
         #: Set by :meth:`initialize`: from then on a new region runs its _REG at once.
         self._regions_initialized = False
         self._table_handler = _TableBytes(self.tables)
+        #: Host hook asked about every table before it is installed (:meth:`load`, ``Load``,
+        #: ``LoadTable``): it returns the table to install (the same bytes, or a replacement
+        #: as ACPICA's ``AcpiOsTableOverride`` in ``tbinstal.c`` ``AcpiTbOverrideTable``), or
+        #: None to deny it (uACPI's table installation handler); a denied ``Load`` fails.
+        self.table_override = table_override
         self._predefine()
 
     # ------------------------------------------------------------------ setup -------------
@@ -234,6 +240,11 @@ class Interpreter:
         from vcpu_hotplug.acpi.aml.parser import parse_definition_block
 
         data = bytes(table)
+        if self.table_override is not None:
+            data = self.table_override(data)
+            if data is None:
+                return
+            data = bytes(data)
         block = parse_definition_block(data, known=self._known())
         if not self.tables:
             # The first table (the DSDT) sets the integer width for all (ACPICA does the same).
@@ -273,6 +284,14 @@ class Interpreter:
         if length < _HEADER_SIZE or length > len(data):
             return False
         data = bytes(data[:length])
+        if self.table_override is not None:
+            data = self.table_override(data)
+            if data is None or len(data) < _HEADER_SIZE:
+                return False
+            data = bytes(data)
+            length = int.from_bytes(data[4:8], "little")
+            if length < _HEADER_SIZE or length > len(data):
+                return False
         scope = scope or self.namespace.root
         name = data[:4].decode("latin-1")
         try:
