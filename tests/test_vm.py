@@ -10,6 +10,7 @@ same connection.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ import pytest
 from vcpu_hotplug.guest import PresentPolicy
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+from vcpu_hotplug.guest.config import DEFAULT_MIDR
 from vcpu_hotplug.qmp.backend import CpuBackend
 from vcpu_hotplug.vmm.machine import DeviceDeleted
 from vcpu_hotplug.vm import (GUEST_KERNELS, VmConfigError,
@@ -105,12 +107,17 @@ def test_the_2026_kernel_marks_only_enabled_cpus_present() -> None:
     assert view.present == (0, 1) and view.possible == tuple(range(8))
 
 
-def test_guest_config_reaches_the_linux_model_unchanged() -> None:
+def test_guest_config_reaches_the_linux_model_with_the_cpu_types_midr() -> None:
     knobs = GuestKnobs(busy_cpus={3}, ignore_notifications=True, online_delay_ns=7,
                        auto_online=False)
-    config = GuestConfig(present_policy=GUEST_KERNELS["2026"], knobs=knobs)
-    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", guest=config))
-    assert vm.system is not None and vm.system.kernel.config is config
+    config = GuestConfig(present_policy=GUEST_KERNELS["2026"], knobs=knobs, dyndbg=True)
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", cpu_type="cortex-a72", guest=config))
+    assert vm.system is not None
+    kernel_config = vm.system.kernel.config
+    # Everything as given, but the MIDR, which is the vCPU model's; the run-time knobs are the same object.
+    assert kernel_config == replace(config, midr=0x410FD083, boot_mpidr=kernel_config.boot_mpidr)
+    assert kernel_config.knobs is knobs and vm.spec.guest is kernel_config
+    assert config.midr == DEFAULT_MIDR          # the caller's config is not changed
     assert GUEST_KERNELS["6.11"] is PresentPolicy.LINUX_6_11
     assert guest_kernel_name(PresentPolicy.FIX_2026) == "2026"
 
@@ -130,6 +137,44 @@ def test_build_vm_rejects_a_bad_spec(spec: VmSpec, error_type: type, match: str)
 def test_cpu_type_is_normalised() -> None:
     assert build_vm(VmSpec(smp="1", cpu_type="neoverse-n1")).backend.cpu_type() == \
         "neoverse-n1-arm-cpu"
+
+
+@pytest.mark.parametrize("cpu_type, midr", [
+    ("cortex-a57", "0x411fd070"), ("cortex-a72", "0x410fd083"), ("neoverse-n1-arm-cpu", "0x414fd0c1"),
+    ("cortex-a53", "0x410fd034"),
+    ("host", "0x413fd0c1"), ("max", "0x413fd0c1"),   # this model's KVM host: a Neoverse-N1 r3p1
+])
+def test_the_guest_reports_the_vcpu_models_midr(cpu_type: str, midr: str) -> None:
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", cpu_type=cpu_type))
+    vm.backend.plug(3)
+    vm.backend.run_pending()
+    lines = vm.system.kernel.klog.lines()
+    assert lines[0] == f"Booting Linux on physical CPU 0x0000000000 [{midr}]"
+    for cpu in (1, 3):
+        mpidr = vm.machine.vcpus[cpu].mpidr
+        assert f"CPU{cpu}: Booted secondary processor 0x{mpidr:010x} [{midr}]" in lines
+
+
+def test_x_query_guest_cpus_shows_debug_lines_only_with_dyndbg() -> None:
+    """A stock kernel's pr_debug/dev_dbg print nothing; dyndbg= makes them reach dmesg."""
+    debug = ("ACPI_NOTIFY_DEVICE_CHECK event", "ACPI_NOTIFY_EJECT_REQUEST event", "CPU3: shutdown",
+             "Ejecting", "acpi ACPI0007:03: Processor [3:3]")
+
+    def unplug_log(dyndbg: bool) -> list[str]:
+        vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestConfig(dyndbg=dyndbg)))
+        vm.backend.plug(3)
+        vm.backend.run_pending()
+        log = list(vm.guest_view().log)
+        vm.backend.unplug(3)
+        vm.backend.run_pending()
+        return log + list(vm.guest_view().log)
+
+    stock = unplug_log(False)
+    assert not any(text in line for line in stock for text in debug)
+    assert any("ACPI: CPU3 has been hot-added" in line for line in stock)
+    assert any("psci: CPU3 killed (polled 0 ms)" in line for line in stock)
+    dyndbg = unplug_log(True)
+    assert all(any(text in line for line in dyndbg) for text in debug)
 
 
 def test_vcpu_rows_put_the_vmm_next_to_the_guest() -> None:

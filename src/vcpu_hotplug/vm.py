@@ -12,7 +12,9 @@ and what it costs in VM exits.
 :class:`VmSpec` says what to build in the layers' own vocabulary: QEMU
 ``-smp`` text, the vCPU model, and the guest model's own
 :class:`~vcpu_hotplug.guest.GuestConfig` (present policy, unhappy-guest
-knobs). :func:`build_vm` builds and boots it through
+knobs, ``dyndbg``); the guest's CPUs report the vCPU model's MIDR
+(:data:`~vcpu_hotplug.arm.midr.CPU_MODEL_MIDR`, set into
+:attr:`GuestConfig.midr`). :func:`build_vm` builds and boots it through
 :meth:`vcpu_hotplug.system.System.build`. The backend settles each command
 with :meth:`System.run_until_idle`; its guest view is the guest's sysfs
 masks plus its kernel log tail (``x-query-guest-cpus``).
@@ -24,6 +26,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
+from vcpu_hotplug.arm.midr import cpu_model_midr
 from vcpu_hotplug.guest import GuestConfig, PresentPolicy
 from vcpu_hotplug.guest.agent import GuestAgent
 from vcpu_hotplug.hw.trace import Trace, TraceKind
@@ -208,7 +211,8 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
     Raises :class:`~vcpu_hotplug.vmm.errors.ConfigError` for a bad ``smp``
     and :class:`VmConfigError` for a bad vCPU model or guest knob.
     """
-    spec = replace(spec, cpu_type=normalize_cpu_type(spec.cpu_type))
+    cpu_type = normalize_cpu_type(spec.cpu_type)
+    spec = replace(spec, cpu_type=cpu_type, guest=replace(spec.guest, midr=cpu_model_midr(cpu_type)))
     config = MachineConfig(smp=spec.smp) if spec.ram_size is None else \
         MachineConfig(smp=spec.smp, ram_size=spec.ram_size)
     smp = config.smp_config  # validates -smp before anything is built

@@ -137,7 +137,8 @@ async def quit_server(client: QMPClient) -> None:
 def test_run_on_a_unix_socket_plugs_and_unplugs_and_quits(tmp_path: Path,
                                                           servers: list[Server]) -> None:
     path = tmp_path / "qmp.sock"
-    server = start(servers, tmp_path, "--smp", "cpus=2,maxcpus=8", "--qmp", f"unix:{path},server")
+    server = start(servers, tmp_path, "--smp", "cpus=2,maxcpus=8", "--qmp", f"unix:{path},server",
+                   "--guest-dyndbg")
     server.wait_for_socket(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -163,7 +164,7 @@ def test_run_on_a_unix_socket_plugs_and_unplugs_and_quits(tmp_path: Path,
             assert (done["data"]["info"]["source"], done["data"]["info"]["status"]) == (3, 0)
         view = await execute(client, "x-query-guest-cpus")
         assert view["online"] == [0, 1] and view["enabled"] == [0, 1]
-        assert any("CPU5: shutdown" in line for line in view["log"])
+        assert any("CPU5: shutdown" in line for line in view["log"])    # pr_debug: --guest-dyndbg
         await quit_server(client)
 
     asyncio.run(drive())

@@ -46,15 +46,76 @@ def test_every_table_is_found_from_the_rsdp_and_logged() -> None:
 
 
 def test_boot_follows_linuxs_order() -> None:
-    system = System.build(SMP)
+    """setup_arch (ACPI, PSCI, smp_init_cpus), smp_prepare_boot_cpu (CPU0's I-cache), init_IRQ (GICv3,
+    the ITS our MADT describes, CPU0's LPI pending table), smp_init (each secondary: I-cache,
+    redistributor, pending table, "Booted"), smp_cpus_done, then the ACPI namespace."""
+    system = System.build(SMP, guest=GuestConfig(dyndbg=True))
     lines = log_lines(system)
+    its = system.machine.memmap.gic_its[0]
     order = ["Booting Linux on physical CPU", "psci: probing for conduit method from ACPI.",
-             "smp: Bringing up secondary CPUs ...", "CPU1: Booted secondary processor",
-             "smp: Brought up 1 node, 2 CPUs", "ACPI: Interpreter enabled", "ACPI: CPU0 has been hot-added",
+             "Detected PIPT I-cache on CPU0", "GICv3: 256 SPIs implemented", "GICv3: 0 Extended SPIs implemented",
+             "Root IRQ handler: gic_handle_irq", "GICv3: GICv3 features: 16 PPIs",
+             "GICv3: GICD_CTRL.DS=1, SCR_EL3.FIQ=0", "GICv3: CPU0: found redistributor 0 region 0:",
+             f"ITS [mem 0x{its:08x}-0x{its + 0x1FFFF:08x}]",
+             f"ITS@0x{its:016x}: allocated 8192 Devices @",
+             f"ITS@0x{its:016x}: allocated 8192 Interrupt Collections @", "GICv3: using LPI property table @0x",
+             "GICv3: CPU0: using allocated LPI pending table @0x",
+             "smp: Bringing up secondary CPUs ...", "Detected PIPT I-cache on CPU1",
+             "GICv3: CPU1: found redistributor 1 region 0:", "GICv3: CPU1: using allocated LPI pending table @0x",
+             "CPU1: Booted secondary processor", "smp: Brought up 1 node, 2 CPUs",
+             "SMP: Total of 2 processors activated.", "CPU: All CPU(s) started at EL1",
+             "ACPI: Interpreter enabled", "ACPI: CPU0 has been hot-added",
              "ACPI: CPU1 has been hot-added", "acpi-ged ACPI0013:00: GED listening GSI 41"]
     positions = [index_of(lines, text) for text in order]
     assert positions == sorted(positions)
+    assert sum("Detected PIPT I-cache on CPU0" in line for line in lines) == 1
     assert not any("has been hot-added" in line for line in lines if "CPU2" in line or "CPU5" in line)
+
+
+def test_a_stock_kernel_keeps_no_debug_records() -> None:
+    """pr_debug/dev_dbg print nothing without dyndbg=: not in dmesg, not in the trace."""
+    system = System.build(SMP)
+    system.enable(4)
+    system.disable(4)
+    assert not any(r.level is LogLevel.DEBUG for r in system.kernel.klog.records)
+    traced = [e.message or "" for e in system.trace.filter(TraceKind.GUEST_LOG)]
+    for text in ("GED listening GSI", "ACPI_NOTIFY_DEVICE_CHECK event", "CPU4: shutdown", "Ejecting",
+                 "Processor [4:4]"):
+        assert not any(text in line for line in traced), text
+    assert "ACPI: CPU4 has been hot-added" in log_lines(system)
+
+
+def test_lpi_pending_tables_exist_for_every_possible_cpu_and_print_once_per_cpu() -> None:
+    """allocate_lpi_tables gives every possible CPU a pending table at boot; its_cpu_init_lpis prints it
+    the first time the CPU starts only (RD_LOCAL_LPI_ENABLED), not again after an offline/online or a
+    re-plug."""
+    system = System.build(SMP)
+    gic = system.kernel.gic
+    assert sorted(gic.pending_tables) == list(range(6))
+    addresses = [gic.pending_tables[cpu] for cpu in range(6)]
+    assert len(set(addresses)) == 6 and all(a % 0x10000 == 0 for a in addresses)
+    system.enable(4)
+    line = f"GICv3: CPU4: using allocated LPI pending table @0x{gic.pending_tables[4]:016x}"
+    assert log_lines(system).count(line) == 1
+    system.disable(4)
+    system.enable(4)
+    assert system.guest_view().online == frozenset({0, 1, 4})
+    assert log_lines(system).count(line) == 1
+
+
+def test_no_its_in_the_madt_no_lpi_lines() -> None:
+    from vcpu_hotplug.acpi.madt import GicIts
+    from tests.guest.helpers import edit_madt
+
+    def drop_its(madt) -> None:
+        madt.subtables[:] = [t for t in madt.subtables if not isinstance(t, GicIts)]
+    tables = own_tables(SMP)
+    tables["APIC"] = edit_madt(tables["APIC"], drop_its)
+    system = System.build(SMP, tables=table_list(tables))
+    lines = log_lines(system)
+    assert not any("ITS" in line or "LPI" in line for line in lines)
+    assert "GICv3: GICD_CTRL.DS=1, SCR_EL3.FIQ=0" in lines
+    assert "CPU1: Booted secondary processor 0x0000000001 [0x413fd0c1]" in lines
 
 
 def test_a_table_with_a_bad_checksum_is_used_with_acpicas_warning() -> None:

@@ -57,7 +57,7 @@ def test_physical_a_cpu_the_madt_does_not_describe_can_never_be_added() -> None:
     def unplug_socket(madt: Madt) -> None:
         madt.giccs[5].flags = GiccFlags(0)
     tables["APIC"] = edit_madt(tables["APIC"], unplug_socket)
-    system = System.build(SMP, tables=table_list(tables))
+    system = System.build(SMP, tables=table_list(tables), guest=GuestConfig(dyndbg=True))  # pr_debug lines
     assert cpu_masks(system)["possible"] == "0-4"
     assert "skipping disabled CPU entry with 0x5 MPIDR" in log_lines(system)
 

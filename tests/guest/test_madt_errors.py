@@ -14,6 +14,7 @@ from __future__ import annotations
 from tests.guest.helpers import cpu_masks, edit_madt, log_lines, own_tables, replace_once, table_list
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt
 from vcpu_hotplug.arm.psci import PsciFunction
+from vcpu_hotplug.guest import GuestConfig
 from vcpu_hotplug.guest.klog import LogLevel
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.system import System
@@ -25,9 +26,10 @@ AML_BYTE_PREFIX = 0x0A
 
 
 def boot_with_madt(smp: str, edit) -> System:
+    """Boot on our tables with the MADT edited; dynamic debug on, so that pr_debug lines can be checked."""
     tables = own_tables(smp)
     tables["APIC"] = edit_madt(tables["APIC"], edit)
-    return System.build(smp, tables=table_list(tables))
+    return System.build(smp, tables=table_list(tables), guest=GuestConfig(dyndbg=True))
 
 
 def logged(system: System, text: str, level: LogLevel) -> bool:

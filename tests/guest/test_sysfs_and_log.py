@@ -107,7 +107,7 @@ def test_log_records_carry_the_simulated_time() -> None:
 
 
 def test_hot_add_and_remove_log_linux_wording_at_their_simulated_times() -> None:
-    system = System.build("cpus=2,maxcpus=6")
+    system = System.build("cpus=2,maxcpus=6", guest=GuestConfig(dyndbg=True))  # with the pr_debug lines
     latency = system.kernel.config.latency
     mpidr = system.machine.vcpus[4].mpidr
     t0 = system.clock.now_ns()

@@ -142,10 +142,12 @@ def check_unix_socket_free(path: Path) -> None:
               help="serve the guest agent (qemu-ga) on unix:PATH,server")
 @click.option("--max-clients", type=click.IntRange(min=1), default=MAX_CLIENTS, show_default=True,
               help="QMP connections served at a time; one more is refused with an error line")
+@click.option("--guest-dyndbg", is_flag=True,
+              help="the guest's dynamic debug on (dyndbg=): pr_debug/dev_dbg lines reach its kernel log")
 @click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
-        qga_spec: Optional[str], max_clients: int, no_tui: bool) -> None:
+        qga_spec: Optional[str], max_clients: int, guest_dyndbg: bool, no_tui: bool) -> None:
     """Boot an arm64 VM and serve QMP until quit.
 
     The VM is the VMM machine with the Linux guest model booted on it; QMP
@@ -167,7 +169,7 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
                            online_delay_ns=round(slow_online_ms * NS_PER_MS),
                            ignore_notifications=ignore_notifications,
                            busy_cpus=set(parse_cpu_list(busy_cpus)))
-        guest = GuestConfig(present_policy=GUEST_KERNELS[guest_kernel], knobs=knobs)
+        guest = GuestConfig(present_policy=GUEST_KERNELS[guest_kernel], knobs=knobs, dyndbg=guest_dyndbg)
         vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest))
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")

@@ -10,15 +10,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from vcpu_hotplug.arm.midr import NEOVERSE_N1_R3P1
+from vcpu_hotplug.arm.midr import HOST_MIDR
 from vcpu_hotplug.guest.klog import LOG_BUF_LEN
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
 
 NR_CPUS = 512
 """CONFIG_NR_CPUS of the arm64 defconfig's KVM guests (512, KVM's vCPU limit)."""
 
-DEFAULT_MIDR = NEOVERSE_N1_R3P1
-"""MIDR_EL1 the guest reports (Arm Neoverse-N1 r3p1, a common KVM host)."""
+DEFAULT_MIDR = HOST_MIDR
+"""MIDR_EL1 the guest reports unless told otherwise: the ``host`` CPU model's (Arm Neoverse-N1 r3p1)."""
 
 DEFAULT_SECONDARY_ENTRY = 0x4021_0000
 """``__pa_symbol(secondary_entry)`` of an Image loaded 2 MiB into QEMU virt's RAM."""
@@ -93,10 +93,15 @@ class GuestConfig:
     boot_mpidr: int = 0
     """MPIDR_EL1 of the boot vCPU (what the kernel reads of itself)."""
     midr: int = DEFAULT_MIDR
+    """MIDR_EL1 of every CPU (what the vCPU model reports; :data:`~vcpu_hotplug.arm.midr.CPU_MODEL_MIDR`)."""
     secondary_entry: int = DEFAULT_SECONDARY_ENTRY
     nr_cpus: int = NR_CPUS
     log_buf_len: int = LOG_BUF_LEN
     """Bytes of text the kernel log's ring keeps (the ``log_buf_len=`` boot parameter)."""
+    dyndbg: bool = False
+    """Dynamic debug on for the files modelled (``dyndbg=`` on the command line): ``pr_debug``/``dev_dbg``
+    lines such as "ACPI_NOTIFY_DEVICE_CHECK event" or "CPU4: shutdown" reach dmesg. Off, as on a stock
+    kernel, they are not printed at all."""
 
 
 __all__ = ["DEFAULT_MIDR", "DEFAULT_SECONDARY_ENTRY", "NR_CPUS", "GuestConfig", "GuestKnobs", "Latency",

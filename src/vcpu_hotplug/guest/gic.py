@@ -23,6 +23,37 @@ is "CPU%d: mpidr %lx has no re-distributor!".
 
 ``request_irq`` on an SPI unmasks it with a write to ``GICD_ISENABLER<n>``.
 
+The boot log follows ``gic_init_bases`` in Linux 6.12: "%d SPIs
+implemented", "%d Extended SPIs implemented", "Root IRQ handler:
+gic_handle_irq" (``set_handle_irq``), "GICv3 features: %d PPIs"
+(``gic_update_rdist_properties``), "GICD_CTRL.DS=%d, SCR_EL3.FIQ=%d"
+(``gic_prio_init``, new in 6.12; renamed GICD_CTLR in 6.17), then
+``gic_cpu_init`` on the boot CPU ("CPU0: found redistributor ..."), then,
+when the GIC has LPIs, ``its_init`` and ``its_cpu_init`` (below). The GIC
+of QEMU ``virt`` (and KVM's) implements one security state, so
+``GICD_CTLR.DS`` is RAO, and a guest at non-secure EL1 without an EL3 can
+reach Group 0 (``gic_has_group0``): "GICD_CTRL.DS=1, SCR_EL3.FIQ=0". The
+VMM's GIC model does not implement ``GICD_CTLR.DS`` yet, so the driver
+states QEMU's value instead of reading it.
+
+**ITS and LPIs** (``drivers/irqchip/irq-gic-v3-its.c``), only when the MADT
+describes a GIC ITS (QEMU ``virt`` with ``gic-version=3`` has one at
+0x08080000 and then also sets ``GICD_TYPER.LPIS``; the VMM's GIC does not
+model LPIs, so the MADT's ITS structure is what turns them on here):
+``its_acpi_probe`` -> ``its_probe_one`` logs "ITS [mem %#010llx-%#010llx]"
+(the ITS frame, ``ACPI_GICV3_ITS_MEM_SIZE`` = 128 KiB) and
+``its_alloc_tables`` "ITS@%pa: allocated 8192 Devices @%lx (indirect, esz
+8, psz 64K, shr 1)" and "... 8192 Interrupt Collections ... (flat, ...)"
+(QEMU's ITS: 8-byte entries, 64 KiB pages, Inner Shareable);
+``allocate_lpi_tables`` logs "GICv3: using LPI property table @%pa" and
+allocates a pending table for every *possible* CPU; ``its_cpu_init_lpis``
+logs "GICv3: CPU%d: using allocated LPI pending table @%pa" the first time
+each CPU starts (``RD_LOCAL_LPI_ENABLED`` stays set, so an offline/online
+cycle or a re-plug of the same logical CPU does not print it again). The
+tables' physical addresses are this model's (64 KiB pages handed out in
+order from :data:`LPI_TABLES_BASE`); real Linux's depend on its page
+allocator. Nothing is written to them: the VMM does not model LPIs.
+
 A MADT whose GICD says GICv2 (QEMU's ``virt`` default, as in its reference
 tables) is driven by ``drivers/irqchip/irq-gic.c`` instead
 (``IRQCHIP_ACPI_DECLARE`` matches the GICD's version): there are no
@@ -34,7 +65,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, Gicr, GicVersion, Madt
+from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Gicd, GicIts, Gicr, GicVersion, Madt
 from vcpu_hotplug.arm.gic import (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4, GIC_PIDR2_ARCH_MASK,
                                   GICD_TYPER_ITLINES_MASK, GICR_FRAME_SIZE, GICR_FRAME_SIZE_VLPI, MAX_SPI_INTID,
                                   PPI_COUNT, SPI_BASE, GicdReg, GicrReg, GicrTyper, gicr_typer_affinity)
@@ -42,6 +73,25 @@ from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.mmio import MmioBus
+
+GICD_CTLR_DS = 1
+"""``GICD_CTLR.DS`` of QEMU virt's GIC: one security state (RAO)."""
+SCR_EL3_FIQ = 0
+"""``SCR_EL3.FIQ`` as the guest infers it: Group 0 is reachable from non-secure EL1 (no EL3)."""
+
+ITS_MEM_SIZE = 0x2_0000
+"""``ACPI_GICV3_ITS_MEM_SIZE``: the ITS register frames Linux maps (128 KiB)."""
+ITS_PAGE_SIZE = 0x1_0000
+"""``psz``: the ITS table page size Linux picks first and QEMU's ITS accepts (64 KiB)."""
+ITS_ENTRY_SIZE = 8
+"""``esz``: QEMU's ITS device and collection table entries (``GITS_DTE_SIZE``, ``GITS_CTE_SIZE``)."""
+ITS_SHAREABILITY = 1
+"""``shr``: Inner Shareable, which QEMU's ``GITS_BASER`` keeps as written."""
+LPI_TABLE_SIZE = 0x1_0000
+"""``LPI_PROPBASE_SZ`` and ``LPI_PENDBASE_SZ`` for 16 LPI ID bits (QEMU's), each rounded to 64 KiB."""
+LPI_TABLES_BASE = 0x4400_0000
+"""Where this model's ITS and LPI tables are allocated (64 MiB into QEMU virt's RAM); see the module."""
+
 
 @dataclass
 class RedistRegion:
@@ -68,6 +118,13 @@ class GicV3Driver:
     """Logical CPU -> RD_base found for it."""
     gicv2: bool = False
     """The MADT describes a GICv2: the irq-gic.c driver, no redistributors."""
+    lpis: bool = False
+    """``its_init`` found an ITS: LPIs are in use and each starting CPU enables them."""
+    pending_tables: dict[int, int] = field(default_factory=dict)
+    """Logical CPU -> physical address of its LPI pending table (every possible CPU, from boot)."""
+    lpi_enabled: set[int] = field(default_factory=set)
+    """CPUs whose redistributor has LPIs enabled (``RD_LOCAL_LPI_ENABLED``)."""
+    _next_table: int = LPI_TABLES_BASE
 
     def init(self, madt: Madt, cpu_for_uid: dict[int, int]) -> bool:
         """``gic_acpi_init``; ``cpu_for_uid`` is ``get_cpu_for_acpi_id``. False when there is no GIC."""
@@ -99,6 +156,46 @@ class GicV3Driver:
         self.klog.info("Root IRQ handler: gic_handle_irq")
         self.klog.info(f"GICv3: GICv3 features: {PPI_COUNT} PPIs")
         self._collect_redistributors(madt, cpu_for_uid, arch)
+        self.klog.info(f"GICv3: GICD_CTRL.DS={GICD_CTLR_DS}, SCR_EL3.FIQ={SCR_EL3_FIQ}")
+        return True
+
+    def _allocate_table(self) -> int:
+        address = self._next_table
+        self._next_table += ITS_PAGE_SIZE
+        return address
+
+    def its_init(self, madt: Madt, possible: list[int]) -> None:
+        """``its_init``: probe each MADT ITS, allocate its tables, the LPI property table and a pending
+        table for every possible CPU. Nothing when there is no GICv3 or no ITS."""
+        its_entries = madt.of_type(GicIts)
+        if self.gicv2 or self.dist_base is None or not its_entries:
+            return
+        entries = ITS_PAGE_SIZE // ITS_ENTRY_SIZE
+        for its in its_entries:
+            base = its.physical_base_address
+            self.klog.info(f"ITS [mem 0x{base:08x}-0x{base + ITS_MEM_SIZE - 1:08x}]")
+            for what, layout in (("Devices", "indirect"), ("Interrupt Collections", "flat")):
+                self.klog.info(f"ITS@0x{base:016x}: allocated {entries} {what} @{self._allocate_table():x} "
+                               f"({layout}, esz {ITS_ENTRY_SIZE}, psz {ITS_PAGE_SIZE // 1024}K, "
+                               f"shr {ITS_SHAREABILITY})")
+        self.klog.info(f"GICv3: using LPI property table @0x{self._allocate_table():016x}")
+        for cpu in possible:
+            self.pending_tables[cpu] = self._allocate_table()
+        self.lpis = True
+
+    def its_cpu_init(self, cpu: int) -> None:
+        """``its_cpu_init`` -> ``its_cpu_init_lpis`` on CPU ``cpu``: once per CPU, log its pending table."""
+        if not self.lpis or cpu in self.lpi_enabled or cpu not in self.pending_tables:
+            return
+        self.lpi_enabled.add(cpu)
+        self.klog.info(f"GICv3: CPU{cpu}: using allocated LPI pending table @0x{self.pending_tables[cpu]:016x}")
+
+    def starting_cpu(self, cpu: int, mpidr: int) -> bool:
+        """``gic_starting_cpu`` on a secondary: ``gic_cpu_init`` (find the redistributor), then the ITS part.
+        True when the redistributor was found."""
+        if not self.populate_rdist(cpu, mpidr):
+            return False
+        self.its_cpu_init(cpu)
         return True
 
     def _collect_redistributors(self, madt: Madt, cpu_for_uid: dict[int, int], arch: int) -> None:

@@ -2,19 +2,26 @@
 
 Boot follows Linux arm64's order (``init/main.c``, ``arch/arm64/kernel/setup.c``):
 
-1. "Booting Linux on physical CPU 0x%010lx [0x%08x]";
+1. "Booting Linux on physical CPU 0x%010lx [0x%08x]" (the MPIDR and the
+   vCPU model's MIDR, :attr:`GuestConfig.midr`);
 2. ACPI tables from the RSDP (:mod:`.acpi_boot`); arm64 requires a
    hardware-reduced FADT;
 3. PSCI from the FADT (:mod:`.psci`);
 4. ``smp_init_cpus``: MADT GICC -> logical CPUs -> *possible* (:mod:`.smp`);
-5. the GICv3 driver (:mod:`.gic`), the boot CPU's redistributor;
+   these end ``setup_arch``;
+5. ``smp_prepare_boot_cpu`` -> ``cpuinfo_store_boot_cpu``: "Detected PIPT
+   I-cache on CPU0";
+   then ``init_IRQ``: the GICv3 driver (:mod:`.gic`), the boot CPU's
+   redistributor, the ITS and the boot CPU's LPI pending table;
 6. ``smp_prepare_cpus``: *present*. :class:`PresentPolicy` selects Linux
    6.11 (every possible CPU is present) or the 2026 fix (only CPUs whose
    GICC is Enabled are present at boot, ``acpi_cpu_is_present``; arm64's
    ``acpi_map_cpu`` sets present on a hot-add, ``acpi_unmap_cpu`` clears it
    on an eject, see :mod:`.processor`);
 7. ``smp_init``: ``cpu_up`` of every present secondary via PSCI (DENIED is
-   silent and leaves the CPU offline);
+   silent and leaves the CPU offline); ``smp_cpus_done``: "SMP: Total of %d
+   processors activated.", ``hyp_mode_check``: "CPU: All CPU(s) started at
+   EL1";
 8. ACPI: DSDT and SSDTs into the interpreter, the namespace scan
    (processor driver: *enabled* and ``cpuN/``; GED driver).
 
@@ -58,6 +65,9 @@ from vcpu_hotplug.hw.clock import ScheduledEvent, SimClock
 BLOCK_EVENT_LIMIT = 1_000_000
 """Clock events a blocking call may wait through before it is declared stuck."""
 
+BOOT_EXCEPTION_LEVEL = "EL1"
+"""Where the CPUs enter the kernel: a KVM (or TCG without ``virtualization=on``) guest has no EL2."""
+
 
 class KernelClock:
     """The simulated clock as one kernel uses it: what it schedules does not run once it has halted."""
@@ -91,7 +101,7 @@ class Kernel:
         """Set when this kernel stops running (:meth:`restart`, :meth:`power_off`, :meth:`detach`)."""
         self.clock = KernelClock(hw.clock, lambda: not self.halted)
         self.trace = hw.trace
-        self.klog = KernelLog(self.clock.now_ns, self.trace, self.config.log_buf_len)
+        self.klog = KernelLog(self.clock.now_ns, self.trace, self.config.log_buf_len, self.config.dyndbg)
         self.possible = CpuMask("possible")
         self.present = CpuMask("present")
         self.enabled = CpuMask("enabled")
@@ -184,9 +194,11 @@ class Kernel:
                 continue
             self.possible.set(c.cpu)
 
-        self.gic.init(tables.madt, self.cpu_for_uid())
         self.klog.info("Detected PIPT I-cache on CPU0")
+        self.gic.init(tables.madt, self.cpu_for_uid())
         self.gic.populate_rdist(0, boot.mpidr)
+        self.gic.its_init(tables.madt, list(self.possible))
+        self.gic.its_cpu_init(0)
 
         self.present.set(0)
         for cpu in self.possible:
@@ -207,6 +219,7 @@ class Kernel:
         n = len(self.online)
         self.klog.info(f"smp: Brought up 1 node, {n} CPU{'s' if n > 1 else ''}")
         self.klog.info(f"SMP: Total of {n} processors activated.")
+        self.klog.info(f"CPU: All CPU(s) started at {BOOT_EXCEPTION_LEVEL}")
 
         self.acpi.load(tables.aml_blocks)
         self.klog.info("ACPI: Interpreter enabled")

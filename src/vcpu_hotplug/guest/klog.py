@@ -8,8 +8,13 @@ formats it, including the subsystem prefix of the file's ``pr_fmt`` (``psci:
 ``dmesg``. Every record also goes to the hardware trace as a ``GUEST_LOG``
 line, so the trace shows what the guest said between boundary crossings.
 
-Debug records (``pr_debug``) are kept too, with level DEBUG; like a kernel
-with dynamic debug enabled for the files modelled here.
+Debug records (``pr_debug``, ``dev_dbg``, ``acpi_handle_debug``) exist only
+with dynamic debug, as on a stock kernel (``CONFIG_DYNAMIC_DEBUG``, every
+call site off by default): with ``dyndbg`` off (the default) they are
+neither stored nor traced, exactly as a disabled call site prints nothing;
+with ``dyndbg`` on (the ``dyndbg=`` boot parameter enabling the files
+modelled here) they are kept with level DEBUG, in dmesg but below the
+console level.
 
 The log is a ring, as printk's is: it keeps the newest records whose text
 fits in ``log_buf_len`` bytes (the ``log_buf_len=`` boot parameter;
@@ -67,12 +72,14 @@ class KernelLog:
     """The printk ring buffer of one guest: the newest records within ``log_buf_len`` bytes of text."""
 
     def __init__(self, now: Callable[[], int], trace: Trace | None = None,
-                 log_buf_len: int = LOG_BUF_LEN) -> None:
+                 log_buf_len: int = LOG_BUF_LEN, dyndbg: bool = False) -> None:
         if log_buf_len <= 0:
             raise ValueError(f"log_buf_len must be positive, not {log_buf_len}")
         self._now = now
         self.trace = trace
         self.log_buf_len = log_buf_len
+        self.dyndbg = dyndbg
+        """Dynamic debug on: ``pr_debug``/``dev_dbg`` records are logged (off: they print nothing)."""
         self._ring: deque[LogRecord] = deque()
         self._size = 0
         self.dropped = 0
@@ -89,7 +96,10 @@ class KernelLog:
         """Bytes of text held (at most ``log_buf_len``, unless one record alone is longer)."""
         return self._size
 
-    def log(self, level: LogLevel, text: str, cpu: int | None = None) -> LogRecord:
+    def log(self, level: LogLevel, text: str, cpu: int | None = None) -> LogRecord | None:
+        """Log ``text`` at ``level``; a DEBUG record without :attr:`dyndbg` is dropped (None)."""
+        if level is LogLevel.DEBUG and not self.dyndbg:
+            return None
         record = LogRecord(self._now(), level, text)
         ring = self._ring
         ring.append(record)
@@ -101,25 +111,26 @@ class KernelLog:
             self.trace.log(TraceKind.GUEST_LOG, text, cpu)
         return record
 
-    def emerg(self, text: str) -> LogRecord:
+    def emerg(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.EMERG, text)
 
-    def crit(self, text: str) -> LogRecord:
+    def crit(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.CRIT, text)
 
-    def err(self, text: str) -> LogRecord:
+    def err(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.ERR, text)
 
-    def warn(self, text: str) -> LogRecord:
+    def warn(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.WARNING, text)
 
-    def notice(self, text: str) -> LogRecord:
+    def notice(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.NOTICE, text)
 
-    def info(self, text: str) -> LogRecord:
+    def info(self, text: str) -> LogRecord | None:
         return self.log(LogLevel.INFO, text)
 
-    def debug(self, text: str) -> LogRecord:
+    def debug(self, text: str) -> LogRecord | None:
+        """``pr_debug``/``dev_dbg``: logged only with :attr:`dyndbg`."""
         return self.log(LogLevel.DEBUG, text)
 
     def once(self, key: str, level: LogLevel, text: str) -> LogRecord | None:

@@ -30,8 +30,9 @@ then ``CPU_ON(mpidr, secondary_entry)``. An error other than ``-EPERM`` logs
 boot CPU waits up to 5 s for the secondary: the VMM starts the vCPU at the
 entry point through the hardware :class:`~vcpu_hotplug.hw.VcpuPort`, and
 the secondary runs ``secondary_start_kernel``: "Detected PIPT I-cache on
-CPU%d", its redistributor, "CPU%u: Booted secondary processor 0x%010lx
-[0x%08x]", then it is online. No start within 5 s: "CPU%u: failed to come
+CPU%d" (``cpuinfo_store_cpu``), its redistributor and, the first time, its
+LPI pending table (``gic_starting_cpu``), "CPU%u: Booted secondary processor
+0x%010lx [0x%08x]" with the vCPU model's MIDR, then it is online. No start within 5 s: "CPU%u: failed to come
 online" and ``-EIO``.
 
 **Tear-down** (``cpu_down``): refused with ``-EBUSY`` for the last online CPU,
@@ -225,7 +226,7 @@ class CpuHotplug:
         lcpu = k.cpus[cpu]
         lcpu.hw_vcpu = hw_vcpu
         k.klog.info(f"Detected PIPT I-cache on CPU{cpu}")
-        k.gic.populate_rdist(cpu, lcpu.mpidr)
+        k.gic.starting_cpu(cpu, lcpu.mpidr)
         k.klog.info(f"CPU{cpu}: Booted secondary processor 0x{lcpu.mpidr:010x} [0x{k.config.midr:08x}]")
         k.online.set(cpu)
         if b.timeout is not None:
