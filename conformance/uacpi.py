@@ -57,11 +57,18 @@ IGNORED_DIAGNOSTICS = ("3144", "2098", "6058", "6161", "6005", "6080", "6084", "
 def compile_case(iasl: str, source: Path, out_dir: Path) -> Path:
     stem = out_dir / source.stem
     quiet = [arg for code in IGNORED_DIAGNOSTICS for arg in ("-vw", code)]
-    subprocess.run([iasl, *quiet, "-oa", "-f", "-p", str(stem), str(source)],
-                   capture_output=True, text=True)
+    proc = subprocess.run([iasl, *quiet, "-oa", "-f", "-p", str(stem), str(source)],
+                          capture_output=True, text=True)
     aml = stem.with_suffix(".aml")
     if not aml.exists():
-        raise RuntimeError("iasl produced no AML")
+        # The cases use ASL of ACPI 6.4+ (e.g. ``If (!Load (TABL))``, Load as an expression)
+        # that older iasl (Debian 12's 20200925) cannot parse: name the version and the error.
+        out = proc.stdout + proc.stderr
+        version = re.search(r"version (\d{8})", out)
+        error = re.search(r"^Error\s+\d+\s+-.*$", out, re.MULTILINE)
+        raise RuntimeError(f"iasl {version.group(1) if version else '?'} produced no AML"
+                           + (f" ({' '.join(error.group(0).split())})" if error else "")
+                           + "; a newer iasl (--iasl) may compile it")
     return aml
 
 
