@@ -165,10 +165,12 @@ class CpuDeviceTable:
 
     # --------------------------------------------------------------- queries
 
-    def _require_cpus(self) -> None:
+    @staticmethod
+    def _require_cpus(slots: Sequence[HotpluggableCpu]) -> Sequence[HotpluggableCpu]:
         """hw/core/machine-qmp-cmds.c: a machine without possible CPUs (``-machine none``)."""
-        if not self._backend.cpu_slots():
+        if not slots:
             raise QmpError("machine does not support hot-plugging CPUs")
+        return slots
 
     def qom_list(self, path: str) -> list[dict[str, str]]:
         """``qom-list`` of the containers management looks in (qom/qom-qmp-cmds.c ``qmp_qom_list``)."""
@@ -196,10 +198,10 @@ class CpuDeviceTable:
 
     def hotpluggable_cpus(self) -> list[dict[str, object]]:
         """``query-hotpluggable-cpus``: every slot, highest index first as QEMU lists them."""
-        self._require_cpus()
+        slots = self._require_cpus(self.slots())
         out = []
         cpu_type = self._backend.cpu_type()
-        for slot in reversed(self.slots()):
+        for slot in reversed(slots):
             item: dict[str, object] = {"type": cpu_type, "vcpus-count": VCPUS_PER_SLOT,
                                        "props": slot_props(slot)}
             device = self._devices.get(slot.index)
@@ -220,17 +222,17 @@ class CpuDeviceTable:
 
     def device_add(self, args: Mapping[str, object]) -> CpuDevice:
         """Plug the vCPU that ``args`` (device_add's arguments) name."""
-        self._require_cpus()
+        slots = self._require_cpus(self.slots())
         dev_id = self._check_id(args)
         driver = self._check_driver(args)
         if "bus" in args:
             bus = args["bus"]
             raise QmpError(f"Bus '{bus}' not found")
-        topology = self._check_properties(driver, args)
+        topology = self._check_properties(driver, args, slots)
         cpu_type = self._backend.cpu_type()
         if driver != cpu_type:
             raise QmpError(f"Invalid CPU type, expected cpu type: '{cpu_type}'")
-        slot = self._find_slot(topology)
+        slot = self._find_slot(topology, slots)
         if slot.plugged or slot.index in self._devices:
             socket, cluster, core, thread = slot.topology
             raise QmpError(f"cpu(id{slot.index}={socket}:{cluster}:{core}:{thread}) "
@@ -284,7 +286,9 @@ class CpuDeviceTable:
             raise QmpError(f"'{driver}' is not a valid device model name")
         return driver
 
-    def _check_properties(self, driver: str, args: Mapping[str, object]) -> dict[str, int]:
+    @staticmethod
+    def _check_properties(driver: str, args: Mapping[str, object],
+                          slots: Sequence[HotpluggableCpu]) -> dict[str, int]:
         topology = {name: 0 for name in TOPOLOGY_PROPERTIES}
         for name, value in args.items():
             if name in DEVICE_ADD_OWN_ARGS:
@@ -292,7 +296,6 @@ class CpuDeviceTable:
             if name not in topology:
                 raise QmpError(f"Property '{driver}.{name}' not found")
             topology[name] = _integer_property(name, value)
-        slots = self.slots()
         ranges = {
             "thread-id": max(s.thread_id for s in slots),
             "core-id": max(s.core_id for s in slots),
@@ -305,10 +308,12 @@ class CpuDeviceTable:
                                f"correct range 0:{ranges[name]}")
         return topology
 
-    def _find_slot(self, topology: Mapping[str, int]) -> HotpluggableCpu:
+    @staticmethod
+    def _find_slot(topology: Mapping[str, int],
+                   slots: Sequence[HotpluggableCpu]) -> HotpluggableCpu:
         wanted = (topology["socket-id"], topology["cluster-id"], topology["core-id"],
                   topology["thread-id"])
-        for slot in self.slots():
+        for slot in slots:
             if slot.topology == wanted:
                 return slot
         raise QmpError("No vCPU slot at socket-id={}, cluster-id={}, core-id={}, thread-id={};"

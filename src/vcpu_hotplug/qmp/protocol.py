@@ -262,10 +262,14 @@ class UnencodableMessage(QmpError):
     """A message held a value JSON cannot express (NaN or an infinity)."""
 
 
+#: One encoder for every message (``json.dumps`` with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False)
+
+
 def encode(message: dict) -> bytes:
     """One message on one line, as QEMU writes it (non-pretty mode); never NaN or Infinity."""
     try:
-        text = json.dumps(message, ensure_ascii=True, allow_nan=False)
+        text = _ENCODER.encode(message)
     except ValueError as exc:
         raise UnencodableMessage(f"The reply could not be written as JSON: {exc}") from None
     return text.encode("ascii") + LINE_ENDING
