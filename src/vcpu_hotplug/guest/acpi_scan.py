@@ -27,9 +27,14 @@ Request (3) on a device are queued to the hotplug workqueue
   ``acpi_scan_hot_remove``: ``acpi_scan_try_to_offline`` offlines the CPU
   (``device_offline``; any failure, a busy CPU's ``-EBUSY`` as an
   ``offline_disabled`` device's ``-EPERM``, is "Offline failed." and
-  ``-EBUSY`` after the second pass), ``_EJ0(1)``, re-read ``_STA``: still
-  enabled is "Eject incomplete - status 0x%llx", else ``post_eject``
-  (unregister the CPU).
+  ``-EBUSY`` after the second pass), ``_EJ0(1)`` (none: ``-ENODEV``), then
+  ``_STA`` through ``acpi_evaluate_integer`` (no 0x0F default: a device
+  without ``_STA`` fails with ``AE_NOT_FOUND``): a failure is "Status check
+  after eject failed (0x%x)" with the ACPICA status, still enabled is "Eject
+  incomplete - status 0x%llx", both warnings, and both keep the CPU
+  registered and the handler attached (Linux 6.11's ``ACPI_SCAN_CHECK_FLAG_EJECT``
+  defers the detach to ``acpi_bus_post_eject``); else ``post_eject``
+  unregisters the CPU and drops the handler.
 
 The result goes back to firmware with ``_OST(source, code)``: 0 success,
 ``-EPERM`` 0x80 not supported, ``-EBUSY`` 0x82 busy, anything else 1
@@ -45,7 +50,7 @@ from vcpu_hotplug.acpi.device_ids import GED_HID, POWER_BUTTON_HID, PROCESSOR_HI
 from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus
-from vcpu_hotplug.guest.acpi_utils import (AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
+from vcpu_hotplug.guest.acpi_utils import (AE_OK, AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
                                            linux_path)
 from vcpu_hotplug.guest.button import ButtonDriver
 from vcpu_hotplug.guest.errors import Errno
@@ -230,18 +235,24 @@ class AcpiScan:
                 k.klog.warn(f"cpu cpu{cpu}: Offline failed.")
                 return -Errno.EBUSY
         k.klog.debug(f"ACPI: {linux_path(adev.path)}: Ejecting")
-        adev.handler_attached = False
+        # acpi_scan_check_and_detach(device, ACPI_SCAN_CHECK_FLAG_EJECT): the processor handler has no
+        # .detach, and with the EJECT flag adev->handler and the enumerated flag stay until
+        # acpi_bus_post_eject, so every early return below leaves the device attached.
         if not k.acpi.exists(adev.path + "._EJ0"):
-            return -Errno.ENODEV
+            return -Errno.ENODEV          # acpi_evaluate_ej0: AE_NOT_FOUND
         try:
             k.acpi.evaluate(adev.path + "._EJ0", 1)
         except AcpiError:
             return -Errno.EIO
-        sta = k.acpi.status(adev)
-        if sta is None:
-            k.klog.warn(f"ACPI: {linux_path(adev.path)}: Status check after eject failed (0x1)")
+        # acpi_evaluate_integer(handle, "_STA", NULL, &sta): no 0x0F default here; a device
+        # without _STA fails with AE_NOT_FOUND (0x5) and the CPU stays registered.
+        status, sta = k.acpi.evaluate_integer(adev.path + "._STA")
+        if status != AE_OK or sta is None:
+            k.klog.warn(f"ACPI: {linux_path(adev.path)}: Status check after eject failed (0x{status:x})")
         elif sta & DeviceStatus.ENABLED:
             k.klog.warn(f"ACPI: {linux_path(adev.path)}: Eject incomplete - status 0x{sta:x}")
         else:
+            # acpi_bus_post_eject: handler->post_eject(adev), then adev->handler = NULL.
             k.processor_driver.post_eject(adev)
+            adev.handler_attached = False
         return 0

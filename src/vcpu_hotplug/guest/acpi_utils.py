@@ -5,6 +5,9 @@
   hardware trace shows which AML ran around each register access;
 - :meth:`AcpiCore.status`: ``acpi_bus_get_status`` (``_STA``; 0x0F when absent), stored in the
   device's ``status``, which a failed evaluation leaves as it was;
+- :meth:`AcpiCore.evaluate_integer`: ``acpi_evaluate_integer`` (``drivers/acpi/utils.c``), which
+  has no default: a missing object is ``AE_NOT_FOUND`` (0x5), as ACPICA's
+  ``acpi_evaluate_object`` returns it; the status is returned, not logged;
 - :meth:`AcpiCore.ost`: ``acpi_evaluate_ost(handle, source_event, status, NULL)``:
   ``_OST`` with an empty buffer, only when the device has one;
 - :func:`linux_path`: a namespace path as ACPICA prints it (``\\_SB_.CPUS.C004``);
@@ -19,6 +22,7 @@ re-enter the clock).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +33,22 @@ from vcpu_hotplug.guest.klog import KernelLog
 from vcpu_hotplug.hw.clock import SimClock
 
 NAME_SEGMENT = 4
+
+AE_OK = 0x0000
+AE_ERROR = 0x0001
+"""ACPICA's generic failure (``include/acpi/acexcep.h``): what an AML fault without a closer code reports here."""
+AE_NOT_FOUND = 0x0005
+"""``EXCEP_ENV (0x0005)``: the object (or a name the AML uses) does not exist."""
+AE_BAD_DATA = 0x1004
+"""``EXCEP_PGM (0x0004)``: ``acpi_evaluate_integer`` on a result that is not an Integer."""
+
+_NOT_FOUND = re.compile(r"(\\S+) not found \(from ")
+"""How the AML engine words an unresolved name (``compiler.py``): ACPICA's ``AE_NOT_FOUND``."""
+
+
+def acpi_status_of(exc: AcpiError) -> int:
+    """The ACPICA status an AML fault stands for: ``AE_NOT_FOUND`` for an unresolved name, else ``AE_ERROR``."""
+    return AE_NOT_FOUND if _NOT_FOUND.search(str(exc)) else AE_ERROR
 
 
 def linux_path(path: str) -> str:
@@ -125,6 +145,23 @@ class AcpiCore:
             return None
         device.status = value
         return value
+
+    def evaluate_integer(self, path: str) -> tuple[int, int | None]:
+        """``acpi_evaluate_integer(handle, path, NULL, &value)``: ``(status, value)``, value None unless ``AE_OK``.
+
+        Unlike :meth:`status` there is no default for a missing ``_STA``:
+        ``acpi_evaluate_object`` fails with ``AE_NOT_FOUND``, and a result that
+        is not an Integer is ``AE_BAD_DATA``.
+        """
+        if not self.exists(path):
+            return AE_NOT_FOUND, None
+        try:
+            value = self.evaluate(path)
+        except AcpiError as e:
+            return acpi_status_of(e), None
+        if not isinstance(value, int):
+            return AE_BAD_DATA, None
+        return AE_OK, value
 
     def ost(self, path: str, source: int, status: int) -> bool:
         """``acpi_evaluate_ost``; False when there is no ``_OST`` or it failed."""
