@@ -82,11 +82,36 @@ def test_qemu_qmp_client_sees_quit_as_shutdown(tmp_path: Path) -> None:
             await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
             with client.listener("SHUTDOWN") as listener:
                 await asyncio.wait_for(client.execute("quit"), TIMEOUT)
+                # SHUTDOWN came before the reply, as from QEMU: it is queued already.
+                assert not listener.empty()
                 shutdown = await next_event(listener, "SHUTDOWN")
             assert shutdown["data"] == {"guest": False, "reason": "host-qmp-quit"}
             await asyncio.wait_for(server.wait_closed(), TIMEOUT)
             # As with QEMU, the server hangs up after quit: the library reports that EOF.
             with contextlib.suppress(EOFError):
+                await asyncio.wait_for(client.disconnect(), TIMEOUT)
+
+    run(main())
+
+
+def test_qemu_qmp_client_enables_the_offered_oob_and_sees_exec_oob_refused(tmp_path: Path) -> None:
+    """The library enables ``oob`` when the greeting offers it (``QMPClient._negotiate``), as it
+    does with QEMU; in-band commands then run as before and ``exec-oob`` gets QEMU's refusal."""
+    async def main() -> None:
+        path = tmp_path / "qmp.sock"
+        async with running_server(FakeCpuBackend(), path):
+            client = QMPClient("vcpu-hotplug-test")
+            await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+            try:
+                assert client.greeting is not None
+                assert client.greeting.QMP.capabilities == ["oob"]
+                with pytest.raises(ExecuteError) as caught:
+                    await asyncio.wait_for(client.execute("query-status", oob=True), TIMEOUT)
+                assert caught.value.error_class == "GenericError"
+                assert str(caught.value) == "The command query-status does not support OOB"
+                status = await asyncio.wait_for(client.execute("query-status"), TIMEOUT)
+                assert status == {"status": "running", "running": True}
+            finally:
                 await asyncio.wait_for(client.disconnect(), TIMEOUT)
 
     run(main())

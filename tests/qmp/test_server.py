@@ -58,10 +58,11 @@ def error(desc: str, cls: str = "GenericError") -> dict[str, Any]:
 
 # ------------------------------------------------------------ negotiation
 
-def test_greeting_carries_the_version_and_no_capabilities(tmp_path: Path) -> None:
+def test_greeting_carries_the_version_and_offers_oob(tmp_path: Path) -> None:
+    """QEMU offers ``oob`` on every socket monitor (monitor/qmp.c ``monitor_qmp_caps_reset``)."""
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         version = (await client.execute("query-version"))["return"]
-        assert client.greeting == {"QMP": {"version": version, "capabilities": []}}
+        assert client.greeting == {"QMP": {"version": version, "capabilities": ["oob"]}}
         assert set(version) == {"qemu", "package"}
         assert set(version["qemu"]) == {"major", "minor", "micro"}
     scenario(tmp_path, body)
@@ -90,7 +91,6 @@ def test_second_negotiation_is_ignored(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("arguments, desc", [
-    ({"enable": ["oob"]}, "Capability oob not available"),
     ({"enable": ["fast"]}, "Parameter 'enable[0]' does not accept value 'fast'"),
     ({"enable": [1]}, "Invalid parameter type for 'enable[0]', expected: string"),
     ({"enable": "oob"}, "Invalid parameter type for 'enable', expected: array"),
@@ -103,6 +103,75 @@ def test_capability_errors_leave_the_session_unnegotiated(tmp_path: Path, argume
         await client.negotiate()
         await still_answers(client)
     scenario(tmp_path, body, negotiate=False)
+
+
+# ---------------------------------------------------------- out-of-band
+
+OOB_UNEXPECTED = error("QMP input member 'exec-oob' is unexpected")
+
+
+def test_oob_is_negotiable_and_in_band_commands_still_run(tmp_path: Path) -> None:
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        assert await client.execute("qmp_capabilities", {"enable": ["oob"]}, id=1) == {
+            "return": {}, "id": 1}
+        await still_answers(client)
+        assert await client.execute("qmp_capabilities", {"enable": ["oob"]}) == error(
+            "Capabilities negotiation is already complete, command ignored", "CommandNotFound")
+    scenario(tmp_path, body, negotiate=False)
+
+
+def test_with_oob_every_command_refuses_exec_oob_with_qemus_error(tmp_path: Path) -> None:
+    """qapi/qmp-dispatch.c ``qmp_dispatch``: a command without ``'allow-oob': true`` answers
+    "The command X does not support OOB" (none of ours allows it); nothing runs, ``id`` is echoed."""
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        assert await client.execute("qmp_capabilities", {"enable": ["oob"]}) == {"return": {}}
+        for n, command in enumerate(COMMAND_LIST):
+            await client.send({"exec-oob": command.name, "id": n})
+            assert await client.reply() == {
+                **error(f"The command {command.name} does not support OOB"), "id": n}
+        await client.send({"exec-oob": "device_add", "arguments": {"driver": "host-arm-cpu",
+                                                                   "core-id": 2}})
+        assert await client.reply() == error("The command device_add does not support OOB")
+        assert backend.calls == []
+        assert not server.quit_requested
+        # An unknown command is not found before OOB is looked at; the request checks still hold.
+        await client.send({"exec-oob": "nope", "id": "x"})
+        assert await client.reply() == {
+            **error("The command nope has not been found", "CommandNotFound"), "id": "x"}
+        await client.send({"execute": "query-status", "exec-oob": "query-status"})
+        assert await client.reply() == error(
+            "QMP input member 'exec-oob' clashes with 'execute'")
+        await client.send({"exec-oob": 1})
+        assert await client.reply() == error("QMP input member 'exec-oob' must be a string")
+        await still_answers(client)
+    scenario(tmp_path, body, negotiate=False)
+
+
+def test_without_oob_exec_oob_is_an_unexpected_member(tmp_path: Path) -> None:
+    """OOB not enabled: ``qmp_dispatch_check_obj`` does not know ``exec-oob``, before and after
+    negotiation, whatever the command."""
+    async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
+        for command in ("qmp_capabilities", "query-status", "nope"):
+            await client.send({"exec-oob": command, "id": command})
+            assert await client.reply() == {**OOB_UNEXPECTED, "id": command}
+        await client.negotiate()
+        for command in ("qmp_capabilities", "query-status", "quit", "nope"):
+            await client.send({"exec-oob": command})
+            assert await client.reply() == OOB_UNEXPECTED
+        assert not server.quit_requested
+        await still_answers(client)
+    scenario(tmp_path, body, negotiate=False)
+
+
+def test_capability_offered_by_no_one_is_not_available() -> None:
+    """A monitor that offers nothing (QEMU's without an I/O thread) refuses ``oob``
+    (monitor/qmp-cmds-control.c ``qmp_caps_accept``)."""
+    from vcpu_hotplug.qmp.commands import CommandContext, SessionState, dispatch
+    session = SessionState()
+    ctx = CommandContext(session, FakeCpuBackend(), None, {}, lambda: None)  # type: ignore[arg-type]
+    request = {"execute": "qmp_capabilities", "arguments": {"enable": ["oob"]}}
+    assert dispatch(request, ctx) == error("Capability oob not available")
+    assert not session.negotiated
 
 
 # ----------------------------------------------------- request-level errors
@@ -556,7 +625,13 @@ def test_clients_work_concurrently_and_a_rude_disconnect_harms_nobody(tmp_path: 
 
 # --------------------------------------------------------------------- quit
 
-def test_quit_answers_broadcasts_shutdown_and_closes(tmp_path: Path) -> None:
+QUIT_SHUTDOWN = {"event": "SHUTDOWN", "timestamp": TIMESTAMP,
+                 "data": {"guest": False, "reason": "host-qmp-quit"}}
+
+
+def test_quit_broadcasts_shutdown_before_its_reply_then_closes(tmp_path: Path) -> None:
+    """QEMU's order on the wire: ``SHUTDOWN`` first, then ``{"return": {}}`` (``qmp_quit`` only
+    requests the shutdown; the main loop sends the event before the dispatcher writes the reply)."""
     async def main() -> None:
         path = tmp_path / "qmp.sock"
         server = QmpServer(FakeCpuBackend(), clock=lambda: FIXED_TIME)
@@ -565,10 +640,11 @@ def test_quit_answers_broadcasts_shutdown_and_closes(tmp_path: Path) -> None:
         await other.negotiate()
         client = await RawClient.connect_unix(path)
         await client.negotiate()
-        assert await client.execute("quit", id="bye") == {"return": {}, "id": "bye"}
+        await client.send({"execute": "quit", "id": "bye"})
+        assert await client.recv() == QUIT_SHUTDOWN
+        assert await client.recv() == {"return": {}, "id": "bye"}
+        assert await other.recv() == QUIT_SHUTDOWN
         for peer in (client, other):
-            assert await peer.recv() == {"event": "SHUTDOWN", "timestamp": TIMESTAMP,
-                                         "data": {"guest": False, "reason": "host-qmp-quit"}}
             with pytest.raises(EOFError):
                 await peer.recv()
         await asyncio.wait_for(server.wait_closed(), TIMEOUT)

@@ -15,6 +15,17 @@ Follows QEMU:
   ``CommandNotFound`` "Expecting capabilities negotiation with
   'qmp_capabilities'"; after it, ``qmp_capabilities`` answers "Capabilities
   negotiation is already complete, command ignored";
+- out-of-band execution (``monitor/qmp.c``, ``monitor/qmp-cmds-control.c``
+  ``qmp_caps_accept``, ``qapi/qmp-dispatch.c`` ``qmp_dispatch``): the ``oob``
+  capability is offered in the greeting, as QEMU does on a monitor with an
+  I/O thread (every socket chardev: ``monitor_qmp_caps_reset``), and a client
+  may enable it with ``qmp_capabilities {"enable": ["oob"]}``. Without it,
+  ``exec-oob`` is an unknown request member ("QMP input member 'exec-oob' is
+  unexpected"); with it, ``exec-oob`` of a command whose schema lacks
+  ``'allow-oob': true`` answers "The command X does not support OOB". In
+  QEMU only a few commands allow OOB (``migrate-recover``, ``migrate-pause``,
+  ``yank``, ``x-oob-test``); none of this table's do, so every ``exec-oob``
+  is refused;
 - schemas from qapi/control.json, qapi/misc.json, qapi/machine.json,
   qapi/qdev.json, qapi/qom.json, qapi/run-state.json, qapi/migration.json,
   qapi/block-core.json and qapi/char.json; ``x-query-guest-cpus`` and
@@ -54,6 +65,12 @@ class QmpCapability(str, Enum):
     """``QMPCapability`` (qapi/control.json)."""
 
     OOB = "oob"
+
+
+#: What the greeting offers: QEMU offers ``oob`` on a monitor with an I/O thread
+#: (``monitor_qmp_caps_reset``: ``capab_offered[OOB] = use_io_thread``), which every
+#: socket chardev has (``monitor_init_qmp``: ``QEMU_CHAR_FEATURE_GCONTEXT``).
+OFFERED_CAPABILITIES: frozenset[QmpCapability] = frozenset({QmpCapability.OOB})
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,8 @@ class Command:
 
     ``open_arguments`` marks commands whose schema is ``'gen': false`` with
     free-form arguments (``device_add``): only the listed ones are checked here.
+    ``allow_oob`` is the schema's ``'allow-oob': true`` (``QCO_ALLOW_OOB``): only
+    such a command may be run with ``exec-oob``.
     """
 
     name: str
@@ -130,6 +149,7 @@ class Command:
     args: tuple[Arg, ...] = ()
     open_arguments: bool = False
     before_negotiation: bool = False
+    allow_oob: bool = False
 
 
 def validate_arguments(command: Command, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -450,6 +470,8 @@ class Request:
 
     command: str
     arguments: dict[str, Any] = field(default_factory=dict)
+    oob: bool = False
+    """Sent with ``exec-oob`` (``qmp_is_oob``)."""
 
 
 def check_request(message: object, oob_enabled: bool = False) -> Request:
@@ -473,7 +495,7 @@ def check_request(message: object, oob_enabled: bool = False) -> Request:
             raise QmpError(f"QMP input member '{name}' is unexpected")
     if exec_key is None:
         raise QmpError("QMP input lacks member 'execute'")
-    return Request(message[exec_key], dict(message.get("arguments", {})))
+    return Request(message[exec_key], dict(message.get("arguments", {})), exec_key == "exec-oob")
 
 
 def dispatch(message: object, ctx: CommandContext,
@@ -490,6 +512,8 @@ def dispatch(message: object, ctx: CommandContext,
                 raise QmpError(NEGOTIATION_REQUIRED, ErrorClass.COMMAND_NOT_FOUND)
             raise QmpError(f"The command {request.command} has not been found",
                            ErrorClass.COMMAND_NOT_FOUND)
+        if request.oob and not command.allow_oob:
+            raise QmpError(f"The command {request.command} does not support OOB")
         arguments = validate_arguments(command, request.arguments)
         result = command.handler(ctx, arguments)
     except QmpError as err:

@@ -2,14 +2,24 @@
 
 Follows QEMU's monitor (``monitor/qmp.c``) and ``docs/interop/qmp-spec.rst``:
 
-- on connect the server sends its greeting; the client must send
-  ``qmp_capabilities`` before any other command;
+- on connect the server sends its greeting, which offers the ``oob``
+  capability as QEMU's does on a socket monitor (see ``commands``: it can be
+  enabled, and then ``exec-oob`` is refused for every command of ours, with
+  QEMU's error); the client must send ``qmp_capabilities`` before any other
+  command;
 - requests of one client are answered in order, one reply per request,
   each on its own line; asynchronous events go to every client that
   completed negotiation (``monitor_qapi_event_emit`` skips the others);
-- ``quit`` is answered, then ``SHUTDOWN`` (``{"guest": false, "reason":
-  "host-qmp-quit"}``, qapi/run-state.json) is broadcast, then every
-  connection and the listening socket close;
+- ``quit``: ``SHUTDOWN`` (``{"guest": false, "reason": "host-qmp-quit"}``,
+  qapi/run-state.json) is broadcast, *then* ``quit`` is answered, then every
+  connection and the listening socket close. That is QEMU's order:
+  ``qmp_quit`` (monitor/qmp-cmds.c) only calls
+  ``qemu_system_shutdown_request``; the dispatcher coroutine
+  (``qmp_dispatch``, qapi/qmp-dispatch.c) yields to the main loop before it
+  returns the reply, and the main loop's ``main_loop_should_exit``
+  (system/runstate.c) sends ``SHUTDOWN`` (``qemu_system_shutdown``) and
+  leaves; ``monitor_cleanup`` (monitor/monitor.c) then lets the dispatcher
+  finish, which writes ``{"return": {}}``, and flushes;
 - a client's bad input or disconnect never takes the server down.
 
 Bounded per client, for a server that runs for weeks: at most
@@ -51,7 +61,8 @@ from .. import __version__
 from vcpu_hotplug.vmm.psci import SystemEvent
 
 from .backend import BackendEvent, CpuBackend
-from .commands import CommandContext, SessionState, VmIdentity, dispatch
+from .commands import (OFFERED_CAPABILITIES, CommandContext, QmpCapability, SessionState,
+                       VmIdentity, dispatch)
 from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
 from .errors import QmpError
@@ -203,7 +214,8 @@ class _Client:
     name: str
     notices: Summary
     max_backlog: int = MAX_CLIENT_BACKLOG
-    session: SessionState = field(default_factory=SessionState)
+    session: SessionState = field(
+        default_factory=lambda: SessionState(offered=OFFERED_CAPABILITIES))
     dropped_events: int = 0
     _queue: deque = field(default_factory=deque)  # (bytes, is_event), waiting for the transport
     _queued: int = 0
@@ -467,7 +479,7 @@ class QmpServer:
         self.emit_event(SHUTDOWN_EVENT, {"guest": True, "reason": "guest-shutdown"})
         if self._exit_on_shutdown and self._loop is not None and not self._loop.is_closed():
             self._quit_requested = True
-            self._loop.call_soon(lambda: asyncio.ensure_future(self._shutdown(announce=False)))
+            self._loop.call_soon(lambda: asyncio.ensure_future(self._shutdown()))
 
     def _schedule_flush(self) -> None:
         if self._dispatching or self._flush_scheduled:
@@ -500,7 +512,8 @@ class QmpServer:
         client = _Client(writer, f"client #{self._connections}", self.notices, self.max_backlog)
         self._clients.add(client)
         try:
-            client.send(greeting(self._version, [c.value for c in client.session.offered]))
+            client.send(greeting(self._version, [c.value for c in QmpCapability
+                                                 if c in client.session.offered]))
             await writer.drain()
             streamer = JsonStreamer()
             while not self._quit_requested:
@@ -531,6 +544,7 @@ class QmpServer:
     def _execute(self, client: _Client, message: object) -> None:
         ctx = CommandContext(client.session, self._backend, self.devices, self._version,
                              self._request_quit, self.identity, self.emit_event)
+        quitting = self._quit_requested
         self._dispatching = True
         try:
             try:
@@ -540,6 +554,9 @@ class QmpServer:
                 has_id = isinstance(message, dict) and "id" in message
                 reply = failure(QmpError(f"Internal error: {type(exc).__name__}"),
                                 message.get("id") if isinstance(message, dict) else None, has_id)
+            if self._quit_requested and not quitting:
+                # quit: QEMU's main loop sends SHUTDOWN before the dispatcher writes the reply.
+                self._announce_quit()
             client.send(reply)
             if "return" in reply and not self._quit_requested:
                 try:
@@ -570,12 +587,16 @@ class QmpServer:
     def _request_quit(self) -> None:
         self._quit_requested = True
 
-    async def _shutdown(self, announce: bool = True) -> None:
-        """After ``quit`` (or the guest's power-off): tell everyone, let the output reach them, close."""
+    def _announce_quit(self) -> None:
+        """``SHUTDOWN`` host-qmp-quit to every negotiated client, now (before ``quit``'s reply)."""
+        self.emit_event(SHUTDOWN_EVENT, dict(QUIT_SHUTDOWN_DATA))
+        self._flush_events()
+
+    async def _shutdown(self) -> None:
+        """After ``quit`` (or the guest's power-off), announced already: let the output reach
+        every client, close."""
         if self._closed is not None and self._closed.is_set():
             return
-        if announce:
-            self.emit_event(SHUTDOWN_EVENT, dict(QUIT_SHUTDOWN_DATA))
         self._flush_events()
         for client in list(self._clients):
             try:
