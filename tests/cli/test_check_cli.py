@@ -52,7 +52,7 @@ def test_a_line_per_rule_then_findings_boot_and_summary(good: Path) -> None:
     assert "PASS  dsdt.ej0: CPUs 1-5 ejectable" in lines
     assert any(line.startswith("finding: CPU hotplug: CPUs 1-5 can be hot-added") for line in lines)
     assert "  possible 0-5  present 0-5  enabled 0  online 0" in lines
-    assert lines[-1] == "38 rules: 35 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
+    assert lines[-1] == "39 rules: 36 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
     assert result.stderr == ""
 
 
@@ -61,7 +61,7 @@ def test_json_report(good: Path) -> None:
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["arch"] == "arm64"
-    assert report["summary"] == {"PASS": 35, "WARN": 0, "FAIL": 0, "SKIP": 3}
+    assert report["summary"] == {"PASS": 36, "WARN": 0, "FAIL": 0, "SKIP": 3}
     ej0 = next(r for r in report["results"] if r["id"] == "dsdt.ej0")
     assert ej0["status"] == "PASS" and "acpi_scan_hot_remove" in ej0["source"]
     assert report["boot"]["online"] == [0] and report["boot"]["trial"]["removed"] is True
@@ -73,7 +73,7 @@ def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert ("FAIL  dsdt.ej0: \\_SB.C003 has no _EJ0: Linux cannot complete an Eject Request for CPU 3; add Method "
             "(_EJ0, 1)") in result.stdout
-    assert result.stdout.splitlines()[-1] == "38 rules: 34 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
+    assert result.stdout.splitlines()[-1] == "39 rules: 35 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
 
 
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:
@@ -93,6 +93,27 @@ def test_boot_cpus_states_the_vmms_policy(good: Path) -> None:
     assert "  possible 0-5  present 0-5  enabled 0-2  online 0-2" in result.stdout
     assert "could be hot-added: 3-5" in result.stdout
     assert _check(str(good), "--boot-cpus", "0").exit_code == 2
+
+
+ASSUMED = "assumed: only MADT-Enabled CPUs are enabled at boot"
+
+
+def test_without_boot_cpus_the_boot_policy_assumption_is_stated(good: Path) -> None:
+    text = _check(str(good))
+    assumed = [line for line in text.stdout.splitlines() if line.startswith(ASSUMED)]
+    assert assumed == [f"{ASSUMED} (CPUs 0); a VMM that enables more at boot (QEMU -smp cpus=N) is described by "
+                       f"--boot-cpus N"]
+    report = json.loads(_check(str(good), "--json").stdout)
+    assert report["assumptions"] == assumed
+
+
+def test_with_boot_cpus_the_policy_is_given_not_assumed(good: Path) -> None:
+    text = _check(str(good), "--boot-cpus", "3").stdout
+    assert ASSUMED not in text
+    assert "boot policy: the VMM enables the first 3 possible CPU(s) at boot (--boot-cpus 3)" in text.splitlines()
+    report = json.loads(_check(str(good), "--boot-cpus", "3", "--json").stdout)
+    assert report["assumptions"] == ["boot policy: the VMM enables the first 3 possible CPU(s) at boot "
+                                     "(--boot-cpus 3)"]
 
 
 def test_present_policy_fix_2026(good: Path) -> None:

@@ -20,7 +20,16 @@ The AML is loaded into our interpreter with the register-block models of
   processor devices are recorded;
 * without a register block to run them against, the same question is
   answered statically: which ``Notify`` targets are reachable from the
-  event methods through method calls in the parse tree.
+  event methods through method calls in the parse tree;
+* every path of the event methods Linux would run is run: each GED's event
+  method with each GSI of its ``_CRS`` (``acpi_ged_irq_handler`` passes the
+  GSI as Arg0) and, with QEMU's GED register mapped, the selector set to each
+  event bit the method tests (the constants of its ``And`` operations, else
+  QEMU's ``ACPI_GED_*_EVT`` bits). A failure is kept with the ACPICA status
+  Linux would see: a name the AML uses that does not exist is
+  ``AE_NOT_FOUND`` ("ACPI BIOS Error (bug): Could not resolve symbol [\\_SB.GED.CSCN], AE_NOT_FOUND"), which
+  aborts the method: QEMU's RFC V5 with CPU hotplug off calls an undefined
+  ``\\_SB.GED.CSCN`` from ``_EVT``.
 
 Loading goes on past a definition block that fails (its error is kept), so
 one broken SSDT does not hide the DSDT's devices.
@@ -28,6 +37,7 @@ one broken SSDT does not hide the DSDT's devices.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -114,6 +124,31 @@ class EventProbe:
 
 
 @dataclass
+class EventRun:
+    """One run of an event method that failed: which GSI and event bit, and what ACPICA would report."""
+
+    method: str
+    gsi: int | None
+    bit: int | None
+    """The GED selector bit set for the run (None: the GED register is not QEMU's layout, nothing was set)."""
+    error: str
+    missing: str | None = None
+    """The unresolved name as ACPICA prints it (``\\_SB.GED.CSCN``), when the failure is ``AE_NOT_FOUND``."""
+    scope: str | None = None
+    """The method whose AML used the missing name (the innermost one ACPICA aborts)."""
+
+    @property
+    def status(self) -> str:
+        return "AE_NOT_FOUND" if self.missing is not None else "AE_ERROR"
+
+    def describe(self) -> str:
+        """``\\_SB.GED._EVT(41) with event bit 0x8``."""
+        arg = "" if self.gsi is None else f"{self.gsi}"
+        bit = "" if self.bit is None else f" with event bit {self.bit:#x}"
+        return f"{self.method}({arg}){bit}"
+
+
+@dataclass
 class AmlFacts:
     """Everything the rules need from the AML."""
 
@@ -126,6 +161,9 @@ class AmlFacts:
     probe: EventProbe | None = None
     static_targets: set[str] = field(default_factory=set)
     """Last name segments of Notify targets reachable from the event methods."""
+    event_runs: int = 0
+    """Runs of the event methods made for :attr:`event_failures` (every GSI, every event bit tested)."""
+    event_failures: list[EventRun] = field(default_factory=list)
     interpreter: Interpreter | None = None
 
     @property
@@ -199,8 +237,12 @@ def gather(aml_blocks: list[tuple[str, bytes]], possible: list[tuple[int, int, b
     notes.clear()
     if probe_slot is not None:
         _probe_events(interp, model, facts, probe_slot, notes)
+    blocks = _parse(aml_blocks)
+    methods = _method_bodies(blocks)
     if facts.probe is None:
-        _static_reach(aml_blocks, facts)
+        _static_reach(methods, facts)
+    _run_event_paths(interp, model, facts, methods)
+    notes.clear()
     return facts
 
 
@@ -369,8 +411,8 @@ def _methods_named(name, by_plain: dict[str, tree.Method]) -> list[str]:
     return [p for p in by_plain if p == text or p.endswith("." + text)]
 
 
-def _static_reach(aml_blocks: list[tuple[str, bytes]], facts: AmlFacts) -> None:
-    """Notify targets reachable from the event methods through calls (parse tree only)."""
+def _parse(aml_blocks: list[tuple[str, bytes]]) -> list[tree.DefinitionBlock]:
+    """The parse trees of the blocks that parse (names declared by earlier blocks known to later ones)."""
     blocks = []
     known: dict[str, int | None] = {}
     for _, data in aml_blocks:
@@ -380,7 +422,11 @@ def _static_reach(aml_blocks: list[tuple[str, bytes]], facts: AmlFacts) -> None:
             continue
         known.update(block.objects)
         blocks.append(block)
-    methods = _method_bodies(blocks)
+    return blocks
+
+
+def _static_reach(methods: dict[str, tree.Method], facts: AmlFacts) -> None:
+    """Notify targets reachable from the event methods through calls (parse tree only)."""
     by_plain = {_plain(p): m for p, m in methods.items()}
     seen: set[str] = set()
     todo = [_plain(e) for e in facts.event_methods]
@@ -400,3 +446,77 @@ def _static_reach(aml_blocks: list[tuple[str, bytes]], facts: AmlFacts) -> None:
                 if isinstance(target, tree.NameRef):
                     targets.add(_last_segment(target.name))
     facts.static_targets = targets
+
+
+WORD_MASK = 0xFFFF_FFFF
+"""The GED selector is 32 bits (QEMU ``ACPI_GED_EVT_SEL_LEN``)."""
+
+_NOT_FOUND = re.compile(r"(?P<name>\S+) not found \(from (?P<scope>[^)\s]+)\)")
+"""How the AML engine words an unresolved name: ACPICA's ``AE_NOT_FOUND`` (``psargs.c``)."""
+
+_LOOP_TIMEOUT = "AE_AML_LOOP_TIMEOUT"
+
+
+def event_bits_tested(method: tree.Method | None) -> list[int]:
+    """The single bits of every constant the method ``And``s with (``If (Local0 & 0x08)``), in order."""
+    bits: list[int] = []
+    if method is None:
+        return bits
+    for node in tree.walk(method):
+        if isinstance(node, tree.Op) and node.opcode == Opcode.AND:
+            for arg in node.args[:2]:
+                if isinstance(arg, tree.Integer) and 0 < arg.value <= WORD_MASK:
+                    bits += [1 << i for i in range(arg.value.bit_length())
+                             if arg.value >> i & 1 and 1 << i not in bits]
+    return bits
+
+
+def acpica_name(name: str, scope: str) -> str:
+    """``name`` as ACPICA's "Could not resolve symbol [...]" prints it: prefixed by the scope when relative
+    (``acpi_ns_build_prefixed_pathname``), segments without their ``_`` padding (``acpi_ns_normalize_pathname``)."""
+    if name.startswith("\\"):
+        return _plain(name)
+    segments = [s for s in scope.lstrip("\\").split(".") if s]
+    while name.startswith("^"):
+        name = name[1:]
+        if segments:
+            segments.pop()
+    return _plain("\\" + ".".join(segments + [name]))
+
+
+def _failure(method: str, gsi: int | None, bit: int | None, exc: AcpiError) -> EventRun:
+    text = _err(exc)
+    found = _NOT_FOUND.search(text)
+    if found is None:
+        return EventRun(method, gsi, bit, text)
+    scope = _plain(found.group("scope"))
+    return EventRun(method, gsi, bit, text, missing=acpica_name(found.group("name"), scope), scope=scope)
+
+
+def _run_event_paths(interp: Interpreter, model: HotplugModel, facts: AmlFacts,
+                     methods: dict[str, tree.Method]) -> None:
+    """Run each GED event method for each of its GSIs and each event bit it tests; keep the failures."""
+    by_plain = {_plain(p): m for p, m in methods.items()}
+    for ged in facts.geds:
+        method = ged.event_method
+        if method is None:
+            continue
+        gsis: list[int | None] = list(ged.gsis) or [None]
+        bits: list[int | None] = list(event_bits_tested(by_plain.get(_plain(method))) or [int(b) for b in GedEvent])
+        if model.ged is None:
+            bits = [None]
+        for gsi in gsis:
+            for bit in bits:
+                if model.ged is not None:
+                    model.ged.selector = bit or 0
+                facts.event_runs += 1
+                try:
+                    interp.evaluate(method, *(() if gsi is None else (gsi,)))
+                except AcpiError as exc:
+                    run = _failure(method, gsi, bit, exc)
+                    facts.event_failures.append(run)
+                    if _LOOP_TIMEOUT in run.error:
+                        break       # one budget-exhausting run is enough to report
+                finally:
+                    if model.ged is not None:
+                        model.ged.selector = 0

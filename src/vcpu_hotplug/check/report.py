@@ -67,6 +67,9 @@ class CheckReport:
     boot: BootPrediction | None = None
     """What the Linux guest model did on the tables (None: not booted, or not arm64)."""
     skipped_files: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    """What the prediction takes for granted that the tables do not say (the VMM's boot policy), one sentence
+    each, printed as is (``assumed: only MADT-Enabled CPUs are enabled at boot ...``)."""
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.results if r.status is status)
@@ -94,6 +97,7 @@ class CheckReport:
         return {"source": self.source, "arch": self.arch, "tables": list(self.tables),
                 "skipped_files": list(self.skipped_files),
                 "results": [r.to_dict() for r in self.results], "findings": list(self.findings),
+                "assumptions": list(self.assumptions),
                 "boot": self.boot.to_dict() if self.boot is not None else None,
                 "summary": {s.value: self.count(s) for s in Status}, "ok": self.ok}
 
@@ -106,6 +110,7 @@ class CheckReport:
         out += [r.line() for r in self.results]
         out.append("")
         out += [f"finding: {f}" for f in self.findings]
+        out += list(self.assumptions)
         if self.boot is not None:
             out.append("")
             out += self.boot.lines()

@@ -20,7 +20,7 @@ from vcpu_hotplug.check.errors import CheckError
 from vcpu_hotplug.check.findings import findings
 from vcpu_hotplug.check.inputs import load_input
 from vcpu_hotplug.check.report import CheckReport, RuleResult, Status, result_of
-from vcpu_hotplug.check.rule import Arch, NotApplicable, Rule
+from vcpu_hotplug.check.rule import Arch, NotApplicable, Rule, cpu_list
 from vcpu_hotplug.guest import PresentPolicy
 
 
@@ -49,6 +49,21 @@ def apply_rule(rule: Rule, ctx: CheckContext) -> RuleResult:
     return result_of(rule, found.problems, found.note)
 
 
+MADT_ENABLED_ASSUMPTION = "assumed: only MADT-Enabled CPUs are enabled at boot"
+"""What the prediction takes as the VMM's boot policy without ``--boot-cpus`` (issue 12): wrong for a VMM that
+enables more, as QEMU does for ``-smp cpus=N`` while marking only the boot CPU Enabled."""
+
+
+def boot_assumptions(ctx: CheckContext, boot_cpus: int | None) -> list[str]:
+    """The boot policy the prediction uses, stated: the MADT's Enabled CPUs (assumed) or ``--boot-cpus N``."""
+    if boot_cpus is not None:
+        return [f"boot policy: the VMM enables the first {boot_cpus} possible CPU(s) at boot (--boot-cpus "
+                f"{boot_cpus})"]
+    enabled = cpu_list(c.index for c in ctx.cpus if c.enabled) if ctx.madt is not None else "none (no MADT)"
+    return [f"{MADT_ENABLED_ASSUMPTION} (CPUs {enabled}); a VMM that enables more at boot (QEMU -smp cpus=N) "
+            f"is described by --boot-cpus N"]
+
+
 def check_context(ctx: CheckContext, *, source: str, boot: bool = True,
                   present_policy: PresentPolicy = PresentPolicy.LINUX_6_11,
                   boot_cpus: int | None = None, skipped_files: list[str] | None = None) -> CheckReport:
@@ -59,7 +74,8 @@ def check_context(ctx: CheckContext, *, source: str, boot: bool = True,
     return CheckReport(source=source, arch=arch, tables=[f"{t.signature} ({os.path.basename(t.source)})"
                                                          for t in ctx.tables],
                        results=results, findings=findings(ctx), boot=prediction,
-                       skipped_files=list(skipped_files or []))
+                       skipped_files=list(skipped_files or []),
+                       assumptions=boot_assumptions(ctx, boot_cpus) if boot else [])
 
 
 def check_tables(tables: list[LoadedTable] | list[bytes], *, source: str = "tables", boot: bool = True,

@@ -3,8 +3,10 @@
 PATH is a directory of raw tables (acpixtract's ``apic.dat``, QEMU's test
 data, our ``tables emit`` output, a copy of ``/sys/firmware/acpi/tables``),
 one raw table, or an ``acpidump`` text file. Output: one line per rule
-(PASS/WARN/FAIL/SKIP and the reason), the findings, what the Linux guest
-model did on the tables, and a summary; ``--json`` prints the same as JSON.
+(PASS/WARN/FAIL/SKIP and the reason), the findings, the boot policy the
+prediction uses (without ``--boot-cpus``: "assumed: only MADT-Enabled CPUs
+are enabled at boot"; ``assumptions`` in JSON), what the Linux guest model
+did on the tables, and a summary; ``--json`` prints the same as JSON.
 
 Exit status: 0 when no rule FAILs, 1 when one does, 2 when PATH cannot be
 checked at all (no tables, unreadable, not ACPI): then one ``error:`` line
