@@ -321,6 +321,16 @@ def _get_opt_value(params: str, pos: int) -> tuple[str, int]:
         return "".join(out), comma
 
 
+def _name_end(params: str, pos: int) -> int:
+    """Where the key that starts at ``pos`` ends: the next ``=`` or ``,``, or the end."""
+    stop = len(params)
+    for delimiter in "=,":
+        found = params.find(delimiter, pos)
+        if 0 <= found < stop:
+            stop = found
+    return stop
+
+
 def _opts_pairs(params: str, firstname: Optional[str]) -> list[tuple[str, str]]:
     """``opts_do_parse()``/``get_opt_name_value()``: the (name, value) pairs in order.
 
@@ -331,11 +341,7 @@ def _opts_pairs(params: str, firstname: Optional[str]) -> list[tuple[str, str]]:
     pairs = []
     pos = 0
     while pos < len(params):
-        stop = len(params)
-        for delimiter in "=,":
-            found = params.find(delimiter, pos)
-            if 0 <= found < stop:
-                stop = found
+        stop = _name_end(params, pos)
         if stop == len(params) or params[stop] != "=":
             if firstname is not None:
                 name = firstname
@@ -463,11 +469,7 @@ def _keyval_parse(params: str, implied_key: Optional[str]) -> dict[str, str]:
     result: dict[str, str] = {}
     pos = 0
     while pos < len(params):
-        stop = len(params)
-        for delimiter in "=,":
-            found = params.find(delimiter, pos)
-            if 0 <= found < stop:
-                stop = found
+        stop = _name_end(params, pos)
         if implied_key is not None and stop > pos and (stop == len(params) or params[stop] != "="):
             key = implied_key
             value, pos = _get_opt_value(params, pos)

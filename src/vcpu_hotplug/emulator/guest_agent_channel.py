@@ -137,25 +137,19 @@ class AgentStreamSplitter:
         return QmpError(f"JSON parse error, stray '{token.decode('utf-8', errors='replace')}'")
 
 
+#: The characters ``quoted_str`` writes as a two-character escape.
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+                  "\r": "\\r", "\t": "\\t"}
+
+
 def _json_string(text: str) -> str:
     """``quoted_str`` (qobject/json-writer.c)."""
     out = ['"']
     for ch in text:
         cp = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\b":
-            out.append("\\b")
-        elif ch == "\f":
-            out.append("\\f")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
+        escape = _SHORT_ESCAPES.get(ch)
+        if escape is not None:
+            out.append(escape)
         elif 0xD800 <= cp <= 0xDFFF:
             out.append("\\uFFFD")  # a lone surrogate is no valid UTF-8 for QEMU
         elif cp > 0xFFFF:
