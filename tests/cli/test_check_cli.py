@@ -52,7 +52,7 @@ def test_a_line_per_rule_then_findings_boot_and_summary(good: Path) -> None:
     assert "PASS  dsdt.ej0: CPUs 1-5 ejectable" in lines
     assert any(line.startswith("finding: CPU hotplug: CPUs 1-5 can be hot-added") for line in lines)
     assert "  possible 0-5  present 0-5  enabled 0  online 0" in lines
-    assert lines[-1] == "39 rules: 36 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
+    assert lines[-1] == "40 rules: 37 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
     assert result.stderr == ""
 
 
@@ -61,7 +61,7 @@ def test_json_report(good: Path) -> None:
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["ok"] is True and report["arch"] == "arm64"
-    assert report["summary"] == {"PASS": 36, "WARN": 0, "FAIL": 0, "SKIP": 3}
+    assert report["summary"] == {"PASS": 37, "WARN": 0, "FAIL": 0, "SKIP": 3}
     ej0 = next(r for r in report["results"] if r["id"] == "dsdt.ej0")
     assert ej0["status"] == "PASS" and "acpi_scan_hot_remove" in ej0["source"]
     assert report["boot"]["online"] == [0] and report["boot"]["trial"]["removed"] is True
@@ -73,7 +73,7 @@ def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert ("FAIL  dsdt.ej0: \\_SB.C003 has no _EJ0: Linux cannot complete an Eject Request for CPU 3; add Method "
             "(_EJ0, 1)") in result.stdout
-    assert result.stdout.splitlines()[-1] == "39 rules: 35 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
+    assert result.stdout.splitlines()[-1] == "40 rules: 36 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
 
 
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:

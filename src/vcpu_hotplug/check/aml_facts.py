@@ -29,7 +29,13 @@ The AML is loaded into our interpreter with the register-block models of
   Linux would see: a name the AML uses that does not exist is
   ``AE_NOT_FOUND`` ("ACPI BIOS Error (bug): Could not resolve symbol [\\_SB.GED.CSCN], AE_NOT_FOUND"), which
   aborts the method: QEMU's RFC V5 with CPU hotplug off calls an undefined
-  ``\\_SB.GED.CSCN`` from ``_EVT``.
+  ``\\_SB.GED.CSCN`` from ``_EVT``;
+* so is every other method Linux runs on these tables: each ``_INI`` as
+  ACPICA's ``acpi_initialize_objects`` runs them (``_STA`` decides), and of
+  every processor device ``_STA``, ``_EJ0(1)`` (``acpi_scan_hot_remove``)
+  and ``_OST`` with the arguments Linux passes (``acpi_evaluate_ost``:
+  Device Check with success, Eject Request in progress and with success, an
+  empty status buffer); their failures are kept the same way.
 
 Loading goes on past a definition block that fails (its error is kept), so
 one broken SSDT does not hide the DSDT's devices.
@@ -50,7 +56,8 @@ from vcpu_hotplug.acpi.aml.resource_items import LargeItem, SmallItem, split_res
 from vcpu_hotplug.acpi.aml.resources import InterruptFlag
 from vcpu_hotplug.acpi.device_ids import GED_HID, PROCESSOR_HID
 from vcpu_hotplug.acpi.device_status import STA_DEFAULT, DeviceStatus
-from vcpu_hotplug.acpi.errors import AcpiError
+from vcpu_hotplug.acpi.errors import AcpiError, AmlError
+from vcpu_hotplug.acpi.notify import OstEvent, OstStatus
 from vcpu_hotplug.check.regmodel import HotplugModel, Slot, attach, build_model, regions_of
 from vcpu_hotplug.vmm.ged import GedEvent
 
@@ -149,6 +156,37 @@ class EventRun:
 
 
 @dataclass
+class MethodRun:
+    """One run of a method Linux evaluates (``_INI``, a processor device's ``_STA``/``_EJ0``/``_OST``) that
+    failed: the method, its arguments, and what ACPICA would report."""
+
+    method: str
+    args: tuple[int | bytes, ...]
+    error: str
+    missing: str | None = None
+    """The unresolved name as ACPICA prints it, when the failure is ``AE_NOT_FOUND``."""
+    scope: str | None = None
+    """The method whose AML used the missing name."""
+
+    def describe(self) -> str:
+        """``\\_SB.C002._OST(3, 0x84, Buffer)``."""
+        shown = ", ".join("Buffer" if isinstance(a, bytes) else (f"{a:#x}" if a > 9 else str(a)) for a in self.args)
+        return f"{self.method}({shown})"
+
+
+LINUX_OST_CALLS: tuple[tuple[int, int], ...] = (
+    (OstEvent.DEVICE_CHECK, OstStatus.SUCCESS),
+    (OstEvent.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS),
+    (OstEvent.EJECT_REQUEST, OstStatus.SUCCESS),
+)
+"""``(source event, status)`` of the ``_OST`` calls Linux makes for a processor's hot-add and eject
+(``drivers/acpi/scan.c`` ``acpi_device_hotplug``, ``acpi_evaluate_ost`` with a NULL status buffer)."""
+
+EJ0_ARG = 1
+"""``_EJ0(1)``: ``acpi_scan_hot_remove`` -> ``acpi_evaluate_ej0`` passes 1 (eject)."""
+
+
+@dataclass
 class AmlFacts:
     """Everything the rules need from the AML."""
 
@@ -164,6 +202,9 @@ class AmlFacts:
     event_runs: int = 0
     """Runs of the event methods made for :attr:`event_failures` (every GSI, every event bit tested)."""
     event_failures: list[EventRun] = field(default_factory=list)
+    method_runs: int = 0
+    """Runs of ``_INI`` and of the processor devices' ``_STA``/``_EJ0``/``_OST`` made for :attr:`method_failures`."""
+    method_failures: list[MethodRun] = field(default_factory=list)
     interpreter: Interpreter | None = None
 
     @property
@@ -242,6 +283,7 @@ def gather(aml_blocks: list[tuple[str, bytes]], possible: list[tuple[int, int, b
     if facts.probe is None:
         _static_reach(methods, facts)
     _run_event_paths(interp, model, facts, methods)
+    _run_device_methods(interp, facts)
     notes.clear()
     return facts
 
@@ -484,13 +526,56 @@ def acpica_name(name: str, scope: str) -> str:
     return _plain("\\" + ".".join(segments + [name]))
 
 
-def _failure(method: str, gsi: int | None, bit: int | None, exc: AcpiError) -> EventRun:
-    text = _err(exc)
+def unresolved(text: str) -> tuple[str, str] | None:
+    """``(missing name as ACPICA prints it, scope)`` when an AML error is ``AE_NOT_FOUND``, else None."""
     found = _NOT_FOUND.search(text)
     if found is None:
-        return EventRun(method, gsi, bit, text)
+        return None
     scope = _plain(found.group("scope"))
-    return EventRun(method, gsi, bit, text, missing=acpica_name(found.group("name"), scope), scope=scope)
+    return acpica_name(found.group("name"), scope), scope
+
+
+def _failure(method: str, gsi: int | None, bit: int | None, exc: AcpiError) -> EventRun:
+    text = _err(exc)
+    found = unresolved(text)
+    if found is None:
+        return EventRun(method, gsi, bit, text)
+    return EventRun(method, gsi, bit, text, missing=found[0], scope=found[1])
+
+
+def _method_failure(method: str, args: tuple[int | bytes, ...], text: str) -> MethodRun:
+    found = unresolved(text)
+    if found is None:
+        return MethodRun(_plain(method), args, text)
+    return MethodRun(_plain(method), args, text, missing=found[0], scope=found[1])
+
+
+def _run_device_methods(interp: Interpreter, facts: AmlFacts) -> None:
+    """Run what Linux runs besides the event methods: every ``_INI`` (ACPICA's initialization walk), then
+    each processor device's ``_STA``, ``_EJ0(1)`` and ``_OST`` with Linux's arguments; keep the failures."""
+    before = len(interp.load_errors)
+    try:
+        interp.initialize()
+    except AcpiError as exc:         # the walk itself records its failures; anything else is one more
+        interp.load_errors.append(exc if isinstance(exc, AmlError) else AmlError(_err(exc)))
+    for exc in interp.load_errors[before:]:
+        facts.method_failures.append(_method_failure(exc.path or "_INI", (), _err(exc)))
+    del interp.load_errors[before:]  # initialization failures are dsdt.methods-resolve's, not dsdt.aml-loads'
+    facts.method_runs += sum(1 for node in interp.namespace.walk() if node.name == "_INI")
+    calls: list[tuple[str, tuple[int | bytes, ...]]] = []
+    for dev in facts.processors:
+        if dev.has_sta:
+            calls.append((dev.path + "._STA", ()))
+        if dev.has_ej0:
+            calls.append((dev.path + "._EJ0", (EJ0_ARG,)))
+        if dev.has_ost:
+            calls += [(dev.path + "._OST", (int(event), int(status), b"")) for event, status in LINUX_OST_CALLS]
+    for path, args in calls:
+        facts.method_runs += 1
+        try:
+            interp.evaluate(path, *args)
+        except AcpiError as exc:
+            facts.method_failures.append(_method_failure(path, args, _err(exc)))
 
 
 def _run_event_paths(interp: Interpreter, model: HotplugModel, facts: AmlFacts,

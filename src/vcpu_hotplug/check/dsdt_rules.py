@@ -331,3 +331,37 @@ def _event_names_resolve(ctx: CheckContext) -> Outcome:
                             f"{run.method}: 'IRQ method execution failed')")
     return outcome(problems, f"{', '.join(methods)}: {f.event_runs} run(s) (each GSI, each event bit tested), "
                              f"every name resolved")
+
+
+@RULES.rule("dsdt.methods-resolve", Severity.FAIL,
+            source="ACPICA nsinit.c acpi_ns_initialize_devices (_STA, then _INI of each present device); "
+                   "drivers/acpi/scan.c acpi_bus_get_status (_STA), acpi_scan_hot_remove (_EJ0(1), then _STA), "
+                   "drivers/acpi/bus.c acpi_evaluate_ost (_OST(source, status, NULL)); ACPICA utxferr.c "
+                   "('Could not resolve symbol [...], AE_NOT_FOUND'); ACPI 6.5 6.3.3 (_EJ0), 6.3.5 (_OST), "
+                   "6.3.7 (_STA), 6.5.1 (_INI)",
+            text="Every _INI, and the _STA, _EJ0 and _OST of every processor device, run with Linux's arguments "
+                 "without an AML error: every name they use exists.")
+def _methods_resolve(ctx: CheckContext) -> Outcome:
+    f = facts(ctx)
+    if not f.method_runs:
+        raise NotApplicable("no _INI and no processor device with _STA, _EJ0 or _OST")
+    missing = sorted({r.missing for r in f.method_failures if r.missing})
+    if missing and not any(sig in ctx.signatures for sig in ROOT_TABLES):
+        raise NotApplicable(f"{', '.join(missing)} not defined in the tables given, and without the XSDT an SSDT "
+                            f"not given may define it: check the whole set (with the XSDT) to decide")
+    problems = []
+    seen: set[tuple[str, str]] = set()
+    for run in f.method_failures:
+        key = (run.method, run.missing or run.error)
+        if key in seen:
+            continue
+        seen.add(key)
+        if run.missing is not None:
+            used_in = f" (used in {run.scope})" if run.scope and run.scope != run.method else ""
+            problems.append(f"{run.describe()} fails with AE_NOT_FOUND: {run.missing}{used_in} is not defined; Linux "
+                            f"logs 'ACPI BIOS Error (bug): Could not resolve symbol [{run.missing}], AE_NOT_FOUND' "
+                            f"and {run.method} returns nothing: define {run.missing}")
+        else:
+            problems.append(f"{run.describe()} fails: {run.error}: fix the AML on that path")
+    return outcome(problems, f"{f.method_runs} run(s) of _INI and of processor _STA/_EJ0/_OST, every name "
+                             f"resolved")
