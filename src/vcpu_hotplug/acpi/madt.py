@@ -23,8 +23,9 @@ GICC layout is the one that depends on the revision.
 Encoding: a GICC whose ``length`` is None takes the length of the MADT's
 revision (82 for revision 6, else 80). ``Madt.encode(layout=...)`` forces a
 layout for the whole table: ``MadtLayout.ACPI_6_5`` (revision 6, 82-byte
-GICC) or ``MadtLayout.ACPI_6_4`` (revision 5, 80-byte GICC, for tools
-such as iasl 20200925 that predate ACPI 6.5).
+GICC), ``MadtLayout.ACPI_6_4`` (revision 5, 80-byte GICC, for tools
+such as iasl 20200925 that predate ACPI 6.5) or ``MadtLayout.ACPI_6_0``
+(revision 4, 80-byte GICC, as QEMU ``virt`` and its arm64 hotplug RFC V5).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ GICC_LENGTHS = (GICC_LENGTH_ACPI_5_1, GICC_LENGTH_ACPI_6_0, GICC_LENGTH_ACPI_6_5
 class MadtLayout(enum.Enum):
     """Which MADT layout to emit: value = (MADT revision, GICC length)."""
 
+    ACPI_6_0 = (4, GICC_LENGTH_ACPI_6_0)
+    """MADT revision 4 (ACPI 6.0 to 6.1), 80-byte GICC: what QEMU ``virt`` emits (``build_madt``, .rev = 4)."""
     ACPI_6_4 = (5, GICC_LENGTH_ACPI_6_0)
     ACPI_6_5 = (6, GICC_LENGTH_ACPI_6_5)
 

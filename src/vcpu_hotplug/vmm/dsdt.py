@@ -149,6 +149,8 @@ class DsdtConfig:
     uart_gsi: int = 0
     oem_id: str = "VCPUHP"
     oem_table_id: str = "VCPUHPTB"
+    creator_id: str = "VCHP"
+    creator_revision: int = 1
 
     def __post_init__(self) -> None:
         if not 1 <= self.maxcpus <= MAX_CPU_DEVICES:
@@ -284,7 +286,8 @@ def _processor(dsdt: b.DefinitionBlock, index: int, ejectable: bool) -> None:
 def build_dsdt_block(config: DsdtConfig) -> b.DefinitionBlock:
     """The DSDT as a builder definition block (see the module docstring)."""
     dsdt = b.DefinitionBlock("DSDT", revision=DSDT_REVISION, oem_id=config.oem_id,
-                             oem_table_id=config.oem_table_id)
+                             oem_table_id=config.oem_table_id, creator_id=config.creator_id,
+                             creator_revision=config.creator_revision)
     with dsdt.scope(SB):
         if config.uart is not None:
             with dsdt.device("COM0"):

@@ -38,7 +38,18 @@ arm64 vCPU hotplug RFC (``reference-tables/qemu-rfc-v5``), and
   processor id valid) when there is one thread per core, or a core node and
   a thread leaf. Leaves carry the vCPU index as ACPI processor id, the same
   as the MADT UID.
-- DSDT: :mod:`vcpu_hotplug.vmm.dsdt`.
+- DSDT: :mod:`vcpu_hotplug.vmm.dsdt` (ours), or QEMU RFC V5's own
+  (:mod:`vcpu_hotplug.vmm.dsdt_qemu`).
+
+:class:`FirmwareOptions` holds every choice where QEMU RFC V5's tables differ
+from ours (``vcpu_hotplug.profiles`` names the two sets): the header
+identity (QEMU: OEM ``BOCHS ``/``BXPC``, creator ``BXPC`` 1), the MADT
+layout (QEMU: revision 4, 80-byte GICC), the GICR structures
+(:class:`GicrRanges`: QEMU describes the whole redistributor region of its
+memory map, 0xF60000 bytes, whatever the vCPU count), the FADT minor version
+(QEMU: 3) and hypervisor vendor (QEMU: "QEMU"), the PPTT cluster level
+(:class:`PpttClusterLevel`: QEMU keeps it whenever ``-smp`` names
+``clusters``, even ``clusters=1``) and the DSDT (:class:`DsdtStyle`).
 
 Layout: one table area, RSDP first, then XSDT, FADT, DSDT, MADT, GTDT, PPTT,
 each 8-byte aligned. By default the area ends at the top of RAM (where EDK2
@@ -47,6 +58,7 @@ puts its ACPI reclaim memory), aligned down to 64 KiB.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.fadt import ArmBootArch, Fadt, FadtFlags
@@ -59,6 +71,7 @@ from vcpu_hotplug.acpi.xsdt import Xsdt
 from vcpu_hotplug.arm.gic import SPI_BASE
 from vcpu_hotplug.hw.memory import GuestMemory
 from vcpu_hotplug.vmm.dsdt import DsdtConfig, build_dsdt
+from vcpu_hotplug.vmm.dsdt_qemu import build_qemu_dsdt
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.machine import GED_INTID, UART_SPI, VIRT_PPIS, Machine
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
@@ -66,8 +79,10 @@ from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
 OEM_ID = "VCPUHP"
 OEM_TABLE_ID = "VCPUHPVM"
 
-HYPERVISOR_VENDOR_ID = int.from_bytes(b"VCPUHPLG", "little")
-"""FADT Hypervisor Vendor Identity (QEMU puts "QEMU" there)."""
+CREATOR_ID = "VCHP"
+HYPERVISOR_VENDOR = b"VCPUHPLG"
+"""FADT Hypervisor Vendor Identity, 8 bytes as they lie in the table (QEMU puts "QEMU" there)."""
+HYPERVISOR_VENDOR_ID = int.from_bytes(HYPERVISOR_VENDOR, "little")
 
 FADT_MINOR_6_4 = 4
 FADT_MINOR_6_5 = 5
@@ -86,15 +101,56 @@ SIGNATURE_ORDER = ("RSDP", "XSDT", "FACP", "DSDT", "APIC", "GTDT", "PPTT")
 XSDT_LISTED = ("FACP", "APIC", "GTDT", "PPTT")
 
 
+class GicrRanges(enum.Enum):
+    """What the MADT's GICR structures cover."""
+
+    USED = "used"
+    """One per redistributor range the machine's vCPUs use (:attr:`GicV3.ranges`)."""
+    MEMMAP = "memmap"
+    """QEMU ``build_madt``: the whole ``VIRT_GIC_REDIST`` region (0xF60000 bytes), plus
+    ``VIRT_HIGH_GIC_REDIST2`` when it holds vCPUs (``virt_gicv3_redist_region_count``)."""
+
+
+class PpttClusterLevel(enum.Enum):
+    """When the PPTT has a cluster node between socket and core."""
+
+    SEVERAL = "several"
+    """Only when a socket has more than one cluster (a level of one node says nothing)."""
+    NAMED = "named"
+    """QEMU ``build_pptt``: whenever ``-smp`` names ``clusters`` (``smp_props.has_clusters``)."""
+
+
+class DsdtStyle(enum.Enum):
+    """Which AML the DSDT carries."""
+
+    REFERENCE = "reference"
+    """:mod:`vcpu_hotplug.vmm.dsdt`: processor devices ``\\_SB.Cxxx``, constant cost per event."""
+    QEMU_RFC_V5 = "qemu-rfc-v5"
+    """:mod:`vcpu_hotplug.vmm.dsdt_qemu`: ``\\_SB.CPUS.Cxxx``, QEMU's bytes."""
+
+
 @dataclass(frozen=True)
 class FirmwareOptions:
-    """Choices a VMM user can make about the tables."""
+    """Choices a VMM user can make about the tables (defaults: this project's design)."""
 
     madt_layout: MadtLayout = MadtLayout.ACPI_6_5
     area_base: int | None = None
     """Guest physical address of the table area; None = at the top of RAM."""
     oem_id: str = OEM_ID
     oem_table_id: str = OEM_TABLE_ID
+    creator_id: str = CREATOR_ID
+    creator_revision: int = 1
+    oem_revision: int = 1
+    gicr_ranges: GicrRanges = GicrRanges.USED
+    fadt_minor_version: int | None = None
+    """None: follow :attr:`madt_layout` (4 for ACPI 6.4, else 5)."""
+    hypervisor_vendor: bytes = HYPERVISOR_VENDOR
+    pptt_cluster_level: PpttClusterLevel = PpttClusterLevel.SEVERAL
+    dsdt: DsdtStyle = DsdtStyle.REFERENCE
+
+    def __post_init__(self) -> None:
+        if len(self.hypervisor_vendor) > 8:
+            raise ConfigError("hypervisor_vendor", f"{self.hypervisor_vendor!r} is longer than 8 bytes")
 
 
 @dataclass
@@ -128,7 +184,9 @@ class FirmwareImage:
 
 
 def _header(signature: str, revision: int, options: FirmwareOptions) -> SdtHeader:
-    return SdtHeader(signature, revision=revision, oem_id=options.oem_id, oem_table_id=options.oem_table_id)
+    return SdtHeader(signature, revision=revision, oem_id=options.oem_id, oem_table_id=options.oem_table_id,
+                     oem_revision=options.oem_revision, creator_id=options.creator_id,
+                     creator_revision=options.creator_revision)
 
 
 def build_madt(machine: Machine, layout: MadtLayout = MadtLayout.ACPI_6_5,
@@ -142,10 +200,26 @@ def build_madt(machine: Machine, layout: MadtLayout = MadtLayout.ACPI_6_5,
         madt.subtables.append(Gicc(cpu_interface_number=vcpu.index, acpi_processor_uid=vcpu.index,
                                    flags=flags, performance_interrupt_gsiv=VIRT_PPIS.pmu,
                                    gicr_base_address=0, mpidr=vcpu.mpidr))
-    for rng in machine.gic.ranges:
-        madt.subtables.append(Gicr(discovery_range_base_address=rng.base, discovery_range_length=rng.length))
+    for base, length in _gicr_ranges(machine, options.gicr_ranges):
+        madt.subtables.append(Gicr(discovery_range_base_address=base, discovery_range_length=length))
     madt.subtables.append(GicIts(physical_base_address=machine.memmap.gic_its[0]))
     return madt
+
+
+def _gicr_ranges(machine: Machine, which: GicrRanges) -> list[tuple[int, int]]:
+    used = [(rng.base, rng.length) for rng in machine.gic.ranges]
+    if which is GicrRanges.USED:
+        return used
+    regions = [machine.memmap.gic_redist, machine.memmap.high_gic_redist2]
+    return regions[:len(used)]
+
+
+def _clusters_named(machine: Machine) -> bool:
+    """True when the machine's ``-smp`` text names ``clusters`` (QEMU's ``has_clusters``)."""
+    smp = machine.config.smp
+    if not isinstance(smp, str):
+        return machine.smp.clusters > 1
+    return any(part.split("=", 1)[0].strip() == "clusters" for part in smp.split(","))
 
 
 def build_gtdt(options: FirmwareOptions | None = None) -> Gtdt:
@@ -175,7 +249,8 @@ def build_pptt(machine: Machine, options: FirmwareOptions | None = None) -> Pptt
             socket, cluster, core = t.socket_id, None, None
             socket_off = pptt.add(ProcessorNode(flags=ProcessorFlags.PHYSICAL_PACKAGE, parent=0,
                                                 acpi_processor_id=t.socket_id))
-        if smp.clusters > 1:
+        if smp.clusters > 1 or (options.pptt_cluster_level is PpttClusterLevel.NAMED
+                                and _clusters_named(machine)):
             if t.cluster_id != cluster:
                 cluster, core = t.cluster_id, None
                 cluster_off = pptt.add(ProcessorNode(parent=socket_off, acpi_processor_id=t.cluster_id))
@@ -195,11 +270,13 @@ def build_pptt(machine: Machine, options: FirmwareOptions | None = None) -> Pptt
 def build_fadt(dsdt_address: int, options: FirmwareOptions | None = None) -> Fadt:
     """Hardware-reduced FADT: PSCI over HVC, X_DSDT."""
     options = options or FirmwareOptions()
-    minor = FADT_MINOR_6_4 if options.madt_layout is MadtLayout.ACPI_6_4 else FADT_MINOR_6_5
+    minor = options.fadt_minor_version
+    if minor is None:
+        minor = FADT_MINOR_6_4 if options.madt_layout is MadtLayout.ACPI_6_4 else FADT_MINOR_6_5
     fadt = Fadt.new(flags=FadtFlags.HW_REDUCED_ACPI,
                     arm_boot_arch=ArmBootArch.PSCI_COMPLIANT | ArmBootArch.PSCI_USE_HVC,
                     minor_version=minor, x_dsdt=dsdt_address,
-                    hypervisor_vendor_identity=HYPERVISOR_VENDOR_ID)
+                    hypervisor_vendor_identity=int.from_bytes(options.hypervisor_vendor, "little"))
     fadt.header = _header("FACP", fadt.header.revision, options)
     return fadt
 
@@ -210,7 +287,8 @@ def dsdt_config(machine: Machine, options: FirmwareOptions | None = None) -> Dsd
     mm = machine.memmap
     return DsdtConfig(maxcpus=machine.smp.maxcpus, cpuhp_base=mm.cpuhp[0], ged_base=mm.ged[0],
                       ged_gsi=GED_INTID, boot_vcpu=BOOT_VCPU, uart=mm.uart, uart_gsi=SPI_BASE + UART_SPI,
-                      oem_id=options.oem_id, oem_table_id=options.oem_table_id)
+                      oem_id=options.oem_id, oem_table_id=options.oem_table_id,
+                      creator_id=options.creator_id, creator_revision=options.creator_revision)
 
 
 def _align(value: int, alignment: int) -> int:
@@ -221,7 +299,8 @@ def build_firmware(machine: Machine, options: FirmwareOptions | None = None) -> 
     """Encode every table of ``machine`` and give each its guest physical address."""
     options = options or FirmwareOptions()
     layout = options.madt_layout
-    dsdt = build_dsdt(dsdt_config(machine, options))
+    config = dsdt_config(machine, options)
+    dsdt = build_qemu_dsdt(config) if options.dsdt is DsdtStyle.QEMU_RFC_V5 else build_dsdt(config)
     madt = build_madt(machine, layout, options).encode(layout)
     gtdt = build_gtdt(options).encode()
     pptt = build_pptt(machine, options).encode()
@@ -264,5 +343,5 @@ def install_firmware(machine: Machine, options: FirmwareOptions | None = None) -
     return image
 
 
-__all__ = ["FirmwareImage", "FirmwareOptions", "build_fadt", "build_firmware", "build_gtdt", "build_madt",
+__all__ = ["DsdtStyle", "FirmwareImage", "FirmwareOptions", "GicrRanges", "PpttClusterLevel", "build_fadt", "build_firmware", "build_gtdt", "build_madt",
            "build_pptt", "dsdt_config", "install_firmware"]

@@ -1,0 +1,125 @@
+"""Profiles: which VMM the machine behaves as, ``reference`` (this project's design) or ``qemu-rfc-v5``.
+
+One frozen :class:`Profile` per name, each defined once here, chosen with
+``--profile`` on ``vcpu-hotplug run``, ``demo`` and ``tables emit``, and with
+``-machine virt,x-profile=NAME`` (or ``VCPU_HOTPLUG_PROFILE``) on the
+QEMU-compatible entry point ``vcpu-hotplug-system-aarch64``.
+
+``qemu-rfc-v5`` is what QEMU built from the ``virt-cpuhp-armv8/rfc-v5``
+branch of ``salil-mehta/qemu`` (QEMU 9.1.50) does, as its source says and
+as the real tables in ``tests/data/qemu-rfc-v5/`` and
+``../shared/reference-tables/qemu-rfc-v5/`` show:
+
+- ``hw/arm/virt.c`` ``virt_cpu_unplug_request`` refuses every vCPU that was
+  there at boot ("Hot-unplug of cold-booted CPU not supported!", checked
+  before the boot-CPU check), :attr:`Profile.unplug_cold_booted`;
+- ``hw/arm/virt-acpi-build.c``: MADT revision 4 with 80-byte GICCs and one
+  GICR over the whole redistributor region (0xF60000 bytes), FADT minor
+  version 3 with hypervisor vendor "QEMU", headers ``BOCHS``/``BXPC``;
+  ``hw/acpi/aml-build.c`` ``build_pptt`` keeps the cluster level whenever
+  ``-smp`` names ``clusters``; ``hw/acpi/cpu.c`` ``build_cpus_aml``'s DSDT
+  (``\\_SB.CPUS.Cnnn``, ``\\_SB.PRES``, the GED), :attr:`Profile.firmware`.
+
+Both profiles share the register block's semantics (QEMU's, in
+:mod:`vcpu_hotplug.vmm.cpuhp`), QMP's wire behaviour (QEMU's event and reply
+order, greeting, ``oob``) and the version ``query-version`` reports (9.1.50).
+Where ``reference`` differs on purpose is :data:`REFERENCE_DIFFERENCES`
+(also in the README).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from vcpu_hotplug.acpi.madt import MadtLayout
+from vcpu_hotplug.vmm.firmware_tables import DsdtStyle, FirmwareOptions, GicrRanges, PpttClusterLevel
+
+
+class ProfileName(str, enum.Enum):
+    """The ``--profile`` values."""
+
+    REFERENCE = "reference"
+    QEMU_RFC_V5 = "qemu-rfc-v5"
+
+
+COLD_BOOTED_UNPLUG_REFUSAL = "Hot-unplug of cold-booted CPU not supported!"
+"""QEMU RFC V5 ``hw/arm/virt.c`` ``virt_cpu_unplug_request`` (GenericError), to the byte."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between two VMMs this project can be."""
+
+    name: ProfileName
+    summary: str
+    firmware: FirmwareOptions
+    """The tables and AML (the table area's address is left to the machine)."""
+    unplug_cold_booted: bool
+    """False: ``device_del`` of a vCPU present at boot is refused with :attr:`cold_booted_refusal`."""
+    cold_booted_refusal: str | None = None
+
+
+REFERENCE = Profile(
+    name=ProfileName.REFERENCE,
+    summary="this project's design: ACPI 6.5 tables, O(1)-per-event AML at \\_SB.Cxxx, "
+            "any vCPU but the boot one can be unplugged",
+    firmware=FirmwareOptions(),
+    unplug_cold_booted=True,
+)
+
+QEMU_OEM_ID = "BOCHS"
+QEMU_OEM_TABLE_ID = "BXPC"
+QEMU_CREATOR_ID = "BXPC"
+"""``include/hw/acpi/aml-build.h`` ACPI_BUILD_APPNAME6/APPNAME8, and ``acpi_table_begin``'s creator."""
+QEMU_FADT_MINOR_VERSION = 3
+"""``build_fadt_rev6``: "ACPI v6.3", .minor_ver = 3."""
+QEMU_HYPERVISOR_VENDOR = b"QEMU"
+"""``build_fadt``: ``g_array_append_vals(tbl, "QEMU", 4)`` then 4 zero bytes."""
+
+QEMU_RFC_V5 = Profile(
+    name=ProfileName.QEMU_RFC_V5,
+    summary="QEMU 9.1.50 from the virt-cpuhp-armv8/rfc-v5 branch: its tables and AML byte for byte, "
+            "cold-booted vCPUs cannot be unplugged",
+    firmware=FirmwareOptions(madt_layout=MadtLayout.ACPI_6_0, oem_id=QEMU_OEM_ID,
+                             oem_table_id=QEMU_OEM_TABLE_ID, creator_id=QEMU_CREATOR_ID,
+                             gicr_ranges=GicrRanges.MEMMAP, fadt_minor_version=QEMU_FADT_MINOR_VERSION,
+                             hypervisor_vendor=QEMU_HYPERVISOR_VENDOR,
+                             pptt_cluster_level=PpttClusterLevel.NAMED, dsdt=DsdtStyle.QEMU_RFC_V5),
+    unplug_cold_booted=False,
+    cold_booted_refusal=COLD_BOOTED_UNPLUG_REFUSAL,
+)
+
+PROFILES: dict[ProfileName, Profile] = {p.name: p for p in (REFERENCE, QEMU_RFC_V5)}
+DEFAULT_PROFILE = ProfileName.REFERENCE
+PROFILE_NAMES = tuple(name.value for name in ProfileName)
+
+REFERENCE_DIFFERENCES = (
+    "device_del of a vCPU present at boot other than the boot vCPU: reference ejects it "
+    "(DEVICE_DELETED); qemu-rfc-v5 refuses it with GenericError "
+    f"'{COLD_BOOTED_UNPLUG_REFUSAL}'",
+    "device_del of the boot vCPU: reference answers 'Boot CPU(id0=0:0:0:0) hot-unplug not supported'; "
+    f"qemu-rfc-v5 answers '{COLD_BOOTED_UNPLUG_REFUSAL}' (its cold-booted check comes first)",
+    "tables: reference has MADT revision 6 (82-byte GICC), GICRs sized to the vCPUs, FADT minor 5, "
+    "vendor VCPUHPLG, OEM VCPUHP, a cluster level only for clusters > 1, and its own DSDT "
+    "(\\_SB.Cxxx, 4 register accesses per event)",
+)
+"""What a client sees differ between the two profiles (the README's list)."""
+
+
+class ProfileError(ValueError):
+    """An unknown profile name."""
+
+
+def get_profile(name: str | ProfileName | None) -> Profile:
+    """The profile called ``name`` (None: the default, ``reference``)."""
+    if name is None:
+        return PROFILES[DEFAULT_PROFILE]
+    try:
+        return PROFILES[ProfileName(name)]
+    except ValueError:
+        raise ProfileError(f"unknown profile {name!r} (expected one of: {', '.join(PROFILE_NAMES)})") from None
+
+
+__all__ = ["COLD_BOOTED_UNPLUG_REFUSAL", "DEFAULT_PROFILE", "PROFILES", "PROFILE_NAMES", "Profile", "ProfileError",
+           "ProfileName", "QEMU_RFC_V5", "REFERENCE", "REFERENCE_DIFFERENCES", "get_profile"]
