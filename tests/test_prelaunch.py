@@ -42,7 +42,7 @@ ENTRY = 0x4008_0000
 
 def paused_vm(kernel: str = "6.11") -> VirtualMachine:
     return build_vm(VmSpec(smp=LIBVIRT_SMP, cpu_type="cortex-a57", start_paused=True,
-                           guest=GuestConfig(present_policy=GUEST_KERNELS[kernel])))
+                           guest=GuestConfig(kernel=GUEST_KERNELS[kernel])))
 
 
 async def ok(client: RawClient, command: str, arguments: dict | None = None) -> Any:

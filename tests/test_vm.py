@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from vcpu_hotplug.guest import PresentPolicy
+from vcpu_hotplug.guest import GuestKernel, PresentPolicy
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.guest.config import DEFAULT_MIDR
@@ -110,7 +110,7 @@ def test_the_2026_kernel_marks_only_enabled_cpus_present() -> None:
 def test_guest_config_reaches_the_linux_model_with_the_cpu_types_midr() -> None:
     knobs = GuestKnobs(busy_cpus={3}, ignore_notifications=True, online_delay_ns=7,
                        auto_online=False)
-    config = GuestConfig(present_policy=GUEST_KERNELS["2026"], knobs=knobs, dyndbg=True)
+    config = GuestConfig(kernel=GUEST_KERNELS["2026"], knobs=knobs, dyndbg=True)
     vm = build_vm(VmSpec(smp="cpus=2,maxcpus=8", cpu_type="cortex-a72", guest=config))
     assert vm.system is not None
     kernel_config = vm.system.kernel.config
@@ -118,8 +118,9 @@ def test_guest_config_reaches_the_linux_model_with_the_cpu_types_midr() -> None:
     assert kernel_config == replace(config, midr=0x410FD083, boot_mpidr=kernel_config.boot_mpidr)
     assert kernel_config.knobs is knobs and vm.spec.guest is kernel_config
     assert config.midr == DEFAULT_MIDR          # the caller's config is not changed
-    assert GUEST_KERNELS["6.11"] is PresentPolicy.LINUX_6_11
-    assert guest_kernel_name(PresentPolicy.FIX_2026) == "2026"
+    assert kernel_config.kernel is GuestKernel.LINUX_7_2 and kernel_config.present_policy is PresentPolicy.FIX_2026
+    assert GUEST_KERNELS["6.11"] is GuestKernel.LINUX_6_11 and GUEST_KERNELS["6.12"] is GuestKernel.LINUX_6_12
+    assert guest_kernel_name(PresentPolicy.FIX_2026) == "7.2" == guest_kernel_name(GUEST_KERNELS["2026"])
 
 
 @pytest.mark.parametrize("spec, error_type, match", [

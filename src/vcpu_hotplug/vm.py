@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional
 
 from vcpu_hotplug.arm.midr import cpu_model_midr
-from vcpu_hotplug.guest import GuestConfig, PresentPolicy
+from vcpu_hotplug.guest import GuestConfig, GuestKernel, PresentPolicy
+from vcpu_hotplug.guest.releases import release_names
 from vcpu_hotplug.guest.agent import GuestAgent
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.system import System
@@ -37,18 +38,19 @@ from vcpu_hotplug.qmp.backend import GuestCpuView, RunState
 from vcpu_hotplug.qmp.devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE, MachineBackend
 
-#: ``--guest-kernel`` names -> the guest model's present-mask policy: ``6.11`` marks every
-#: possible CPU present from boot (``arch/arm64/kernel/smp.c`` as merged in 6.11); ``2026``
-#: marks only MADT-Enabled CPUs present at boot, sets present on hot-add and clears it on eject.
-GUEST_KERNELS: dict[str, PresentPolicy] = {
-    "6.11": PresentPolicy.LINUX_6_11,
-    "2026": PresentPolicy.FIX_2026,
-}
+#: ``--guest-kernel`` names -> the Linux release the guest models
+#: (:class:`~vcpu_hotplug.guest.releases.GuestKernel`, whose module says what each does and where
+#: the releases were established): ``6.11``, ``6.12`` (the same on this path), ``7.1`` (HOTPLUG_SMT,
+#: from 6.15, without the 2026 fixes) and ``7.2`` (the first release with them); ``2026`` is the
+#: older name of ``7.2``.
+GUEST_KERNELS: dict[str, GuestKernel] = {name: GuestKernel.from_name(name) for name in release_names(aliases=True)}
 
 
-def guest_kernel_name(policy: PresentPolicy) -> str:
-    """The ``--guest-kernel`` name of a present policy."""
-    return next(name for name, p in GUEST_KERNELS.items() if p is policy)
+def guest_kernel_name(kernel: GuestKernel | PresentPolicy) -> str:
+    """The ``--guest-kernel`` name of a release (a bare present policy names its first release)."""
+    if isinstance(kernel, PresentPolicy):
+        kernel = GuestKernel.for_present_policy(kernel)
+    return kernel.release
 
 
 class VmConfigError(ValueError):
@@ -247,13 +249,16 @@ def check_guest_config(config: GuestConfig, maxcpus: int) -> None:
 
 
 def guest_cpu_view(system: System, log_tail: int = LOG_TAIL) -> GuestCpuView:
-    """The guest's sysfs masks (as vCPU indexes) and the tail of its kernel log, dmesg-formatted."""
+    """The guest's sysfs masks (as vCPU indexes), the tail of its kernel log, dmesg-formatted, and the
+    Linux release it models (``"kernel": {"release", "description"}`` on the wire)."""
     view = system.guest_view()
     records = system.kernel.klog.records
     tail = records[-log_tail:] if log_tail > 0 else []
+    kernel = system.kernel.config.kernel
     return GuestCpuView(tuple(sorted(view.possible)), tuple(sorted(view.present)),
                         tuple(sorted(view.enabled)), tuple(sorted(view.online)),
-                        tuple(record.format() for record in tail))
+                        tuple(record.format() for record in tail),
+                        kernel_release=kernel.release, kernel_description=kernel.description)
 
 
 def _configure_trace(trace: Trace, spec: VmSpec) -> None:

@@ -176,7 +176,8 @@ def render_report(report: ScalingReport) -> Group:
               help="QEMU -smp of the VM: it boots with cpus, scales to maxcpus and back")
 @click.option("--guest-kernel", type=click.Choice(list(GUEST_KERNELS)), default="6.11",
               show_default=True,
-              help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
+              help="Linux release the guest models: 6.11/6.12, 7.1 (SMT control, before the 2026 fixes) or 7.2 "
+                   "(present on hot-add, forced unregistration); 2026 is an alias of 7.2")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
     """Cloud scaling over QMP: 2 -> 8 -> 2 vCPUs.
@@ -187,7 +188,7 @@ def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
     it unplugs them with device_del. Each step shows the guest's view, the
     path one event took and its cost in VM exits and simulated time.
     """
-    spec = VmSpec(smp=smp, guest=GuestConfig(present_policy=GUEST_KERNELS[guest_kernel]))
+    spec = VmSpec(smp=smp, guest=GuestConfig(kernel=GUEST_KERNELS[guest_kernel]))
     try:
         report = asyncio.run(run_scaling(spec))
     except ConfigError as exc:

@@ -129,7 +129,8 @@ def check_unix_socket_free(path: Path) -> None:
               help="vCPU model (host, max, cortex-a57, neoverse-n1, ... with or without -arm-cpu)")
 @click.option("--guest-kernel", type=click.Choice(list(GUEST_KERNELS)), default="6.11",
               show_default=True,
-              help="present-mask behaviour: 6.11 (all possible CPUs present) or 2026 (present on hot-add)")
+              help="Linux release the guest models: 6.11/6.12, 7.1 (SMT control, before the 2026 fixes) or 7.2 "
+                   "(present on hot-add, forced unregistration); 2026 is an alias of 7.2")
 @click.option("--busy-cpus", metavar="LIST", default="",
               help="guest CPUs that refuse to go offline, e.g. 3,5-7 (unplug fails, _OST 0x82)")
 @click.option("--ignore-notifications", is_flag=True,
@@ -169,7 +170,7 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
                            online_delay_ns=round(slow_online_ms * NS_PER_MS),
                            ignore_notifications=ignore_notifications,
                            busy_cpus=set(parse_cpu_list(busy_cpus)))
-        guest = GuestConfig(present_policy=GUEST_KERNELS[guest_kernel], knobs=knobs, dyndbg=guest_dyndbg)
+        guest = GuestConfig(kernel=GUEST_KERNELS[guest_kernel], knobs=knobs, dyndbg=guest_dyndbg)
         vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest))
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")
@@ -240,7 +241,7 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
                 view.note(f"stopped: {stop_reason[0] if stop_reason else 'quit'}")
         else:
             log = PlainLog(vm, sys.stdout)
-            log.line(f"{title}; guest {guest_kernel_name(vm.spec.guest.present_policy)}; "
+            log.line(f"{title}; guest {guest_kernel_name(vm.spec.guest.kernel)}; "
                      f"QMP on {', '.join(shown)}")
             log.line(log.summary())
             log.attach()

@@ -1,4 +1,6 @@
-"""What kernel and platform the guest models: :class:`GuestConfig`, with its :class:`PresentPolicy`,
+"""What kernel and platform the guest models: :class:`GuestConfig`, with its
+:class:`~vcpu_hotplug.guest.releases.GuestKernel` (the Linux release, whose
+:class:`~vcpu_hotplug.guest.releases.KernelFeatures` include the :class:`PresentPolicy`),
 :class:`Latency` and :class:`GuestKnobs`, and the kernel build's own constants.
 
 Every part of the guest reads its configuration from here; :mod:`.kernel`
@@ -7,11 +9,11 @@ assembles the parts.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from vcpu_hotplug.arm.midr import HOST_MIDR
 from vcpu_hotplug.guest.klog import LOG_BUF_LEN
+from vcpu_hotplug.guest.releases import DEFAULT_KERNEL, GuestKernel, KernelFeatures, PresentPolicy
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
 
 NR_CPUS = 512
@@ -22,25 +24,6 @@ DEFAULT_MIDR = HOST_MIDR
 
 DEFAULT_SECONDARY_ENTRY = 0x4021_0000
 """``__pa_symbol(secondary_entry)`` of an Image loaded 2 MiB into QEMU virt's RAM."""
-
-
-class PresentPolicy(enum.Enum):
-    """How the guest fills ``cpu_present_mask``."""
-
-    LINUX_6_11 = "linux-6.11"
-    """``smp_prepare_cpus`` marks every possible CPU present; hot-add/eject never change it."""
-    FIX_2026 = "fix-2026"
-    """Only Enabled GICCs are present at boot; a hot-add sets present, an eject clears it."""
-
-    @property
-    def sets_present_on_hot_add(self) -> bool:
-        """arm64 ``acpi_map_cpu`` sets present (and ``acpi_unmap_cpu`` clears it)."""
-        return self is PresentPolicy.FIX_2026
-
-    @property
-    def unregisters_cpus_losing_present(self) -> bool:
-        """arm64 ``arch_unregister_cpu`` unregisters even when ``_STA`` failed or lost *present*."""
-        return self is PresentPolicy.FIX_2026
 
 
 @dataclass
@@ -83,9 +66,15 @@ class GuestKnobs:
 
 @dataclass
 class GuestConfig:
-    """What kernel and platform the guest models."""
+    """What kernel and platform the guest models.
 
-    present_policy: PresentPolicy = PresentPolicy.LINUX_6_11
+    ``present_policy`` is read-only, the present policy of :attr:`kernel`; the
+    constructor still takes it (``GuestConfig(present_policy=...)``) and, unless
+    :attr:`kernel` already has that policy, picks the first release with it (6.11 or 7.2).
+    """
+
+    kernel: GuestKernel = DEFAULT_KERNEL
+    """The Linux release modelled (:class:`~vcpu_hotplug.guest.releases.GuestKernel`)."""
     knobs: GuestKnobs = field(default_factory=GuestKnobs)
     latency: Latency = field(default_factory=Latency)
     boot_hw_vcpu: int = 0
@@ -102,7 +91,31 @@ class GuestConfig:
     """Dynamic debug on for the files modelled (``dyndbg=`` on the command line): ``pr_debug``/``dev_dbg``
     lines such as "ACPI_NOTIFY_DEVICE_CHECK event" or "CPU4: shutdown" reach dmesg. Off, as on a stock
     kernel, they are not printed at all."""
+    present_policy: InitVar[PresentPolicy | None] = None
+
+    def __post_init__(self, present_policy: PresentPolicy | None) -> None:
+        if present_policy is None:
+            return
+        if not isinstance(present_policy, PresentPolicy):
+            raise TypeError(f"present_policy must be a PresentPolicy, not {present_policy!r} "
+                            "(a GuestKernel goes in kernel=)")
+        if present_policy is not self.kernel.present_policy:   # (dataclasses.replace passes it back unchanged)
+            self.kernel = GuestKernel.for_present_policy(present_policy)
+
+    @property
+    def features(self) -> KernelFeatures:
+        """What :attr:`kernel` does on the hotplug path."""
+        return self.kernel.features
 
 
-__all__ = ["DEFAULT_MIDR", "DEFAULT_SECONDARY_ENTRY", "NR_CPUS", "GuestConfig", "GuestKnobs", "Latency",
-           "PresentPolicy"]
+def _present_policy(config: GuestConfig) -> PresentPolicy:
+    """The present-mask policy of the configured kernel."""
+    return config.kernel.present_policy
+
+
+# Read access to the constructor alias: the dataclass keeps the InitVar's default for __init__.
+GuestConfig.present_policy = property(_present_policy)  # type: ignore[assignment,method-assign]
+
+
+__all__ = ["DEFAULT_MIDR", "DEFAULT_SECONDARY_ENTRY", "NR_CPUS", "GuestConfig", "GuestKernel", "GuestKnobs",
+           "KernelFeatures", "Latency", "PresentPolicy"]

@@ -13,8 +13,10 @@ Boot follows Linux arm64's order (``init/main.c``, ``arch/arm64/kernel/setup.c``
    I-cache on CPU0";
    then ``init_IRQ``: the GICv3 driver (:mod:`.gic`), the boot CPU's
    redistributor, the ITS and the boot CPU's LPI pending table;
-6. ``smp_prepare_cpus``: *present*. :class:`PresentPolicy` selects Linux
-   6.11 (every possible CPU is present) or the 2026 fix (only CPUs whose
+6. ``smp_prepare_cpus``: *present*. The release's
+   :class:`~vcpu_hotplug.guest.releases.PresentPolicy` selects Linux
+   6.11 to 7.1 (every possible CPU is present) or 7.2's ``f9a82544c717``
+   (only CPUs whose
    GICC is Enabled are present at boot, ``acpi_cpu_is_present``; arm64's
    ``acpi_map_cpu`` sets present on a hot-add, ``acpi_unmap_cpu`` clears it
    on an eject, see :mod:`.processor`);
@@ -48,7 +50,7 @@ from vcpu_hotplug.guest.acpi_boot import AcpiTables, TableLoader
 from vcpu_hotplug.guest.acpi_scan import AcpiScan
 from vcpu_hotplug.guest.acpi_utils import AcpiCore
 from vcpu_hotplug.guest.button import ButtonDriver
-from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs, Latency, PresentPolicy
+from vcpu_hotplug.guest.config import GuestConfig, GuestKnobs, Latency
 from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import BootError, GuestError
 from vcpu_hotplug.guest.ged import GedDriver
@@ -204,7 +206,7 @@ class Kernel:
         for cpu in self.possible:
             if cpu == 0:
                 continue
-            if cfg.present_policy is PresentPolicy.FIX_2026 and not self.cpus[cpu].madt_enabled:
+            if cfg.kernel.present_policy.present_only_if_madt_enabled and not self.cpus[cpu].madt_enabled:
                 continue
             self.present.set(cpu)
         self.online.set(0)

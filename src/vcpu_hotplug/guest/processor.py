@@ -29,16 +29,16 @@ present (ACPI0007 ``Device`` or ``Processor`` object):
    boot for every enabled CPU, as on any arm64 ACPI machine since 6.11
    ("ACPI: CPU0 has been hot-added" ...), and again for each hot-add.
 
-Present mask (:class:`~vcpu_hotplug.guest.kernel.PresentPolicy`): in Linux
-6.11 arm64's ``acpi_map_cpu``/``acpi_unmap_cpu`` are stubs and every
-possible CPU is present from boot. The 2026 fix marks only Enabled GICCs
+Present mask (:class:`~vcpu_hotplug.guest.releases.PresentPolicy`): in Linux
+6.11 to 7.1 arm64's ``acpi_map_cpu``/``acpi_unmap_cpu`` are stubs and every
+possible CPU is present from boot. 7.2 (``f9a82544c717``) marks only Enabled GICCs
 present in ``smp_prepare_cpus`` (``acpi_cpu_is_present``), sets present in
 ``acpi_map_cpu`` and clears it in ``acpi_unmap_cpu``.
 
 After an eject, ``acpi_processor_post_eject`` calls ``arch_unregister_cpu``,
 which re-reads ``_STA``: a present CPU whose ``_STA`` lost *present* is
-"Changing CPU present bit is not supported"; 6.11 then keeps the CPU
-registered, the 2026 fix unregisters it anyway. ``unregister_cpu`` clears
+"Changing CPU present bit is not supported"; 6.11 to 7.1 then keep the CPU
+registered, 7.2 (``18a4e5cf633f``, forced unregistration) unregisters it anyway. ``unregister_cpu`` clears
 it from ``enabled`` and removes ``cpuN/``; ``acpi_unmap_cpu`` follows
 either way, and the device is released from the CPU.
 """
@@ -216,13 +216,13 @@ class ProcessorDriver:
         return 0
 
     def acpi_map_cpu(self, cpu: int) -> None:
-        """arm64 ``acpi_map_cpu``: a stub in 6.11; the 2026 fix marks the CPU present."""
-        if self.k.config.present_policy.sets_present_on_hot_add:
+        """arm64 ``acpi_map_cpu``: a stub until 7.1; 7.2 (``f9a82544c717``) marks the CPU present."""
+        if self.k.config.kernel.present_policy.sets_present_on_hot_add:
             self.k.present.set(cpu)
 
     def acpi_unmap_cpu(self, cpu: int) -> None:
-        """arm64 ``acpi_unmap_cpu``: a stub in 6.11; the 2026 fix clears present."""
-        if self.k.config.present_policy.sets_present_on_hot_add:
+        """arm64 ``acpi_unmap_cpu``: a stub until 7.1; 7.2 (``f9a82544c717``) clears present."""
+        if self.k.config.kernel.present_policy.sets_present_on_hot_add:
             self.k.present.clear(cpu)
 
     def arch_register_cpu(self, cpu: int) -> int:
@@ -246,16 +246,23 @@ class ProcessorDriver:
         adev.cpu = None
 
     def arch_unregister_cpu(self, adev: AcpiDevice, cpu: int) -> None:
-        """arm64 ``arch_unregister_cpu``: re-read ``_STA``; 6.11 keeps a CPU whose ``_STA`` failed or lost *present*,
-        the 2026 fix only logs the latter and unregisters either way."""
+        """arm64 ``arch_unregister_cpu``: evaluate ``_STA``, then ``unregister_cpu``.
+
+        Before ``18a4e5cf633f`` (6.11 to 7.1) it returns early, keeping the CPU
+        device, when ``_STA`` fails (silently) or a present CPU's ``_STA`` lost
+        *present* ("Changing CPU present bit is not supported"); the caller,
+        ``acpi_processor_post_eject``, carries on, so ``cpuN/`` stays behind
+        and a later hot-add of the CPU skips ``acpi_processor_hotadd_init``.
+        From 7.2 it logs the latter and unregisters either way.
+        """
         k = self.k
-        policy = k.config.present_policy
+        forced = k.config.kernel.features.forced_unregistration
         sta = k.acpi.status(adev)
         if sta is None:
-            if not policy.unregisters_cpus_losing_present:
+            if not forced:
                 return
         elif cpu in k.present and not sta & DeviceStatus.PRESENT:
             k.klog.once(PRESENT_BIT_ONCE, LogLevel.ERR, "Changing CPU present bit is not supported")
-            if not policy.unregisters_cpus_losing_present:
+            if not forced:
                 return
         k.devices.unregister_cpu(cpu)

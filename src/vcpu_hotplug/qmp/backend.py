@@ -77,15 +77,22 @@ class GuestCpuView:
     enabled: tuple[int, ...] = ()
     online: tuple[int, ...] = ()
     log: tuple[str, ...] = field(default_factory=tuple)
+    kernel_release: str = ""
+    """The Linux release the guest models (``--guest-kernel``, e.g. ``"7.2"``); empty if unknown."""
+    kernel_description: str = ""
+    """What that release does on the hotplug path, one line."""
 
     def to_wire(self) -> dict[str, object]:
-        return {
+        wire: dict[str, object] = {
             "possible": list(self.possible),
             "present": list(self.present),
             "enabled": list(self.enabled),
             "online": list(self.online),
             "log": list(self.log),
         }
+        if self.kernel_release:
+            wire["kernel"] = {"release": self.kernel_release, "description": self.kernel_description}
+        return wire
 
 
 @runtime_checkable

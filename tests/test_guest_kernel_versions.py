@@ -1,0 +1,78 @@
+"""Guest kernel versions named by Linux release (``--guest-kernel``), and who names them.
+
+The table is :mod:`vcpu_hotplug.guest.releases`: 6.11 and 6.12 behave the
+same on the hotplug path, 7.1 adds HOTPLUG_SMT (from 6.15) without the 2026
+fixes, 7.2 is the first release with them; ``2026`` is 7.2's older name.
+``x-query-guest-cpus`` says which release the guest models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vcpu_hotplug.cli import main as cli
+from vcpu_hotplug.guest import GuestConfig, GuestKernel, PresentPolicy
+from vcpu_hotplug.guest.releases import RELEASE_ALIASES, release_names
+from vcpu_hotplug.vm import GUEST_KERNELS, VmSpec, build_vm, guest_kernel_name
+
+from tests.qmp.client import RawClient, run, running_server
+
+
+def test_each_release_has_the_fixes_it_carries() -> None:
+    table = {k.release: (k.features.hotplug_smt, k.present_policy, k.features.forced_unregistration)
+             for k in GuestKernel}
+    assert table == {
+        "6.11": (False, PresentPolicy.LINUX_6_11, False),
+        "6.12": (False, PresentPolicy.LINUX_6_11, False),
+        "7.1": (True, PresentPolicy.LINUX_6_11, False),
+        "7.2": (True, PresentPolicy.FIX_2026, True),
+    }
+    assert GuestKernel.LINUX_6_11.features == GuestKernel.LINUX_6_12.features
+    for kernel in GuestKernel:
+        assert kernel.description.startswith(f"Linux {kernel.release}")
+
+
+def test_names_and_the_2026_alias() -> None:
+    assert release_names() == ["6.11", "6.12", "7.1", "7.2"]
+    assert RELEASE_ALIASES == {"2026": "7.2"}
+    assert sorted(GUEST_KERNELS) == ["2026", "6.11", "6.12", "7.1", "7.2"]
+    assert GUEST_KERNELS["2026"] is GUEST_KERNELS["7.2"] is GuestKernel.from_name("2026")
+    with pytest.raises(ValueError, match=r"unknown guest kernel '6\.13' \(one of: 6\.11, 6\.12, 7\.1, 7\.2\)"):
+        GuestKernel.from_name("6.13")
+    assert guest_kernel_name(GuestKernel.LINUX_7_1) == "7.1"
+
+
+def test_a_present_policy_alone_still_names_its_first_release() -> None:
+    assert GuestConfig(present_policy=PresentPolicy.FIX_2026).kernel is GuestKernel.LINUX_7_2
+    assert GuestConfig(present_policy=PresentPolicy.LINUX_6_11).kernel is GuestKernel.LINUX_6_11
+    assert GuestConfig(kernel=GuestKernel.LINUX_7_1).present_policy is PresentPolicy.LINUX_6_11
+    with pytest.raises(TypeError, match="kernel="):
+        GuestConfig(present_policy=GuestKernel.LINUX_7_2)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["6.12", "7.1", "2026"])
+def test_x_query_guest_cpus_names_the_kernel_it_models(tmp_path: Path, name: str) -> None:
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", guest=GuestConfig(kernel=GUEST_KERNELS[name])))
+    kernel = GuestKernel.from_name(name)
+
+    async def main() -> dict:
+        async with running_server(vm.backend, tmp_path / "qmp.sock"):
+            client = await RawClient.connect_unix(tmp_path / "qmp.sock")
+            try:
+                await client.negotiate()
+                return await client.execute("x-query-guest-cpus")
+            finally:
+                await client.close()
+
+    reply = run(main())
+    assert reply["return"]["kernel"] == {"release": kernel.release, "description": kernel.description}
+    assert reply["return"]["present"] == ([0, 1] if kernel is GuestKernel.LINUX_7_2 else [0, 1, 2, 3])
+
+
+def test_run_refuses_an_unknown_kernel_and_lists_the_releases() -> None:
+    result = CliRunner().invoke(cli, ["run", "--guest-kernel", "6.13"])
+    assert result.exit_code == 2
+    assert "'6.11', '6.12', '7.1', '7.2', '2026'" in result.output
