@@ -134,7 +134,52 @@ def test_firmware_eject_bit_is_recorded_and_cleared_by_the_eject():
     aml._w(4, 1, CpuhpFlag.FW_EJECT)
     assert aml._r(4, 1) & CpuhpFlag.FW_EJECT
     aml._w(4, 1, CpuhpFlag.EJECT)
+    assert aml._r(4, 1) == CpuhpFlag.PRESENT | CpuhpFlag.REMOVE   # the remove event waits for the guest
+    aml._w(4, 1, CpuhpFlag.REMOVE)
     assert aml._r(4, 1) == CpuhpFlag.PRESENT
+
+
+def test_remove_event_stays_pending_after_the_eject_until_the_guest_clears_it():
+    """QEMU hw/acpi/cpu.c: acpi_cpu_unplug_cb clears is_enabled only; CRMV is the guest's to clear."""
+    m, aml = make()
+    deleted = []
+    m.observers.device_deleted.append(deleted.append)
+    m.disable(1)
+    m.hw.hvc.hvc(1, PsciFunction.CPU_OFF)        # the guest offlines it
+    aml.cej0(1)                                  # and ejects it without clearing CRMV first
+    assert [d.cpu for d in deleted] == [1] and m.vcpus[1].admin is AdminState.DISABLED
+    aml._w(0, 4, 0)
+    aml._w(5, 1, CpuhpCommand.NEXT_CPU_WITH_EVENT)
+    assert aml._r(8, 4) == 1                     # found again
+    assert aml._r(4, 1) == CpuhpFlag.PRESENT | CpuhpFlag.REMOVE
+    assert m.cpuhp.pending_events() == [1]
+    aml._w(4, 1, CpuhpFlag.REMOVE)               # the guest writes it clear
+    assert m.cpuhp.pending_events() == []
+    aml._w(0, 4, 0)
+    aml._w(5, 1, CpuhpCommand.NEXT_CPU_WITH_EVENT)
+    assert aml._r(8, 4) == 0                     # no event: the selector stays
+    aml.cej0(1)                                  # a second eject is not a request: ignored
+    assert [d.cpu for d in deleted] == [1]
+
+
+def test_a_failed_unplug_withdraws_its_remove_event():
+    """The VMM gives up (timeout): unlike a completed eject, the request is taken back."""
+    m, aml = make()
+    m.disable(1)
+    m.clock.advance_ns(m.config.unplug_timeout_ns + 1)
+    assert m.pending_unplugs() == [] and m.cpuhp.pending_events() == []
+
+
+def test_next_cpu_with_event_stops_at_an_eject_handed_to_firmware():
+    """QEMU's command 0 loop tests is_inserting || is_removing || fw_remove."""
+    m, aml = make("cpus=4,maxcpus=6")
+    m.disable(3)
+    aml._w(0, 4, 3)
+    aml._w(4, 1, CpuhpFlag.REMOVE)               # acknowledged
+    aml._w(4, 1, CpuhpFlag.FW_EJECT)             # handed to firmware
+    aml._w(0, 4, 0)
+    aml._w(5, 1, CpuhpCommand.NEXT_CPU_WITH_EVENT)
+    assert aml._r(8, 4) == 3
 
 
 @pytest.mark.parametrize("maxcpus", [8, 64, 512])

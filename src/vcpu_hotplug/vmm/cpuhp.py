@@ -43,6 +43,21 @@ Policy, enforced here whatever the guest writes:
 - writing the _OST status reports ``(index, event, status)`` to
   :attr:`on_ost` (QEMU's ``ACPI_DEVICE_OST``).
 
+Events stay until the guest clears them, as in QEMU (``hw/acpi/cpu.c``;
+``docs/specs/acpi_cpu_hotplug.rst``: "1: has remove event ... write 1 to
+clear"). In particular the remove event (``CRMV``) survives the eject:
+QEMU's ``acpi_cpu_unplug_cb`` clears ``is_enabled`` and nothing else, so
+after an eject the VMM completed (:meth:`CpuHotplugRegisters.ejected`) a
+"next CPU with event" command still finds that vCPU until the guest writes
+flags bit 2. QEMU's AML (and ours, :mod:`vcpu_hotplug.vmm.dsdt`) clears it in
+the scan, right after ``Notify(Eject Request)`` and before ``_EJ0``, so a
+guest running either never meets it; a guest that does not clear it sees the
+Eject Request again at its next scan, as on QEMU. Only a request the VMM
+*withdraws* (the unplug failed or timed out, which QEMU has no notion of)
+takes its remove event back (:meth:`CpuHotplugRegisters.cancel_remove`).
+"Next CPU with event" also stops at a vCPU whose eject was handed to
+firmware (bit 4), as QEMU's does.
+
 "Next CPU with event" finds the next vCPU with an event at or after the
 selector, wrapping around, in O(log n) VMM work, so one event costs the guest
 a constant number of register accesses whatever ``maxcpus`` is.
@@ -148,8 +163,16 @@ class CpuHotplugRegisters:
         slot.eject_requested = True
         self._event_changed(index)
 
+    def ejected(self, index: int) -> None:
+        """The eject completed: the eject permission and the firmware-eject flag go, the remove
+        event stays for the guest to clear (QEMU's ``acpi_cpu_unplug_cb`` and flags bit 3)."""
+        slot = self.slots[index]
+        slot.eject_requested = False
+        slot.fw_remove = False
+        self._event_changed(index)
+
     def cancel_remove(self, index: int) -> None:
-        """Withdraw a remove request (unplug failed or completed): events and eject permission go."""
+        """Withdraw a remove request (the unplug failed): the event and the eject permission go."""
         slot = self.slots[index]
         slot.removing = False
         slot.eject_requested = False
@@ -162,12 +185,13 @@ class CpuHotplugRegisters:
         self._event_changed(index)
 
     def pending_events(self) -> list[int]:
-        """Indexes with an insert or remove event the guest has not cleared."""
+        """Indexes with an insert or remove event the guest has not cleared (or an eject handed to
+        firmware that has not happened): what "next CPU with event" stops at."""
         return list(self._with_event)
 
     def _event_changed(self, index: int) -> None:
         slot = self.slots[index]
-        has = slot.inserting or slot.removing
+        has = slot.inserting or slot.removing or slot.fw_remove
         i = bisect.bisect_left(self._with_event, index)
         present = i < len(self._with_event) and self._with_event[i] == index
         if has and not present:
@@ -244,6 +268,7 @@ class CpuHotplugRegisters:
         elif value & CpuhpFlag.FW_EJECT:
             if index != self.boot_vcpu and slot.eject_requested:
                 slot.fw_remove = True
+                self._event_changed(index)
 
     def _write_command(self, value: int) -> None:
         try:

@@ -508,7 +508,7 @@ class Machine:
         vcpu = self.vcpus[i]
         vcpu.admin = AdminState.DISABLED
         vcpu.entry_point = vcpu.context_id = None
-        self.cpuhp.cancel_remove(i)
+        self.cpuhp.ejected(i)                   # the remove event stays until the guest clears it
         self._log(f"vCPU {i} ejected: disabled")
         event = DeviceDeleted(i, self.clock.now_ns())
         self.hw.faults.dispatch(self.observers.device_deleted, event)
