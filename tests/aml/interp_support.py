@@ -126,3 +126,82 @@ def interpreter_for(iasl: str, directory: Path, body: str, revision: int = 2, **
     interp = Interpreter(**kw)
     interp.load(aml.read_bytes())
     return interp
+
+
+# -- typed results ({"type": ..., "value": ...}, as Interpreter.to_typed), for golden data ------
+
+_NULL = re.compile(r"^\[Null Object\]")
+_REFERENCE = re.compile(r"^\[Object Reference\] = \S+ <Node>\s+Name (\S{4})")
+
+
+def _typed_value(lines: list[str], i: int) -> tuple[dict, int]:
+    line = lines[i].strip()
+    if _NULL.match(line):
+        return {"type": "Uninitialized", "value": None}, i + 1
+    m = _REFERENCE.match(line)
+    if m:
+        return {"type": "Reference", "value": m.group(1)}, i + 1
+    m = _PACKAGE.match(line)
+    if m:
+        i += 1
+        items = []
+        for _ in range(int(m.group(1))):
+            item, i = _typed_value(lines, i)
+            items.append(item)
+        return {"type": "Package", "value": items}, i
+    value, j = _parse_value(lines, i)
+    if isinstance(value, int):
+        return {"type": "Integer", "value": value}, j
+    if isinstance(value, bytes):
+        return {"type": "Buffer", "value": list(value)}, j
+    if _STRING.match(line):
+        return {"type": "String", "value": value}, j
+    return {"type": "Unparsed", "value": line}, j
+
+
+def parse_acpiexec_typed(text: str) -> dict[str, dict]:
+    """``{name: typed value, or {"error": "AE_..."}}`` for every ``Evaluating`` block of ``text``.
+
+    acpiexec prints a returned reference as the object it refers to (the
+    evaluation's external copy), an empty Package slot as ``[Null Object]``
+    (``Uninitialized`` here) and a named reference in a Package by its NameSeg.
+    """
+    results: dict[str, dict] = {}
+    lines = text.splitlines()
+    i = 0
+    current = None
+    while i < len(lines):
+        line = lines[i]
+        m = _EVALUATING.match(line)
+        if m:
+            current = m.group(1)
+        elif current is not None:
+            if line.startswith("No object was returned"):
+                results[current] = {"type": "None", "value": None}
+                current = None
+            elif "Evaluation of" in line and (fm := _FAILED.search(line)):
+                results[current] = {"error": fm.group(1)}
+                current = None
+            elif line.startswith("Evaluation of") and "returned object" in line:
+                results[current], i = _typed_value(lines, i + 1)
+                current = None
+                continue
+        i += 1
+    return results
+
+
+def run_acpiexec_typed(acpiexec: str, aml: Path, names: list[str]) -> tuple[dict[str, dict], str]:
+    """Evaluate every name of ``names`` in one acpiexec run: (typed results, acpiexec version)."""
+    commands = "".join(f"evaluate \\{n}\n" for n in names) + "quit\n"
+    proc = subprocess.run([acpiexec, str(aml)], input=commands, capture_output=True, text=True,
+                          timeout=600)
+    out = proc.stdout + proc.stderr
+    version = re.search(r"version (\d{8})", out)
+    return parse_acpiexec_typed(out), version.group(1) if version else "?"
+
+
+def acpica_version(tool: str) -> str:
+    """The ACPICA version (``20200925``) ``tool -v`` prints."""
+    out = subprocess.run([tool, "-v"], capture_output=True, text=True).stdout
+    m = re.search(r"version (\d{8})", out)
+    return m.group(1) if m else "?"

@@ -55,75 +55,158 @@ class FieldIO:
         if region.deleted:
             raise AmlError("field of an OperationRegion that no longer exists (its method returned)")
         rel = fu.base_byte_offset + offset
-        if region.length < rel + fu.access_bytes:
+        width = fu.access_bytes
+        if region.length < rel + width:
             raise AmlError(
-                f"field access at {rel:#x}+{fu.access_bytes} is beyond the end of region "
+                f"field access at {rel:#x}+{width} is beyond the end of region "
                 f"{region.node.path if region.node is not None else '?'} (length {region.length:#x})")
         handler, space = self.handler_for(region)
         address = region.offset + rel
+        wmask = (1 << (8 * width)) - 1
         if value is None:
-            return handler.read(space, address, fu.access_bytes) & ((1 << (8 * fu.access_bytes)) - 1)
-        handler.write(space, address, fu.access_bytes, value)
+            return handler.read(space, address, width) & wmask
+        handler.write(space, address, width, value & wmask)
         return 0
 
     def _datum(self, fu: FieldUnit, offset: int, value: int | None = None) -> int:
+        """One datum read (``value`` None) or written (``AcpiExFieldDatumIo``).
+
+        An IndexField's datum is the whole data register field, read into and
+        written from 64 bits (ACPICA passes ``sizeof (UINT64)``), so its bits
+        above the IndexField's access width take part as they do in ACPICA.
+        """
         if fu.index is not None:
-            self.insert(fu.index, fu.base_byte_offset + offset)
+            index = fu.base_byte_offset + offset
+            if fu.index.bit_length < 64 and index >> fu.index.bit_length:
+                raise AmlError(f"AE_AML_REGISTER_LIMIT: index {index:#x} does not fit the "
+                               f"{fu.index.bit_length}-bit index register")
+            self.insert(fu.index, index, 4)
             if value is None:
-                return self.extract(fu.data)
-            self.insert(fu.data, value)
+                return self.extract(fu.data, 8)
+            self.insert(fu.data, value, 8)
             return 0
         if fu.bank is not None:
-            self.insert(fu.bank, fu.bank_value)
+            self.insert(fu.bank, fu.bank_value, 4)
         return self._region_datum(fu, offset, value)
 
     # -- whole field ----------------------------------------------------------------------
 
-    def extract(self, fu: FieldUnit) -> int:
-        """The field's bits as an unsigned integer (``AcpiExExtractFromField``)."""
-        width = fu.access_bytes
+    def extract(self, fu: FieldUnit, buffer_length: int) -> int:
+        """The field read into a ``buffer_length``-byte buffer, as a little-endian integer
+        (``AcpiExExtractFromField``, datum by datum with its 64-bit arithmetic)."""
+        bit_length = fu.bit_length
+        if buffer_length < (bit_length + 7) // 8:
+            raise AmlError(f"field of {bit_length} bits is too large for a {buffer_length}-byte buffer")
+        width = min(fu.access_bytes, 8)
         wbits = 8 * width
-        count = -(-(fu.start_bit + fu.bit_length) // wbits)
-        raw = 0
-        for i in range(count):
-            raw |= self._datum(fu, i * width) << (i * wbits)
-        return (raw >> fu.start_bit) & ((1 << fu.bit_length) - 1)
+        start = fu.start_bit
+        datum = self._datum
+        if start == 0 and bit_length == wbits:
+            return datum(fu, 0) & ((1 << (8 * min(buffer_length, 8))) - 1)
+        datum_count = -(-bit_length // wbits)
+        field_datum_count = -(-(bit_length + start) // wbits)
+        raw = datum(fu, 0)
+        merged = raw >> start
+        out = 0
+        out_offset = 0
+        field_offset = 0
+        for i in range(1, field_datum_count):
+            field_offset += width
+            raw = datum(fu, field_offset)
+            if wbits - start < 64:
+                merged = (merged | (raw << (wbits - start))) & _U64
+            if i == datum_count:
+                break
+            n = min(width, buffer_length - out_offset)
+            out |= (merged & ((1 << (8 * n)) - 1)) << (8 * out_offset)
+            out_offset += width
+            merged = raw >> start
+        tail = bit_length % wbits
+        if tail:
+            merged &= (1 << tail) - 1
+        n = min(width, buffer_length - out_offset)
+        if n > 0:
+            out |= (merged & ((1 << (8 * n)) - 1)) << (8 * out_offset)
+        return out
 
-    def insert(self, fu: FieldUnit, value: int) -> None:
-        """Write ``value`` into the field (``AcpiExInsertIntoField``)."""
-        width = fu.access_bytes
+    def insert(self, fu: FieldUnit, value: int, buffer_length: int) -> None:
+        """Write a ``buffer_length``-byte buffer (``value``, little endian) into the field
+        (``AcpiExInsertIntoField``; a shorter buffer is zero-extended to the field)."""
+        bit_length = fu.bit_length
+        buffer_length = max(buffer_length, (bit_length + 7) // 8)
+        width = min(fu.access_bytes, 8)
         wbits = 8 * width
-        wmask = (1 << wbits) - 1
-        flen = (1 << fu.bit_length) - 1
-        count = -(-(fu.start_bit + fu.bit_length) // wbits)
-        merged = (value & flen) << fu.start_bit
-        fmask = flen << fu.start_bit
-        rule = fu.update_rule
-        for i in range(count):
-            shift = i * wbits
-            mask = (fmask >> shift) & wmask
-            datum = (merged >> shift) & wmask
-            if mask != wmask:
-                if rule == UPDATE_PRESERVE:
-                    datum |= self._datum(fu, i * width) & ~mask & wmask
-                elif rule == UPDATE_WRITE_AS_ONES:
-                    datum |= ~mask & wmask
-                elif rule == UPDATE_WRITE_AS_ZEROS:
-                    datum &= mask
-                else:
-                    raise AmlError(f"unknown field update rule {rule}")
-            self._datum(fu, i * width, datum)
+        start = fu.start_bit
+        width_mask = (1 << wbits) - 1
+        mask = width_mask & ~((1 << start) - 1)
+        datum_count = -(-bit_length // wbits)
+        field_datum_count = -(-(bit_length + start) // wbits)
+
+        def next_raw(raw: int, offset: int) -> int:
+            # memcpy of min(width, rest) bytes over the previous datum's low bytes
+            n = min(width, buffer_length - offset)
+            low = (1 << (8 * n)) - 1 if n > 0 else 0
+            return (raw & ~low) | ((value >> (8 * offset)) & low)
+
+        raw = next_raw(0, 0)
+        merged = (raw << start) & _U64
+        field_offset = 0
+        buffer_offset = 0
+        for i in range(1, field_datum_count):
+            merged &= mask
+            self._write_with_update_rule(fu, mask, merged, field_offset)
+            field_offset += width
+            merged = raw >> (wbits - start) if wbits - start < 64 else 0
+            mask = width_mask
+            if i == datum_count:
+                break
+            buffer_offset += width
+            raw = next_raw(raw, buffer_offset)
+            merged = (merged | (raw << start)) & _U64
+        tail = (bit_length + start) % wbits
+        if tail:
+            mask &= (1 << tail) - 1
+        self._write_with_update_rule(fu, mask, merged & mask, field_offset)
+
+    def _write_with_update_rule(self, fu: FieldUnit, mask: int, value: int, offset: int) -> None:
+        """``AcpiExWriteWithUpdateRule``: the bits outside ``mask`` by the field's rule (a
+        full datum narrower than 64 bits gets the rule too; Preserve then reads nothing)."""
+        merged = value
+        if mask != _U64:
+            rule = fu.update_rule
+            outside = ~mask & _U64
+            if rule == UPDATE_PRESERVE:
+                if (outside << (64 - 8 * min(fu.access_bytes, 8))) & _U64:
+                    merged |= self._datum(fu, offset) & outside
+            elif rule == UPDATE_WRITE_AS_ONES:
+                merged |= outside
+            elif rule == UPDATE_WRITE_AS_ZEROS:
+                merged &= mask
+            else:
+                raise AmlError(f"unknown field update rule {rule}")
+        self._datum(fu, offset, merged)
 
     def read(self, fu: FieldUnit, int_bytes: int):
-        """Field value as the interpreter sees it: Integer if it fits, else Buffer."""
+        """Field value as the interpreter sees it: Integer if it fits, else Buffer
+        (``AcpiExReadDataFromField``: an Integer is read into its 8 bytes)."""
         nbytes = (fu.bit_length + 7) // 8
-        value = self.extract(fu)
         if nbytes > int_bytes:
-            return bytearray(value.to_bytes(nbytes, "little"))
-        return value
+            return bytearray(self.extract(fu, nbytes).to_bytes(nbytes, "little"))
+        return self.extract(fu, 8) & ((1 << (8 * int_bytes)) - 1)
 
     def write(self, fu: FieldUnit, value, int_bytes: int) -> None:
-        self.insert(fu, _as_bits(value, int_bytes))
+        """``AcpiExWriteDataToField``: an Integer is its 8 bytes, a Buffer or String its bytes."""
+        t = type(value)
+        if t is int or t is bool:
+            self.insert(fu, int(value) & ((1 << (8 * int_bytes)) - 1), 8)
+            return
+        if t is bytearray or t is bytes or t is AmlString:
+            self.insert(fu, int.from_bytes(bytes(value), "little"), len(value))
+            return
+        raise AmlError(f"cannot write a {type(value).__name__} object to a field")
+
+
+_U64 = (1 << 64) - 1
 
 
 def _as_bits(value, int_bytes: int) -> int:

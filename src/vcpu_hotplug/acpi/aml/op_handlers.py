@@ -249,9 +249,33 @@ def _op_lor(c: CompilerServices, node: t.Op):
     return lor
 
 
+def _holds_reference(node) -> bool:
+    """A Local or Arg operand: what it holds is the operand, a Reference included."""
+    return isinstance(node, t.Op) and (node.opcode in LOCALS or node.opcode in ARGS)
+
+
 def _op_concat(c: CompilerServices, node: t.Op):
+    """Concatenate's operands are ARGI_ANYTYPE in ACPICA: a Reference held in a Local or
+    Arg stays a Reference (``[Reference Object]``) instead of being dereferenced."""
     width = c.width
-    return c.with_target(node, lambda x, y: ops.concatenate(x, y, width), 2)
+    a = c.expr(node.args[0])
+    b = c.expr(node.args[1])
+    w = c.target(node.args[2]) if len(node.args) > 2 else None
+    data = c.data
+    keep_a = _holds_reference(node.args[0])
+    keep_b = _holds_reference(node.args[1])
+
+    def operand(v, keep):
+        if keep and isinstance(v, Reference):
+            return v
+        return data(v)
+
+    def run(f):
+        r = ops.concatenate(operand(a(f), keep_a), operand(b(f), keep_b), width)
+        if w is not None:
+            w(f, r)
+        return r
+    return run
 
 
 def _op_concat_res(c: CompilerServices, node: t.Op):

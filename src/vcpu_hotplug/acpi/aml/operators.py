@@ -43,21 +43,28 @@ def compare(a, b, width: int) -> int:
 
 
 def concatenate(a, b, width: int):
-    """``Concatenate``: the result has the type of ``a`` (an Integer makes a Buffer)."""
+    """``Concatenate``: the result has the type of ``a`` (an Integer makes a Buffer).
+
+    ACPICA (``exconcat.c`` AcpiExDoConcatenate, its operands ARGI_ANYTYPE): an
+    operand that is not an Integer, String or Buffer (a Package, a Reference,
+    a Device ...) first becomes the String ``[<type> Object]``
+    (AcpiExConvertToObjectTypeString), then the usual implicit conversion to
+    the type of ``a`` applies (so an Integer ``a`` reads that String as 0).
+    """
     ta = type(a)
+    if ta is not int and ta is not AmlString and ta is not bytearray and ta is not bytes:
+        a = AmlString(f"[{type_name(a)} Object]".encode())
+        ta = AmlString
+    tb = type(b)
+    if tb is not int and tb is not AmlString and tb is not bytearray and tb is not bytes:
+        b = AmlString(f"[{type_name(b)} Object]".encode())
     if ta is int:
         b = to_integer(b, width)
         mask = (1 << (8 * width)) - 1
         return bytearray((a & mask).to_bytes(width, "little") + (b & mask).to_bytes(width, "little"))
     if ta is AmlString:
-        tb = type(b)
-        if tb is AmlString or tb is int or tb is bytearray:
-            return AmlString(bytes(a) + bytes(to_string(b, width)))
-        return AmlString(bytes(a) + f"[{type_name(b)} Object]".encode())
-    if ta is bytearray or ta is bytes:
-        return bytearray(bytes(a) + bytes(to_buffer(b, width)))
-    # ACPICA: any other first operand is first made a String naming its type.
-    return concatenate(AmlString(f"[{type_name(a)} Object]".encode()), b, width)
+        return AmlString(bytes(a) + bytes(to_string(b, width)))
+    return bytearray(bytes(a) + bytes(to_buffer(b, width)))
 
 
 def _strip_end_tag(data: bytes) -> bytes:
