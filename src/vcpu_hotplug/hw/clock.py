@@ -6,6 +6,11 @@ sleeps. Callbacks are scheduled at an absolute time; events due at the same
 instant fire in the order they were scheduled (a sequence number breaks
 ties), and an event scheduled while others fire runs in the same pass when it
 falls inside the window being advanced.
+
+Whoever runs the clock against the wall clock (:mod:`vcpu_hotplug.pacing`)
+may watch what gets scheduled (:attr:`SimClock.schedule_listeners`) and move a
+pending event later (:meth:`SimClock.postpone`): a guest step that takes
+longer gets there later, and everything it queued with it.
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ class SimClock:
         self._seq = itertools.count()
         self.fired = 0
         """How many events have fired since creation."""
+        self.schedule_listeners: list[Callable[[ScheduledEvent], None]] = []
+        """Called with every event as it is scheduled (after it is queued)."""
 
     def now_ns(self) -> int:
         """Current simulated time in nanoseconds."""
@@ -66,7 +73,22 @@ class SimClock:
             raise ClockError(f"cannot schedule {label or 'an event'} at {when_ns} ns, before now ({self._now} ns)")
         event = ScheduledEvent(when_ns, next(self._seq), callback, label)
         heapq.heappush(self._queue, event)
+        for listener in self.schedule_listeners:
+            listener(event)
         return event
+
+    def postpone(self, event: ScheduledEvent, when_ns: int) -> None:
+        """Move the pending ``event`` to ``when_ns`` (not earlier than it was); the caller's handle stays
+        valid (cancelling it still works). A fired or cancelled event is left alone."""
+        if event.cancelled:
+            return
+        if when_ns < event.when_ns:
+            raise ClockError(f"cannot postpone {event.label or 'an event'} to {when_ns} ns, "
+                             f"before its time ({event.when_ns} ns)")
+        if when_ns == event.when_ns:
+            return
+        event.when_ns = when_ns
+        heapq.heapify(self._queue)
 
     def pending(self) -> int:
         """How many events are scheduled and not cancelled."""

@@ -31,7 +31,8 @@ The mapping is the one ``vmm/machine.py`` documents for QMP:
   interrupt, ejects, reports ``_OST``; with no guest, an unplug times out in
   simulated time and fails, as it would on a guest that ignores it. A
   ``settle`` callable replaces that policy (e.g. for a guest with periodic
-  timers).
+  timers). Under realtime pacing (:mod:`.pacing`) ``run_pending`` is not used:
+  the pacer lets simulated time pass with the wall clock through :meth:`MachineBackend.run_for`.
 
 The guest's own view (``x-query-guest-cpus``) comes from ``guest_view``,
 given by whoever wires a guest to the machine.
@@ -39,7 +40,7 @@ given by whoever wires a guest to the machine.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.errors import AdminError
@@ -79,6 +80,13 @@ class MachineBackend:
         machine.observers.ost.append(self._publish)
         machine.observers.unplug_failed.append(self._publish)
         machine.observers.system.append(self._system_event)
+        #: Saves and restores this VM (``migrate``, ``-incoming``): set by
+        #: :func:`vcpu_hotplug.migration.vm_state.enable_migration`; None: the VM cannot migrate.
+        self.vm_state: Optional[Any] = None
+        #: The migration jobs of ``qmp/migration.py`` (created at the first migration command).
+        self.migration: Optional[Any] = None
+        #: QEMU's ``autostart`` (no ``-S``): an incoming VM runs once its state is loaded.
+        self.autostart = start is None
 
     def cpu_type(self) -> str:
         return self._cpu_type
@@ -88,7 +96,7 @@ class MachineBackend:
         for vcpu in self.machine.vcpus:
             socket, cluster, core, thread = vcpu.topology.ids
             slots.append(HotpluggableCpu(vcpu.index, socket, cluster, core, thread, vcpu.enabled,
-                                 vcpu.mpidr))
+                                 vcpu.mpidr, self.machine.unplug_refusal(vcpu.index)))
         return slots
 
     def plug(self, index: int) -> None:
@@ -117,6 +125,18 @@ class MachineBackend:
             self.machine.clock.run_until_idle()
         self.machine.hw.faults.raise_pending()  # a host callback's fault, after the guest's step
 
+    def running(self) -> bool:
+        """The vCPUs run (QEMU's ``running`` state): simulated time may pass."""
+        return self._state is RunState.RUNNING
+
+    def run_for(self, ns: int) -> None:
+        """Let ``ns`` of simulated time pass, firing what falls due (the realtime pacer's step);
+        nothing happens unless running. A host callback's fault is raised afterwards."""
+        if self._state is not RunState.RUNNING:
+            return
+        self.machine.clock.advance_ns(ns)
+        self.machine.hw.faults.raise_pending()
+
     def guest_cpus(self) -> GuestCpuView:
         if self._guest_view is None:
             raise BackendError("No guest is attached to this machine")
@@ -125,7 +145,24 @@ class MachineBackend:
     def status(self) -> RunState:
         return self._state
 
+    def begin_incoming(self) -> None:
+        """``-incoming``: the VM waits for a saved state (QEMU's ``inmigrate``); nothing boots or runs."""
+        self._state = RunState.INMIGRATE
+        self._launched = True  # the state brings a guest that has booted already
+
+    def finish_incoming(self, state: RunState) -> None:
+        """The saved state is loaded: the VM is in ``state`` (running, paused, shutdown, ...)."""
+        self._state = state
+        self.machine.trace.log(TraceKind.VMM_LOG, f"{QMP_TRACE_PREFIX}incoming migration loaded ({state.value})")
+
+    def finish_outgoing(self) -> None:
+        """The state has been migrated away: stopped in ``postmigrate``."""
+        self._state = RunState.POSTMIGRATE
+
     def resume(self) -> None:
+        if self._state is RunState.INMIGRATE:
+            self.autostart = True  # QEMU's qmp_cont: run once the incoming state is loaded
+            return
         if self._state is RunState.SHUTDOWN:
             raise BackendError("The guest has powered off; it cannot run again until a reset")
         started = self._state is RunState.PRELAUNCH and not self._launched

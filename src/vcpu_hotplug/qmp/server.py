@@ -39,10 +39,15 @@ loopback unless another address is named. :func:`parse_qmp_address` reads
 QEMU's ``-qmp`` forms (``unix:PATH,server[,wait=off]``,
 ``tcp:HOST:PORT,server``).
 
-After each command the backend's ``run_pending`` lets the simulated machine
-and guest process what the command started; events it causes are sent after
-the command's reply, as in QEMU where a command returns before the guest
-reacts.
+Time: a pacer (:mod:`.pacing`) says when the simulated machine and guest
+process what a command started. By default (:class:`~.pacing.InstantPacer`)
+the backend's ``run_pending`` runs the guest until idle right after the reply,
+so the events follow it before the next reply; a
+:class:`~.pacing.RealtimePacer` lets simulated time run with the wall clock on
+the event loop's timers, and the events go out when the guest gets there.
+Either way a command's reply precedes the events it causes, as in QEMU where a
+command returns before the guest reacts, and the events that fell due before a
+command are sent before its reply.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ from .commands import (OFFERED_CAPABILITIES, CommandContext, QmpCapability, Sess
 from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
 from .errors import QmpError
+from .pacing import InstantPacer, Pacer
 from .protocol import (JsonStreamer, Timestamp, UnencodableMessage, VersionTriple, encode, event,
                        failure, greeting, version_info)
 
@@ -305,20 +311,24 @@ class QmpServer:
     as (name, machine, chardevs); ``version`` the QEMU release reported; a
     guest's SYSTEM_OFF ends the server when ``exit_on_shutdown`` (QEMU without
     ``-no-shutdown``); ``max_clients`` bounds the connections served at a time,
-    ``max_backlog`` the output a client may leave unread (see the module).
+    ``max_backlog`` the output a client may leave unread (see the module);
+    ``pacer`` when the machine runs (:mod:`.pacing`; instant unless given).
     """
 
     def __init__(self, backend: CpuBackend, *, clock: Callable[[], float] = time.time,
                  thread_id: Optional[Callable[[int], int]] = None,
                  package: Optional[str] = None, identity: Optional[VmIdentity] = None,
                  version: str = QEMU_VERSION, exit_on_shutdown: bool = False,
-                 max_clients: int = MAX_CLIENTS, max_backlog: int = MAX_CLIENT_BACKLOG) -> None:
+                 max_clients: int = MAX_CLIENTS, max_backlog: int = MAX_CLIENT_BACKLOG,
+                 pacer: Optional[Pacer] = None) -> None:
         if max_clients < 1:
             raise ServerError("the QMP connection limit must be at least 1")
         self.max_clients = max_clients
         self.max_backlog = max_backlog
         self._backend = backend
         self._clock = clock
+        self.pacer: Pacer = pacer if pacer is not None else InstantPacer(backend)
+        self._pacer_attached = False
         if thread_id is None:
             base = os.getpid() + 1
             thread_id = lambda index: base + index  # noqa: E731
@@ -348,11 +358,17 @@ class QmpServer:
 
     # ------------------------------------------------------------ listening
 
-    async def start(self, address: QmpAddress) -> None:
-        """Listen on ``address`` (may be called more than once)."""
+    def _attach(self) -> None:
         self._loop = asyncio.get_running_loop()
         if self._closed is None:
             self._closed = asyncio.Event()
+        if not self._pacer_attached:
+            self._pacer_attached = True
+            self.pacer.attach(self._loop, self.internal_errors.add_error)
+
+    async def start(self, address: QmpAddress) -> None:
+        """Listen on ``address`` (may be called more than once)."""
+        self._attach()
         if isinstance(address, UnixAddress):
             await self._start_unix(address.path)
         else:
@@ -385,9 +401,7 @@ class QmpServer:
     async def start_socket(self, sock: socket.socket) -> None:
         """Serve on an already-listening socket (one inherited as a file descriptor, as libvirt
         passes ``-chardev socket,fd=N,server=on``); every connection made to it is served."""
-        self._loop = asyncio.get_running_loop()
-        if self._closed is None:
-            self._closed = asyncio.Event()
+        self._attach()
         sock.setblocking(False)
         if sock.family == socket.AF_UNIX:
             server = await asyncio.start_unix_server(self._serve_client, sock=sock)
@@ -424,6 +438,7 @@ class QmpServer:
 
     async def close(self) -> None:
         """Stop listening, close every connection, remove unix sockets."""
+        self.pacer.close()
         for server in self._servers:
             server.close()
         for client in list(self._clients):
@@ -545,6 +560,11 @@ class QmpServer:
         ctx = CommandContext(client.session, self._backend, self.devices, self._version,
                              self._request_quit, self.identity, self.emit_event)
         quitting = self._quit_requested
+        try:
+            self.pacer.before_command()  # the machine catches up with the present ...
+        except Exception as exc:  # the machine's fault, not the client's
+            self.internal_errors.add_error(exc)
+        self._flush_events()  # ... and what it did before this command goes out before the reply
         self._dispatching = True
         try:
             try:
@@ -558,9 +578,9 @@ class QmpServer:
                 # quit: QEMU's main loop sends SHUTDOWN before the dispatcher writes the reply.
                 self._announce_quit()
             client.send(reply)
-            if "return" in reply and not self._quit_requested:
+            if not self._quit_requested:
                 try:
-                    self._backend.run_pending()
+                    self.pacer.after_command("return" in reply)
                 except Exception as exc:  # the machine's fault, not the client's
                     self.internal_errors.add_error(exc)
         finally:
