@@ -44,6 +44,7 @@ from enum import Enum
 from typing import Any, Callable, Mapping, Optional
 
 from . import emulator_info
+from . import migration as qmp_migration
 from .backend import CpuBackend, RunState
 from .devices import CpuDeviceTable
 from .errors import (ErrorClass, QmpError, enum_value_rejected, invalid_parameter_type,
@@ -368,6 +369,9 @@ def _cont(ctx: CommandContext, args: dict[str, Any]) -> object:
     """system/cpus.c ``qmp_cont``: ``RESUME`` once the vCPUs run."""
     if ctx.backend.status() is RunState.RUNNING:
         return {}
+    if ctx.backend.status() is RunState.INMIGRATE:
+        ctx.backend.resume()  # qmp_cont: autostart, the VM runs once its incoming state is loaded
+        return {}
     ctx.backend.resume()
     ctx.emit_event("RESUME", None)
     return {}
@@ -444,6 +448,13 @@ COMMAND_LIST: tuple[Command, ...] = (
     Command("query-migrate-capabilities", _query_migrate_capabilities),
     Command("migrate-set-capabilities", _migrate_set_capabilities,
             (Arg("capabilities", ArgType.LIST),)),
+    Command("migrate", qmp_migration.migrate,
+            (Arg("uri", ArgType.STR, required=False), Arg("channels", ArgType.LIST, required=False),
+             Arg("detach", ArgType.BOOL, required=False), Arg("resume", ArgType.BOOL, required=False))),
+    Command("query-migrate", qmp_migration.query_migrate),
+    Command("migrate-incoming", qmp_migration.migrate_incoming,
+            (Arg("uri", ArgType.STR, required=False), Arg("channels", ArgType.LIST, required=False),
+             Arg("exit-on-error", ArgType.BOOL, required=False))),
     Command("query-gic-capabilities", _query_gic_capabilities),
     Command("query-chardev", _query_chardev),
     Command("query-named-block-nodes", _empty_list, (Arg("flat", ArgType.BOOL, required=False),)),
