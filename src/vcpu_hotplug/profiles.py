@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from vcpu_hotplug.acpi.madt import MadtLayout
 from vcpu_hotplug.vmm.firmware_tables import DsdtStyle, FirmwareOptions, GicrRanges, PpttClusterLevel
+from vcpu_hotplug.vmm.machine import COLD_BOOTED_REFUSAL
 
 
 class ProfileName(str, enum.Enum):
@@ -43,7 +44,7 @@ class ProfileName(str, enum.Enum):
     QEMU_RFC_V5 = "qemu-rfc-v5"
 
 
-COLD_BOOTED_UNPLUG_REFUSAL = "Hot-unplug of cold-booted CPU not supported!"
+COLD_BOOTED_UNPLUG_REFUSAL = COLD_BOOTED_REFUSAL
 """QEMU RFC V5 ``hw/arm/virt.c`` ``virt_cpu_unplug_request`` (GenericError), to the byte."""
 
 
@@ -56,8 +57,8 @@ class Profile:
     firmware: FirmwareOptions
     """The tables and AML (the table area's address is left to the machine)."""
     unplug_cold_booted: bool
-    """False: ``device_del`` of a vCPU present at boot is refused with :attr:`cold_booted_refusal`."""
-    cold_booted_refusal: str | None = None
+    """False: ``device_del`` of a vCPU present at boot is refused with :data:`COLD_BOOTED_UNPLUG_REFUSAL`
+    (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.unplug_cold_booted`)."""
 
 
 REFERENCE = Profile(
@@ -87,7 +88,6 @@ QEMU_RFC_V5 = Profile(
                              hypervisor_vendor=QEMU_HYPERVISOR_VENDOR,
                              pptt_cluster_level=PpttClusterLevel.NAMED, dsdt=DsdtStyle.QEMU_RFC_V5),
     unplug_cold_booted=False,
-    cold_booted_refusal=COLD_BOOTED_UNPLUG_REFUSAL,
 )
 
 PROFILES: dict[ProfileName, Profile] = {p.name: p for p in (REFERENCE, QEMU_RFC_V5)}

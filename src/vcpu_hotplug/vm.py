@@ -31,6 +31,7 @@ from vcpu_hotplug.guest import GuestConfig, GuestKernel, PresentPolicy
 from vcpu_hotplug.guest.releases import release_names
 from vcpu_hotplug.guest.agent import GuestAgent
 from vcpu_hotplug.hw.trace import Trace, TraceKind
+from vcpu_hotplug.profiles import DEFAULT_PROFILE, ProfileName, get_profile
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
@@ -70,6 +71,8 @@ class VmSpec:
     """QEMU ``-S``: built in prelaunch; the guest boots at the first ``cont``."""
     ram_size: Optional[int] = None
     """Guest RAM in bytes (QEMU ``-m``); the machine's default when None."""
+    profile: ProfileName = DEFAULT_PROFILE
+    """Which VMM to be (:mod:`vcpu_hotplug.profiles`): its tables, AML and unplug rules."""
 
 
 def normalize_cpu_type(name: str) -> str:
@@ -215,11 +218,13 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
     """
     cpu_type = normalize_cpu_type(spec.cpu_type)
     spec = replace(spec, cpu_type=cpu_type, guest=replace(spec.guest, midr=cpu_model_midr(cpu_type)))
-    config = MachineConfig(smp=spec.smp) if spec.ram_size is None else \
-        MachineConfig(smp=spec.smp, ram_size=spec.ram_size)
+    profile = get_profile(spec.profile)
+    config = MachineConfig(smp=spec.smp, unplug_cold_booted=profile.unplug_cold_booted)
+    if spec.ram_size is not None:
+        config = replace(config, ram_size=spec.ram_size)
     smp = config.smp_config  # validates -smp before anything is built
     check_guest_config(spec.guest, smp.maxcpus)
-    system = System.build(machine_config=config, guest=spec.guest, boot=False)
+    system = System.build(machine_config=config, guest=spec.guest, firmware=profile.firmware, boot=False)
     _configure_trace(system.trace, spec)
     if not spec.start_paused:
         system.boot()

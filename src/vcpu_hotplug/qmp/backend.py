@@ -43,6 +43,9 @@ class HotpluggableCpu:
     thread_id: int
     plugged: bool
     arch_id: int
+    unplug_refusal: str | None = None
+    """Why the machine never unplugs this vCPU, checked before anything else (QEMU RFC V5 refuses
+    every cold-booted vCPU: ``hw/arm/virt.c`` ``virt_cpu_unplug_request``); None: no such rule."""
 
     @property
     def topology(self) -> tuple[int, int, int, int]:

@@ -8,8 +8,11 @@ keeps that mapping the way QEMU does:
   boot CPU, cannot be unplugged (arm64 RFC v5, hw/arm/virt.c
   ``virt_cpu_unplug_request``: "Boot CPU(...) hot-unplug not supported").
   The RFC also refuses the other cold-booted vCPUs, as a stop-gap because
-  its MADT marks them Enabled; this project's MADT marks every vCPU but the
-  boot one Online Capable, so they unplug like hot-plugged ones, and
+  its MADT cannot mark them both Enabled and Online Capable, and checks that
+  first ("Hot-unplug of cold-booted CPU not supported!", even for the boot
+  CPU): so does the ``qemu-rfc-v5`` profile, through the slot's
+  ``unplug_refusal``. The ``reference`` profile's MADT marks every vCPU but
+  the boot one Online Capable, so they unplug like hot-plugged ones, and
   whatever else the machine refuses comes back as its own error;
 - a vCPU plugged by ``device_add`` with ``id`` is ``/machine/peripheral/<id>``,
   one without an id ``/machine/peripheral-anon/device[N]`` with a counter
@@ -347,8 +350,10 @@ class CpuDeviceTable:
         return min((d.index for d in self._devices.values() if d.boot), default=None)
 
     def _check_unpluggable(self, device: CpuDevice) -> None:
+        slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
+        if slot.unplug_refusal is not None:     # the RFC checks cold-booted before the boot CPU
+            raise QmpError(slot.unplug_refusal)
         if device.boot and device.index == self._first_cpu():
-            slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
             socket, cluster, core, thread = slot.topology
             raise QmpError(f"Boot CPU(id{device.index}={socket}:{cluster}:{core}:{thread}) "
                            "hot-unplug not supported")

@@ -48,5 +48,9 @@ class BootVcpuError(AdminError):
     """The boot vCPU can be neither disabled nor ejected."""
 
 
+class ColdBootedVcpuError(AdminError):
+    """A vCPU present at boot, on a machine that never unplugs those (QEMU RFC V5)."""
+
+
 class EjectPendingError(AdminError):
     """A disable (eject request) is already waiting for the guest."""

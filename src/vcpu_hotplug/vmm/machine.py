@@ -95,8 +95,8 @@ from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.clock import NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceKind
 from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters
-from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, BootVcpuError, ConfigError,
-                                     EjectPendingError, UnknownVcpuError)
+from vcpu_hotplug.vmm.errors import (AlreadyDisabledError, AlreadyEnabledError, BootVcpuError, ColdBootedVcpuError,
+                                     ConfigError, EjectPendingError, UnknownVcpuError)
 from vcpu_hotplug.vmm.ged import GED_REGION_SIZE, GedEvent, GenericEventDevice
 from vcpu_hotplug.vmm.gic import GicV3
 from vcpu_hotplug.vmm.psci import DEFAULT_CPU_ON_DELAY_NS, PsciFirmware, SystemEvent
@@ -162,6 +162,12 @@ DEFAULT_UNPLUG_TIMEOUT_NS = 5 * NS_PER_S
 """How long a disable waits for the guest's eject (libvirt waits 5 s for DEVICE_DELETED)."""
 
 
+COLD_BOOTED_REFUSAL = "Hot-unplug of cold-booted CPU not supported!"
+"""QEMU RFC V5 ``hw/arm/virt.c`` ``virt_cpu_unplug_request``: a CPU realized before the machine
+was ready (``!dev->hotplugged``, ``cs->cold_booted``) is refused, before the boot-CPU check, "as a
+temporary mitigation" while its MADT cannot mark a CPU both Enabled and Online Capable."""
+
+
 @dataclass(frozen=True)
 class MachineConfig:
     """What a machine is built from. ``smp`` accepts QEMU ``-smp`` text or an :class:`SmpConfig`."""
@@ -173,6 +179,9 @@ class MachineConfig:
     memmap: VirtMemoryMap = VIRT_MEMMAP
     ged_gsi: int = GED_INTID
     """The interrupt the GED raises (its ``_CRS``); QEMU virt's by default, another VMM's tables may name another."""
+    unplug_cold_booted: bool = True
+    """False: refuse to disable a vCPU enabled when the machine was built, as QEMU RFC V5 does
+    (:data:`COLD_BOOTED_REFUSAL`; the ``qemu-rfc-v5`` profile)."""
 
     @property
     def smp_config(self) -> SmpConfig:
@@ -278,6 +287,9 @@ class Machine:
         self.hw = hw or HardwareBoundary()
         self.topology = Topology(self.smp)
         self.vcpus = VcpuSet(self.topology)
+        self.cold_booted = frozenset(v.index for v in self.vcpus if v.enabled)
+        """vCPUs enabled when the machine was built (QEMU's ``cold_booted``; a cold plug before
+        :meth:`start` is a QMP ``device_add`` and, as in QEMU, not cold-booted)."""
         self.observers = Observers()
         self._unplugs: dict[int, UnplugRequest] = {}
 
@@ -444,6 +456,14 @@ class Machine:
         self.ged.event(GedEvent.CPU_HOTPLUG)
         return i
 
+    def unplug_refusal(self, index: int) -> str | None:
+        """Why vCPU ``index`` can never be unplugged on this machine, before any other check; else None.
+
+        With ``unplug_cold_booted`` False that is every cold-booted vCPU (QEMU RFC V5)."""
+        if not self.config.unplug_cold_booted and index in self.cold_booted:
+            return COLD_BOOTED_REFUSAL
+        return None
+
     def disable(self, cpu: int | None = None, **topology_ids: int | None) -> int:
         """Unplug request: raise the remove event and the GED interrupt. Returns the vCPU index.
 
@@ -452,6 +472,9 @@ class Machine:
         """
         vcpu = self.resolve(cpu, **topology_ids)
         i = vcpu.index
+        refusal = self.unplug_refusal(i)
+        if refusal is not None:
+            raise ColdBootedVcpuError(refusal, i)
         if vcpu.is_boot:
             raise BootVcpuError(f"vCPU {i} is the boot vCPU and cannot be disabled", i)
         if i in self._unplugs:
