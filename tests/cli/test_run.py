@@ -137,8 +137,9 @@ async def quit_server(client: QMPClient) -> None:
 def test_run_on_a_unix_socket_plugs_and_unplugs_and_quits(tmp_path: Path,
                                                           servers: list[Server]) -> None:
     path = tmp_path / "qmp.sock"
+    # Instant: the guest's view is checked right after each event (no event says a CPU went online).
     server = start(servers, tmp_path, "--smp", "cpus=2,maxcpus=8", "--qmp", f"unix:{path},server",
-                   "--guest-dyndbg")
+                   "--guest-dyndbg", "--pace", "instant")
     server.wait_for_socket(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -275,6 +276,7 @@ def test_tcp_port_in_use_is_one_line(tmp_path: Path) -> None:
 
 def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, capsys) -> None:
     from vcpu_hotplug.cli.run import serve_vm
+    from vcpu_hotplug.qmp.pacing import Pace
     from vcpu_hotplug.qmp.server import UnixAddress
     from vcpu_hotplug.vm import VmSpec, build_vm
 
@@ -286,7 +288,7 @@ def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, 
     path = tmp_path / "qmp.sock"
 
     async def drive() -> None:
-        serving = asyncio.ensure_future(serve_vm(vm, [UnixAddress(path)], None, "1"))
+        serving = asyncio.ensure_future(serve_vm(vm, [UnixAddress(path)], None, "1", pace=Pace.INSTANT))
         deadline = time.monotonic() + TIMEOUT
         while not path.exists():
             assert time.monotonic() < deadline and not serving.done()
@@ -300,7 +302,7 @@ def test_internal_errors_are_reported_as_warnings_after_serving(tmp_path: Path, 
 
     asyncio.run(drive())
     err = capsys.readouterr().err
-    # Settled after each of qmp_capabilities, device_add and query-status: one line, counted.
+    # Instant: settled after each of qmp_capabilities, device_add and query-status: one line, counted.
     assert err == ("warning: internal error while serving (3 times): RuntimeError: "
                    "the guest model fell over\n")
 
@@ -318,8 +320,10 @@ def test_qga_serves_the_guest_agent_that_onlines_a_hot_added_cpu(tmp_path: Path,
     async def body() -> None:
         client = QMPClient("test")
         await asyncio.wait_for(client.connect(str(qmp_path)), TIMEOUT)
-        await execute(client, "device_add", {"driver": "host-arm-cpu", "id": "cpu2",
-                                             "core-id": 2})
+        with client.listener(("ACPI_DEVICE_OST",)) as listener:  # the guest has added the CPU
+            await execute(client, "device_add", {"driver": "host-arm-cpu", "id": "cpu2",
+                                                 "core-id": 2})
+            await next_event(listener, "ACPI_DEVICE_OST")
         reader, writer = await asyncio.open_unix_connection(str(qga_path))
 
         async def agent(request: dict) -> dict:

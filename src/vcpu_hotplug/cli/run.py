@@ -6,6 +6,10 @@ or ``tcp:HOST:PORT,server``, repeatable), ``--cpu-type`` is the ``-cpu``
 model hot-plugged vCPUs get, ``--qga`` serves the guest's QEMU guest agent
 (the ``org.qemu.guest_agent.0`` channel) on a unix socket. The guest options choose the Linux behaviour
 (``--guest-kernel``) and make it an unhappy guest for testing orchestrators.
+``--pace`` says how the guest takes time (``qmp/pacing.py``): ``realtime`` (the
+default) answers a command first and sends the guest's events when it gets
+there, with measured latencies scaled by ``--pace-factor``; ``instant`` runs
+the guest until idle after each command.
 
 The unix socket is created owner-only (0600) by the QMP server; TCP listens
 on loopback unless another address is named. ``quit`` over QMP, SIGINT
@@ -32,6 +36,8 @@ from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.hw.clock import NS_PER_MS
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
+from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
+from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
 from vcpu_hotplug.qmp.server import (MAX_CLIENTS, QmpAddress, QmpServer, TcpAddress, UnixAddress,
                                      parse_qmp_address)
 from vcpu_hotplug.vm import GUEST_KERNELS, VirtualMachine, VmConfigError, VmSpec, build_vm, guest_kernel_name
@@ -145,10 +151,22 @@ def check_unix_socket_free(path: Path) -> None:
               help="QMP connections served at a time; one more is refused with an error line")
 @click.option("--guest-dyndbg", is_flag=True,
               help="the guest's dynamic debug on (dyndbg=): pr_debug/dev_dbg lines reach its kernel log")
+@click.option("--pace", type=click.Choice([p.value for p in Pace]), default=Pace.REALTIME.value,
+              show_default=True,
+              help="realtime: replies first, the guest's events when it gets there (measured latencies); "
+                   "instant: the guest runs until idle after each command")
+@click.option("--pace-factor", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_FACTOR,
+              show_default=True, metavar="F",
+              help="realtime: every latency times F (0.1: ten times faster, 3: three times slower)")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE.value,
+              show_default=True,
+              help="which VMM to be: reference (this project's design) or qemu-rfc-v5 (QEMU RFC V5's "
+                   "tables, AML and refusal of cold-booted vCPU unplug)")
 @click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
-        qga_spec: Optional[str], max_clients: int, guest_dyndbg: bool, no_tui: bool) -> None:
+        qga_spec: Optional[str], max_clients: int, guest_dyndbg: bool, pace: str, pace_factor: float,
+        profile: str, no_tui: bool) -> None:
     """Boot an arm64 VM and serve QMP until quit.
 
     The VM is the VMM machine with the Linux guest model booted on it; QMP
@@ -171,7 +189,7 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
                            ignore_notifications=ignore_notifications,
                            busy_cpus=set(parse_cpu_list(busy_cpus)))
         guest = GuestConfig(kernel=GUEST_KERNELS[guest_kernel], knobs=knobs, dyndbg=guest_dyndbg)
-        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest))
+        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest, profile=ProfileName(profile)))
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")
     except VmmError as exc:
@@ -183,7 +201,7 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
     tui = not no_tui and terminal_supports_live(console)
     try:
         asyncio.run(serve_vm(vm, addresses, console if tui else None, smp, qga,
-                             max_clients=max_clients))
+                             max_clients=max_clients, pace=Pace(pace), pace_factor=pace_factor))
     except (RunError, QmpError) as exc:
         fail(str(exc))
 
@@ -199,9 +217,12 @@ def parse_qga_address(spec: str) -> UnixAddress:
 
 async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
                    console: Optional[Console], smp: str,
-                   qga: Optional[UnixAddress] = None, *, max_clients: int = MAX_CLIENTS) -> None:
-    """Serve ``vm`` on ``addresses`` (and its guest agent on ``qga``) until ``quit`` or a signal."""
-    server = QmpServer(vm.backend, max_clients=max_clients)
+                   qga: Optional[UnixAddress] = None, *, max_clients: int = MAX_CLIENTS,
+                   pace: Pace = Pace.REALTIME, pace_factor: float = DEFAULT_FACTOR) -> None:
+    """Serve ``vm`` on ``addresses`` (and its guest agent on ``qga``) until ``quit`` or a signal,
+    paced by ``pace``."""
+    server = QmpServer(vm.backend, max_clients=max_clients,
+                       pacer=make_pacer(pace, vm.backend, factor=pace_factor))
     agent_channel = GuestAgentChannel(vm.guest_agent) if qga is not None else None
     loop = asyncio.get_running_loop()
     stop_reason: list[str] = []
