@@ -19,7 +19,8 @@ Boot follows Linux arm64's order (``init/main.c``, ``arch/arm64/kernel/setup.c``
    (only CPUs whose
    GICC is Enabled are present at boot, ``acpi_cpu_is_present``; arm64's
    ``acpi_map_cpu`` sets present on a hot-add, ``acpi_unmap_cpu`` clears it
-   on an eject, see :mod:`.processor`);
+   on an eject, see :mod:`.processor`); ``init_cpu_topology`` reads the
+   PPTT's threads for the SMT control (:mod:`.smt`; HOTPLUG_SMT from 6.15);
 7. ``smp_init``: ``cpu_up`` of every present secondary via PSCI (DENIED is
    silent and leaves the CPU offline); ``smp_cpus_done``: "SMP: Total of %d
    processors activated.", ``hyp_mode_check``: "CPU: All CPU(s) started at
@@ -60,6 +61,7 @@ from vcpu_hotplug.guest.processor import ProcessorDriver
 from vcpu_hotplug.guest.psci import PsciClient
 from vcpu_hotplug.guest.region_bridge import MachineRegionHandler
 from vcpu_hotplug.guest.smp import CpuHotplug, LogicalCpu, map_gic_cpu_interfaces
+from vcpu_hotplug.guest.smt import SmtControl
 from vcpu_hotplug.guest.sysfs import CpuDevices, Sysfs
 from vcpu_hotplug.hw import HardwareBoundary
 from vcpu_hotplug.hw.clock import ScheduledEvent, SimClock
@@ -113,6 +115,7 @@ class Kernel:
         self.psci = PsciClient(hw.hvc, self.klog)
         self.gic = GicV3Driver(hw.bus, self.klog)
         self.cpu_hotplug = CpuHotplug(self)
+        self.smt = SmtControl(self)
         self.devices = CpuDevices(self)
         self.sysfs = Sysfs(self)
         self.processor_driver = ProcessorDriver(self)
@@ -202,6 +205,8 @@ class Kernel:
         self.gic.its_init(tables.madt, list(self.possible))
         self.gic.its_cpu_init(0)
 
+        self.smt.init_topology()
+        self.smt.booted_once.add(0)
         self.present.set(0)
         for cpu in self.possible:
             if cpu == 0:

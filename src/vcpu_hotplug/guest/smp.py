@@ -23,8 +23,11 @@ become *possible*. ``smp_prepare_cpus`` marks them *present* (Linux 6.11;
 the 2026 fix marks only Enabled GICCs present, see :mod:`.kernel`).
 
 **Bring-up** (``cpu_up`` -> ``__cpu_up``): a CPU must be possible ("can't
-online cpu %d because it is not configured as may-hotadd at boot time")
-and present (``-EINVAL``); the GIC's ``checkrdist`` state may refuse it;
+online cpu %d because it is not configured as may-hotadd at boot time"),
+bootable under the SMT control (``cpu_bootable``, ``-EPERM``; see :mod:`.smt`)
+and present (``-EINVAL``); after boot, a CPU without a CPU device fails
+``topology_add_dev`` (only ``cpuhp_smt_enable`` gets one there: the NULL
+kobject warning, :mod:`.smt`); the GIC's ``checkrdist`` state may refuse it;
 then ``CPU_ON(mpidr, secondary_entry)``. An error other than ``-EPERM`` logs
 "CPU%u: failed to boot: %d"; ``-EPERM`` (DENIED) is silent. On success the
 boot CPU waits up to 5 s for the secondary: the VMM starts the vCPU at the
@@ -50,7 +53,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Madt
 from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK
@@ -60,7 +63,11 @@ from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.gic import GicV3Driver
 from vcpu_hotplug.guest.psci import PsciClient
 from vcpu_hotplug.guest.services import KernelServices
+from vcpu_hotplug.guest.smt import SmtControl, Task
 from vcpu_hotplug.hw.clock import NS_PER_S
+
+if TYPE_CHECKING:
+    from vcpu_hotplug.guest.sysfs import CpuDevices
 
 
 class SmpKernel(KernelServices, Protocol):
@@ -72,6 +79,9 @@ class SmpKernel(KernelServices, Protocol):
     online: CpuMask
     gic: GicV3Driver
     psci: PsciClient
+    smt: SmtControl
+    devices: CpuDevices
+    booted: bool
 
     def control_hw_vcpu(self) -> int: ...
 
@@ -174,23 +184,35 @@ class CpuHotplug:
 
     # bring-up ---------------------------------------------------------------
 
-    def cpu_up(self, cpu: int, done: Callable[[int], None] | None = None) -> None:
-        """Start bringing ``cpu`` online; ``done(err)`` is called with 0 or a negative errno."""
-        self.with_lock(lambda: self._cpu_up_locked(cpu, done))
+    def cpu_up(self, cpu: int, done: Callable[[int], None] | None = None, task: Task | None = None) -> None:
+        """Start bringing ``cpu`` online; ``done(err)`` is called with 0 or a negative errno.
+
+        ``task`` set means ``_cpu_up`` as ``cpuhp_smt_enable`` calls it for
+        that writer of ``smt/control`` (no ``cpu_bootable`` check); otherwise
+        ``cpu_up``.
+        """
+        self.with_lock(lambda: self._cpu_up_locked(cpu, done, task))
 
     def _finish(self, done: Callable[[int], None] | None, err: int) -> None:
         if done is not None:
             done(err)
 
-    def _cpu_up_locked(self, cpu: int, done: Callable[[int], None] | None) -> None:
+    def _cpu_up_locked(self, cpu: int, done: Callable[[int], None] | None, task: Task | None = None) -> None:
         k = self.k
         if cpu not in k.possible:
             k.klog.err(f"can't online cpu {cpu} because it is not configured as may-hotadd at boot time")
             return self._finish(done, -Errno.EINVAL)
+        if task is None and not k.smt.bootable(cpu):
+            return self._finish(done, -Errno.EPERM)
         if cpu not in k.present:
             return self._finish(done, -Errno.EINVAL)
         if cpu in k.online:
             return self._finish(done, 0)
+        if task is not None and k.booted and cpu not in k.devices.registered:
+            # CPUHP_TOPOLOGY_PREPARE: topology_add_dev -> sysfs_create_group(&get_cpu_device(cpu)->kobj).
+            # Of the callers modelled only cpuhp_smt_enable reaches a CPU without a device.
+            k.smt.warn_null_kobject(task)
+            return self._finish(done, -Errno.EINVAL)
         err = k.gic.check_rdist(cpu)
         if err:
             return self._finish(done, err)
@@ -229,6 +251,7 @@ class CpuHotplug:
         k.gic.starting_cpu(cpu, lcpu.mpidr)
         k.klog.info(f"CPU{cpu}: Booted secondary processor 0x{lcpu.mpidr:010x} [0x{k.config.midr:08x}]")
         k.online.set(cpu)
+        k.smt.booted_once.add(cpu)
         if b.timeout is not None:
             b.timeout.cancel()
         self._release()

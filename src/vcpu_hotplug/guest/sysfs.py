@@ -14,6 +14,8 @@
   the masks in range-list format with a newline (``offline`` is possible
   minus online, as ``print_cpus_offline`` shows for CPUs below
   ``nr_cpu_ids``); ``kernel_max`` is ``NR_CPUS - 1``.
+- ``smt/control`` and ``smt/active``: the SMT control of :mod:`.smt`
+  (``notimplemented`` before HOTPLUG_SMT, Linux 6.15);
 - writing ``cpuN/online`` parses a boolean (:func:`kstrtobool`: ``EINVAL``
   otherwise); ``1`` runs ``cpu_up`` (``EPERM`` when PSCI says DENIED,
   ``EINVAL`` for a CPU whose redistributor is inaccessible, ``EIO`` when it
@@ -32,6 +34,7 @@ from vcpu_hotplug.guest.cpumask import CpuMask, format_range_list
 from vcpu_hotplug.guest.errors import Errno, GuestError, SysfsError
 from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.guest.smp import CpuHotplug
+from vcpu_hotplug.guest.smt import SmtControl, Task
 
 
 class SysfsKernel(KernelServices, Protocol):
@@ -44,12 +47,15 @@ class SysfsKernel(KernelServices, Protocol):
     online: CpuMask
     cpu_hotplug: CpuHotplug
     devices: CpuDevices
+    smt: SmtControl
 
     def block_until(self, condition: Callable[[], bool], what: str = ...) -> None: ...
 
 
 SYSFS_CPU_DIR = "/sys/devices/system/cpu"
 MASK_FILES = ("possible", "present", "enabled", "online", "offline")
+SMT_CONTROL = "smt/control"
+SMT_ACTIVE = "smt/active"
 _TRUE_FIRST = frozenset("eEyYtT1")
 _FALSE_FIRST = frozenset("dDnNfF0")
 _ON_OFF_FIRST = frozenset("oO")
@@ -170,7 +176,7 @@ class Sysfs:
 
     def listdir(self) -> list[str]:
         """Entries of ``/sys/devices/system/cpu`` this model provides."""
-        return sorted(MASK_FILES + ("kernel_max",)) + [f"cpu{c}" for c in sorted(self.k.devices.registered)]
+        return sorted(MASK_FILES + ("kernel_max", "smt")) + [f"cpu{c}" for c in sorted(self.k.devices.registered)]
 
     def read(self, path: str) -> str:
         """The file's content, newline included (``cat``)."""
@@ -185,15 +191,28 @@ class Sysfs:
             return format_range_list(masks[rel]) + "\n"
         if rel == "kernel_max":
             return f"{k.config.nr_cpus - 1}\n"
+        if rel == SMT_CONTROL:
+            return k.smt.show_control()
+        if rel == SMT_ACTIVE:
+            return k.smt.show_active()
         cpu = self._cpu_online_file(rel, path)
         return ("1" if cpu in k.online else "0") + "\n"
 
-    def write(self, path: str, value: str | int) -> None:
-        """``echo value > path``; raises :class:`SysfsError` with the errno ``write(2)`` would give."""
+    def write(self, path: str, value: str | int, task: Task | None = None) -> None:
+        """``echo value > path``; raises :class:`SysfsError` with the errno ``write(2)`` would give.
+
+        ``task`` is the writer (``current``), which a kernel warning names; a shell by default.
+        """
         k = self.k
         rel = self._relative(path)
-        if rel in MASK_FILES or rel == "kernel_max":
+        if rel in MASK_FILES or rel in ("kernel_max", SMT_ACTIVE):
             raise SysfsError(path, Errno.EACCES, "read-only attribute")
+        if rel == SMT_CONTROL:
+            k.block_until(lambda: not k.cpu_hotplug.locked, f"echo {value} > {path}")
+            err = k.smt.store_control(str(value), task or Task())
+            if err:
+                raise SysfsError(path, Errno(-err))
+            return
         cpu = self._cpu_online_file(rel, path)
         want = kstrtobool(str(value))
         if want is None:
