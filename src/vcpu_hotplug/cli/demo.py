@@ -23,6 +23,7 @@ from rich.text import Text
 
 from vcpu_hotplug.guest import GuestConfig
 from vcpu_hotplug.guest.cpumask import format_range_list
+from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.backend import GuestCpuView
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.story.hotplug_path import HotplugPath, Stage
@@ -178,8 +179,12 @@ def render_report(report: ScalingReport) -> Group:
               show_default=True,
               help="Linux release the guest models: 6.11/6.12, 7.1 (SMT control, before the 2026 fixes) or 7.2 "
                    "(present on hot-add, forced unregistration); 2026 is an alias of 7.2")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE.value,
+              show_default=True,
+              help="which VMM the VM is: reference (this project's design) or qemu-rfc-v5 (QEMU RFC V5's "
+                   "tables and AML)")
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
-def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
+def demo(smp: str, guest_kernel: str, profile: str, as_json: bool) -> None:
     """Cloud scaling over QMP: 2 -> 8 -> 2 vCPUs.
 
     The seed talk's story end to end: a VM pre-deployed with 2 of 8 vCPUs,
@@ -187,8 +192,10 @@ def demo(smp: str, guest_kernel: str, as_json: bool) -> None:
     unix socket) plugs the other 6 with device_add, the workload leaves and
     it unplugs them with device_del. Each step shows the guest's view, the
     path one event took and its cost in VM exits and simulated time.
+    --profile qemu-rfc-v5 runs the same story on QEMU RFC V5's tables and AML
+    (it unplugs only what it added, which QEMU allows).
     """
-    spec = VmSpec(smp=smp, guest=GuestConfig(kernel=GUEST_KERNELS[guest_kernel]))
+    spec = VmSpec(smp=smp, guest=GuestConfig(kernel=GUEST_KERNELS[guest_kernel]), profile=ProfileName(profile))
     try:
         report = asyncio.run(run_scaling(spec))
     except ConfigError as exc:

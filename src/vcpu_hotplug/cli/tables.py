@@ -6,6 +6,10 @@ names of the ACPI specification, or as JSON. ``sample`` builds the tables
 our VMM gives a ``cpus=N,maxcpus=M`` machine
 (:func:`vcpu_hotplug.vmm.firmware_tables.build_firmware`) and dumps them;
 ``emit`` writes them to a directory for other VMMs to compare against.
+``--profile`` picks whose tables (:mod:`vcpu_hotplug.profiles`): ours
+(``reference``) or QEMU RFC V5's (``qemu-rfc-v5``, byte for byte as QEMU
+generates them for the same ``-smp``; ``tests/test_profiles_tables.py``
+holds them against real dumps).
 """
 
 from __future__ import annotations
@@ -26,8 +30,12 @@ from vcpu_hotplug.acpi.pptt import Pptt
 from vcpu_hotplug.acpi.registry import AnyTable, decode_table
 from vcpu_hotplug.acpi.rsdp import Rsdp
 from vcpu_hotplug.acpi.tableio import format_acpidump, read_tables
+from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, Profile, get_profile
 
 _NAMES = {"APIC": "MADT", "FACP": "FADT", "RSDP": "RSDP"}
+_PROFILE_OPTION = click.option(
+    "--profile", type=click.Choice(PROFILE_NAMES), default=DEFAULT_PROFILE.value, show_default=True,
+    help="whose tables: reference (this project's) or qemu-rfc-v5 (QEMU RFC V5's, byte for byte)")
 _INDENT = "  "
 
 
@@ -170,18 +178,16 @@ def _show(items: list[tuple[str, int | None, AnyTable]], as_json: bool) -> None:
               help="MADT revision 5 with 80-byte GICC, for tools that predate ACPI 6.5.")
 @click.option("--acpidump", "as_acpidump", is_flag=True,
               help="Print acpidump text (for acpixtract/iasl) instead of the decoded view.")
-def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: bool) -> None:
+@_PROFILE_OPTION
+def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: bool, profile: str) -> None:
     """Build and dump the tables our VMM gives an arm64 machine of cpus enabled of maxcpus vCPUs."""
     from vcpu_hotplug.vmm.errors import ConfigError
-    from vcpu_hotplug.vmm.firmware_tables import FirmwareOptions, build_firmware
-    from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
-    layout = MadtLayout.ACPI_6_4 if acpi_6_4 else MadtLayout.ACPI_6_5
     try:
-        machine = Machine(MachineConfig(smp=f"cpus={cpus},maxcpus={maxcpus}"))
+        _machine, image = build_profile_image(f"cpus={cpus},maxcpus={maxcpus}", get_profile(profile), acpi_6_4)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    placed = build_firmware(machine, FirmwareOptions(madt_layout=layout)).in_memory_order()
+    placed = image.in_memory_order()
     if as_acpidump:
         click.echo(format_acpidump([data for _, _, data in placed],
                                    addresses=[address for _, address, _ in placed]), nl=False)
@@ -198,12 +204,14 @@ def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: 
               help="Directory to write (created if missing; existing files of the same names are replaced).")
 @click.option("--acpi-6.4", "acpi_6_4", is_flag=True,
               help="MADT revision 5 with 80-byte GICC (ACPI 6.4), for tools that predate ACPI 6.5.")
-def emit(smp: str, output: str, acpi_6_4: bool) -> None:
+@_PROFILE_OPTION
+def emit(smp: str, output: str, acpi_6_4: bool, profile: str) -> None:
     """Write every table of the configured machine: raw, acpidump text, ASL, decoded text and a README.
 
-    The tables are those our VMM gives its guest for --smp. The README states
-    the CPU hotplug register block (base, length, offsets, bits) and the GED
-    (event bit, GSI) the AML expects.
+    The tables are those our VMM gives its guest for --smp (--profile
+    qemu-rfc-v5: those QEMU RFC V5 gives). The README states the CPU hotplug
+    register block (base, length, offsets, bits) and the GED (event bit, GSI)
+    the AML expects.
     """
     from pathlib import Path
 
@@ -212,11 +220,12 @@ def emit(smp: str, output: str, acpi_6_4: bool) -> None:
     from vcpu_hotplug.check.runner import check_tables
     from vcpu_hotplug.vmm.errors import VmmError
 
-    layout = MadtLayout.ACPI_6_4 if acpi_6_4 else MadtLayout.ACPI_6_5
+    chosen = get_profile(profile)
     try:
-        machine, image = reference.build_image(smp, layout)
+        machine, image = build_profile_image(smp, chosen, acpi_6_4)
     except VmmError as exc:
         raise click.BadParameter(str(exc), param_hint="--smp") from None
+    layout = MadtLayout.ACPI_6_4 if acpi_6_4 else chosen.firmware.madt_layout
     files = reference.raw_files(image)
     files.append(reference.acpidump_file(image))
     for signature, _, data in image.in_memory_order():
@@ -228,10 +237,61 @@ def emit(smp: str, output: str, acpi_6_4: bool) -> None:
             files.append(reference.EmittedFile(signature + reference.TEXT_SUFFIX, text.encode()))
     verdict = check_tables(list(image.tables.values()), source=f"--smp {smp}",
                            boot_cpus=machine.smp.cpus).summary()
-    text = reference.readme(machine, image, layout, smp, verdict)
+    if chosen.name is DEFAULT_PROFILE:
+        text = reference.readme(machine, image, layout, smp, verdict)
+    else:
+        text = _profile_readme(chosen, image, smp, verdict)
     files.append(reference.EmittedFile(reference.README_FILE, text.encode()))
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     for f in files:
         (out / f.name).write_bytes(f.data)
     click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
+
+
+def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False):
+    """The machine for ``smp`` and the firmware image ``profile`` gives it (``--acpi-6.4``: reference only)."""
+    import dataclasses
+
+    from vcpu_hotplug.vmm.firmware_tables import build_firmware
+    from vcpu_hotplug.vmm.machine import Machine, MachineConfig
+
+    options = profile.firmware
+    if acpi_6_4:
+        if profile.name is not DEFAULT_PROFILE:
+            raise click.UsageError(f"--acpi-6.4 chooses the reference profile's MADT layout; "
+                                   f"{profile.name.value} has its own (revision {options.madt_layout.revision})")
+        options = dataclasses.replace(options, madt_layout=MadtLayout.ACPI_6_4)
+    machine = Machine(MachineConfig(smp=smp, unplug_cold_booted=profile.unplug_cold_booted))
+    return machine, build_firmware(machine, options)
+
+
+def _profile_readme(profile: Profile, image, smp: str, verdict: str) -> str:
+    """README of a directory emitted for a profile other than ours."""
+    from vcpu_hotplug.check.reference import ACPIDUMP_FILE, ASL_SUFFIX, TEXT_SUFFIX, file_name
+    from vcpu_hotplug.vmm.dsdt_qemu import CPUS_PATH, HOTPLUG_TERMS
+    from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER
+
+    terms = ", ".join(f"`{kind} ({name})`" for kind, name in HOTPLUG_TERMS)
+    lines = [
+        f"# ACPI tables of the `{profile.name.value}` profile, `-smp {smp}`",
+        "",
+        f"Written by `vcpu-hotplug tables emit --profile {profile.name.value} --smp {smp}`: {profile.summary}.",
+        "",
+        "What is QEMU's to the byte (held against real dumps in `tests/test_profiles_tables.py`): the MADT, "
+        "PPTT and GTDT; the FADT except `X_DSDT` (QEMU's loader patches the DSDT's address in at boot); in the "
+        f"DSDT, the CPU hotplug terms of `Scope (\\_SB)`: {terms}, plus `COM0` and `PWRB`. QEMU's DSDT also "
+        "has fw_cfg (`FWCF`), virtio-mmio (`VRnn`) and PCI (`Lnnn`, `PCI0`) devices, which this machine does "
+        "not have. Processor devices are "
+        f"`{CPUS_PATH}.C000`.. with the register block device `\\_SB.PRES`.",
+        "",
+        f"`vcpu-hotplug check` on these tables: {verdict}.",
+        "",
+        "## Files",
+        "",
+        *(f"- `{file_name(s)}`: {s} at guest physical address {image.addresses[s]:#x}, raw" for s in SIGNATURE_ORDER),
+        f"- `{ACPIDUMP_FILE}`: every table as `acpidump` text",
+        f"- `DSDT{ASL_SUFFIX}`: the DSDT as ASL; `SIG{TEXT_SUFFIX}`: each static table decoded",
+        "",
+    ]
+    return "\n".join(lines)
