@@ -25,6 +25,14 @@ always this project's Linux model, booted on the VM's own ACPI tables.
 Each vCPU device gets a real host thread (named ``CPU N/TCG`` as QEMU's
 ``debug-threads=on`` names them), so the ``thread-id`` management reads from
 ``query-cpus-fast`` is a thread of this process.
+
+Time: the guest runs in realtime (``qmp/pacing.py``): replies first, the
+guest's events when it gets there, with measured latencies, as a real QEMU
+with a Linux guest. QEMU's command line has no place for a pace, so the
+environment chooses it: ``VCPU_HOTPLUG_PACE=instant`` runs the guest until
+idle after each command, ``VCPU_HOTPLUG_PACE_FACTOR=F`` scales the latencies
+(libvirt passes environment variables with ``<qemu:commandline><qemu:env
+name=... value=.../>``).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from vcpu_hotplug.qmp.backend import RunState
 from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
 from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
 from vcpu_hotplug.qmp.server import QmpServer, TcpAddress, UnixAddress
 from vcpu_hotplug.vm import VirtualMachine, VmConfigError, VmSpec, build_vm, normalize_cpu_type
 from vcpu_hotplug.vmm.errors import VmmError
@@ -65,6 +74,9 @@ AVAILABLE_ACCELERATORS = ("tcg",)
 GICV3_NAMES = ("3", "host", "max")
 EXIT_OK = 0
 EXIT_FAILURE = 1
+#: Environment variables choosing the pace (``realtime`` or ``instant``) and its factor.
+PACE_ENV = "VCPU_HOTPLUG_PACE"
+PACE_FACTOR_ENV = "VCPU_HOTPLUG_PACE_FACTOR"
 
 
 class EmulatorError(Exception):
@@ -86,6 +98,27 @@ class EmulatorPlan:
     agent: Optional[Chardev] = None
     agent_port_id: Optional[str] = None
     identity: VmIdentity = field(default_factory=VmIdentity)
+    pace: Pace = Pace.REALTIME
+    pace_factor: float = DEFAULT_FACTOR
+
+
+def pace_from_environment(environ: dict[str, str]) -> tuple[Pace, float]:
+    """``VCPU_HOTPLUG_PACE`` and ``VCPU_HOTPLUG_PACE_FACTOR`` (realtime, 1.0 when unset)."""
+    text = environ.get(PACE_ENV, "") or Pace.REALTIME.value
+    try:
+        pace = Pace(text)
+    except ValueError:
+        raise EmulatorError(f"{PACE_ENV}={text}: not a pace (realtime or instant)") from None
+    factor_text = environ.get(PACE_FACTOR_ENV, "")
+    if not factor_text:
+        return pace, DEFAULT_FACTOR
+    try:
+        factor = float(factor_text)
+    except ValueError:
+        factor = -1.0
+    if not 0 < factor < float("inf"):
+        raise EmulatorError(f"{PACE_FACTOR_ENV}={factor_text}: the pace factor must be a positive number")
+    return pace, factor
 
 
 def plan(command_line: QemuCommandLine) -> EmulatorPlan:
@@ -263,8 +296,10 @@ class Emulator:
             backend.on_guest_started.append(self._guest_started)
         else:
             backend = _ProbeBackend()
+        pacer = make_pacer(self.plan.pace if spec is not None else Pace.INSTANT, backend,
+                           factor=self.plan.pace_factor)
         self.server = QmpServer(backend, thread_id=self.threads.thread_id,
-                                identity=self.plan.identity,
+                                identity=self.plan.identity, pacer=pacer,
                                 exit_on_shutdown=not self.plan.command_line.no_shutdown,
                                 package=f"vcpu-hotplug {__version__}", version=QEMU_VERSION)
 
@@ -463,6 +498,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_OK
     try:
         emulator_plan = plan(parse_command_line(args))
+        emulator_plan.pace, emulator_plan.pace_factor = pace_from_environment(dict(os.environ))
         if emulator_plan.command_line.daemonize:
             return _daemonize_and_run(emulator_plan, prog)
         return _run(emulator_plan, prog, lambda: None)
