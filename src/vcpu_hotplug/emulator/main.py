@@ -33,6 +33,13 @@ environment chooses it: ``VCPU_HOTPLUG_PACE=instant`` runs the guest until
 idle after each command, ``VCPU_HOTPLUG_PACE_FACTOR=F`` scales the latencies
 (libvirt passes environment variables with ``<qemu:commandline><qemu:env
 name=... value=.../>``).
+
+Profile (:mod:`vcpu_hotplug.profiles`): ``-machine virt,x-profile=qemu-rfc-v5``
+(an ``x-`` property, as QEMU names its experimental ones; libvirt passes it with
+``<qemu:commandline><qemu:arg value='-machine'/><qemu:arg
+value='x-profile=qemu-rfc-v5'/>``, merged into its ``-machine`` as QEMU merges
+repeated ``-machine`` options), else ``VCPU_HOTPLUG_PROFILE=qemu-rfc-v5`` in the
+environment, else ``reference``.
 """
 
 from __future__ import annotations
@@ -46,10 +53,11 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from vcpu_hotplug import __version__
 from vcpu_hotplug.guest.agent import GuestAgent
+from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.backend import RunState
 from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
@@ -77,6 +85,9 @@ EXIT_FAILURE = 1
 #: Environment variables choosing the pace (``realtime`` or ``instant``) and its factor.
 PACE_ENV = "VCPU_HOTPLUG_PACE"
 PACE_FACTOR_ENV = "VCPU_HOTPLUG_PACE_FACTOR"
+#: The machine property and the environment variable naming the profile.
+PROFILE_PROPERTY = "x-profile"
+PROFILE_ENV = "VCPU_HOTPLUG_PROFILE"
 
 
 class EmulatorError(Exception):
@@ -121,8 +132,25 @@ def pace_from_environment(environ: dict[str, str]) -> tuple[Pace, float]:
     return pace, factor
 
 
-def plan(command_line: QemuCommandLine) -> EmulatorPlan:
-    """Check the command line against what this VM is; raise :class:`EmulatorError`."""
+def profile_of(command_line: QemuCommandLine, environ: Optional[Mapping[str, str]] = None) -> ProfileName:
+    """``-machine ...,x-profile=NAME``, else ``VCPU_HOTPLUG_PROFILE``, else the default profile."""
+    options = command_line.machine.options if command_line.machine is not None else {}
+    if PROFILE_PROPERTY in options:
+        text, where = options[PROFILE_PROPERTY], f"-machine {PROFILE_PROPERTY}"
+    else:
+        text, where = (environ or {}).get(PROFILE_ENV, ""), PROFILE_ENV
+    if not text:
+        return DEFAULT_PROFILE
+    try:
+        return ProfileName(text)
+    except ValueError:
+        raise EmulatorError(f"{where}={text}: not a profile (one of: {', '.join(PROFILE_NAMES)})") from None
+
+
+def plan(command_line: QemuCommandLine, environ: Optional[Mapping[str, str]] = None) -> EmulatorPlan:
+    """Check the command line against what this VM is; raise :class:`EmulatorError`.
+
+    ``environ`` may name the profile (:func:`profile_of`)."""
     cl = command_line
     machine = cl.machine.type if cl.machine is not None else None
     if machine is None:
@@ -165,7 +193,7 @@ def plan(command_line: QemuCommandLine) -> EmulatorPlan:
     if cl.incoming is not None:
         raise EmulatorError(f"-incoming {cl.incoming}: this VM cannot restore a saved state yet")
     spec = VmSpec(smp=smp_text, cpu_type=cpu_type, start_paused=cl.start_paused,
-                  ram_size=cl.memory_bytes)
+                  ram_size=cl.memory_bytes, profile=profile_of(cl, environ))
     agent = cl.guest_agent_chardev()
     port_id = None
     if agent is not None:
@@ -497,7 +525,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"QEMU emulator version {QEMU_VERSION} (vcpu-hotplug {__version__})")
         return EXIT_OK
     try:
-        emulator_plan = plan(parse_command_line(args))
+        emulator_plan = plan(parse_command_line(args), dict(os.environ))
         emulator_plan.pace, emulator_plan.pace_factor = pace_from_environment(dict(os.environ))
         if emulator_plan.command_line.daemonize:
             return _daemonize_and_run(emulator_plan, prog)
