@@ -29,6 +29,10 @@ VIRSH_TIMEOUT = 20.0
 #: libvirt gives up on a vCPU unplug after 5 s (qemuDomainRemoveVcpu); a first-try unplug is well below.
 UNPLUG_DEADLINE_S = 5.0
 SHUTDOWN_TIMEOUT = 20.0
+#: How long the guest may take to add and online hot-added vCPUs after libvirt's setvcpus returns. The
+#: emulator runs in realtime (its default pace): the guest handles each device_add's notification some
+#: 30 ms after the reply and brings the CPU up after that, one vCPU after another, as a real guest does.
+GUEST_SETTLE_S = 5.0
 
 
 def emulator_path() -> Path:
@@ -156,11 +160,21 @@ class Domain:
     # -- checks ---------------------------------------------------------------
 
     def expect(self, live: int, online: list[int] | None = None) -> dict:
-        """vcpucount live == ``live``; the guest has vCPUs 0..live-1 enabled and ``online`` online."""
+        """vcpucount live == ``live``; the guest has vCPUs 0..live-1 enabled and ``online`` online.
+
+        libvirt returns from a hot-add once QEMU has answered ``device_add``; the guest gets there later
+        (realtime pacing), and no QMP event says that a CPU came online, so the guest's masks are read
+        again, one ``qemu-monitor-command`` after another with no sleep, until they match or
+        ``GUEST_SETTLE_S`` passes. An unplug needs no wait: libvirt itself waits for DEVICE_DELETED.
+        """
         enabled = list(range(live))
         online = enabled if online is None else online
         got = self.live()
         guest = self.guest()
+        deadline = time.monotonic() + GUEST_SETTLE_S
+        while ((guest["enabled"], guest["online"]) != (enabled, online)
+               and time.monotonic() < deadline):
+            guest = self.guest()
         assert got == live, self.diag(f"vcpucount live {got}, expected {live}; guest {guest}")
         assert guest["possible"] == list(range(8)), self.diag(f"guest {guest}")
         assert guest["enabled"] == enabled and guest["online"] == online, self.diag(
