@@ -257,7 +257,8 @@ def test_guest_info_on_the_wire(tmp_path: Path) -> None:
                                    b'[{"enabled": true, "name": "guest-set-vcpus", "success-response": true}, ')
             names = {c["name"] for c in json.loads(line)["return"]["supported_commands"]}
             assert {"guest-sync", "guest-sync-delimited", "guest-ping", "guest-info",
-                    "guest-get-vcpus", "guest-set-vcpus", "guest-shutdown"} == names
+                    "guest-get-vcpus", "guest-set-vcpus", "guest-shutdown", "guest-file-open",
+                    "guest-file-close", "guest-file-read", "guest-file-write", "guest-file-flush"} == names
         finally:
             await client.close()
     serve(tmp_path, lambda: agent, body)

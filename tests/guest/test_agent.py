@@ -8,6 +8,7 @@ qapi/qmp-dispatch.c, qapi/qobject-input-visitor.c).
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -245,7 +246,8 @@ def test_guest_info_lists_the_supported_commands() -> None:
     assert info["version"] == QGA_VERSION
     names = [c["name"] for c in info["supported_commands"]]
     # qmp_command_info prepends: reverse of the schema's registration order.
-    assert names == ["guest-set-vcpus", "guest-get-vcpus", "guest-shutdown", "guest-info",
+    assert names == ["guest-set-vcpus", "guest-get-vcpus", "guest-file-flush", "guest-file-write",
+                     "guest-file-read", "guest-file-close", "guest-file-open", "guest-shutdown", "guest-info",
                      "guest-ping", "guest-sync", "guest-sync-delimited"]
     assert all(c == {"name": c["name"], "enabled": True,
                      "success-response": c["name"] != "guest-shutdown"}
@@ -253,7 +255,9 @@ def test_guest_info_lists_the_supported_commands() -> None:
     # Every listed command is there to answer (none is CommandNotFound).
     arguments = {"guest-sync": {"id": 1}, "guest-sync-delimited": {"id": 1}, "guest-set-vcpus": {"vcpus": []}}
     for name in names:
-        if name != "guest-shutdown":
+        if name.startswith("guest-file-"):     # these need a handle or a path: only check that they exist
+            assert execute(agent, name)["error"]["class"] == "GenericError", name
+        elif name != "guest-shutdown":
             assert "return" in execute(agent, name, arguments.get(name, {})), name
 
 
@@ -303,3 +307,51 @@ def test_qdict_key_order_is_qemus() -> None:
     assert qdict_key_order(["error", "id"]) == ["id", "error"]
     assert qdict_key_order(["return", "id"]) == ["return", "id"]
     assert qdict_key_order(["logical-id", "online", "can-offline"]) == ["online", "can-offline", "logical-id"]
+
+
+# ------------------------------------------------------------ guest-file-* on sysfs
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_guest_file_reads_a_sysfs_file_from_the_first_handle() -> None:
+    agent = GuestAgent(build().kernel)
+    handle = execute(agent, "guest-file-open", {"path": "/sys/devices/system/cpu/online"})["return"]
+    assert handle == 1000                                      # QGA_PSTATE_DEFAULT_FD_COUNTER
+    first = execute(agent, "guest-file-read", {"handle": handle})["return"]
+    assert base64.b64decode(first["buf-b64"]) == b"0-1\n" and first["count"] == 4 and first["eof"] is True
+    assert execute(agent, "guest-file-read", {"handle": handle})["return"]["count"] == 0
+    assert execute(agent, "guest-file-close", {"handle": handle}) == {"return": {}}
+    assert execute(agent, "guest-file-close", {"handle": handle})["error"]["desc"] == \
+        "handle '1000' has not been found"
+
+
+def test_guest_file_open_errors_as_qemu_ga_words_them() -> None:
+    agent = GuestAgent(build().kernel)
+    assert execute(agent, "guest-file-open", {"path": "/etc/hostname"})["error"]["desc"] == \
+        "failed to open file '/etc/hostname' (mode: 'r'): No such file or directory"
+    assert execute(agent, "guest-file-open", {"path": "/sys/devices/system/cpu/online", "mode": "w"}
+                   )["error"]["desc"] == \
+        "failed to open file '/sys/devices/system/cpu/online' (mode: 'w'): Permission denied"
+    assert execute(agent, "guest-file-open", {"path": "/sys/devices/system/cpu/online", "mode": "x"}
+                   )["error"]["desc"] == "invalid file open mode 'x'"
+
+
+def test_a_cpu_goes_offline_when_the_agent_closes_what_it_wrote() -> None:
+    """fwrite only buffers: the sysfs store (and its error) comes at flush or close."""
+    system = build()
+    agent = GuestAgent(system.kernel)
+    path = "/sys/devices/system/cpu/cpu1/online"
+    handle = execute(agent, "guest-file-open", {"path": path, "mode": "w"})["return"]
+    assert execute(agent, "guest-file-write", {"handle": handle, "buf-b64": _b64("0\n")})["return"] == \
+        {"count": 2, "eof": False}
+    assert system.sysfs.read(path) == "1\n"
+    assert execute(agent, "guest-file-close", {"handle": handle}) == {"return": {}}
+    assert system.sysfs.read(path) == "0\n"
+    handle = execute(agent, "guest-file-open", {"path": path, "mode": "w"})["return"]
+    execute(agent, "guest-file-write", {"handle": handle, "buf-b64": _b64("maybe")})
+    assert execute(agent, "guest-file-flush", {"handle": handle})["error"]["desc"] == \
+        "failed to flush file: Invalid argument"
+    assert execute(agent, "guest-file-write", {"handle": handle, "buf-b64": "%%"})["error"]["desc"] == \
+        "Base64 data contains invalid characters"

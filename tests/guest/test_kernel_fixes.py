@@ -17,10 +17,13 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.guest.helpers import cpu_masks, log_lines, own_tables, replace_once, table_list
 from vcpu_hotplug.guest import Errno, GuestConfig, GuestKernel, LogLevel, SysfsError
+from vcpu_hotplug.guest.agent import AGENT_TASK, GuestAgent
 from vcpu_hotplug.guest.smt import SYSFS_GROUP_WARNING, Task
 from vcpu_hotplug.system import System
 
@@ -189,3 +192,25 @@ def test_the_eject_itself_unregisters_only_with_the_fix(kernel: GuestKernel, reg
     assert ("cpu2" in system.sysfs.listdir()) is registered
     assert (2 in system.kernel.enabled) is registered
     assert not system.machine.vcpus[2].enabled
+
+
+@pytest.mark.parametrize("kernel", [GuestKernel.LINUX_7_1, GuestKernel.LINUX_7_2])
+def test_the_guest_agent_can_write_smt_control(kernel: GuestKernel) -> None:
+    """What a user of ``run --qga`` (or ``virsh qemu-agent-command``) does: guest-file-open/write/close."""
+    system = smt_vm(kernel)
+    agent = GuestAgent(system.kernel)
+
+    def echo(text: str) -> dict:
+        handle = agent.handle({"execute": "guest-file-open", "arguments": {"path": CONTROL, "mode": "w"}})["return"]
+        agent.handle({"execute": "guest-file-write",
+                      "arguments": {"handle": handle, "buf-b64": base64.b64encode(text.encode()).decode()}})
+        return agent.handle({"execute": "guest-file-close", "arguments": {"handle": handle}})
+
+    assert echo("off\n") == {"return": {}}
+    reply = echo("on\n")
+    if kernel is GuestKernel.LINUX_7_1:
+        assert reply == {"error": {"class": "GenericError", "desc": "failed to close handle: Invalid argument"}}
+        assert warnings(system) == [f"{SYSFS_GROUP_WARNING}, CPU#0: qemu-ga/{AGENT_TASK.pid}"]
+    else:
+        assert reply == {"return": {}} and warnings(system) == []
+    assert cpu_masks(system)["online"] == "0-3"

@@ -23,6 +23,11 @@ Follows QEMU 9.1:
   default) and ``halt`` power the guest off (``shutdown -P``/``-H`` end in
   ``kernel_power_off``); ``reboot`` restarts it (``kernel_restart``). It
   has no success response: nothing is sent back;
+- ``qga/commands-posix.c`` ``guest-file-open``/``-read``/``-write``/``-flush``/``-close``
+  (:class:`GuestFiles`) on the files this model has, those of
+  ``/sys/devices/system/cpu`` (so ``smt/control`` can be written as a user
+  would, the task being ``qemu-ga``); every other path is "No such file or
+  directory";
 - ``qga/commands-linux.c`` ``transfer_vcpu``, ``qmp_guest_get_vcpus``,
   ``qmp_guest_set_vcpus``: the ``cpuN`` entries of ``/sys/devices/system/cpu``
   in directory order; a CPU without ``cpuN/online`` is online and cannot be
@@ -38,6 +43,7 @@ Only the commands implemented here are registered (and listed by
 
 from __future__ import annotations
 
+import base64
 import enum
 import re
 from collections.abc import Callable, Iterable
@@ -45,6 +51,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vcpu_hotplug.guest.errors import Errno, GuestError, SysfsError
+from vcpu_hotplug.guest.smt import Task
 from vcpu_hotplug.guest.sysfs import SYSFS_CPU_DIR
 
 if TYPE_CHECKING:
@@ -56,9 +63,16 @@ QGA_SENTINEL_BYTE = 0xFF
 """``QGA_SENTINEL_BYTE`` (qga/main.c): prefixes the reply to ``guest-sync-delimited``."""
 QDICT_BUCKET_MAX = 512
 """``QDICT_BUCKET_MAX`` (include/qobject/qdict.h)."""
+QGA_PSTATE_DEFAULT_FD_COUNTER = 1000
+"""``QGA_PSTATE_DEFAULT_FD_COUNTER`` (qga/main.c): the first file handle ``guest-file-open`` returns."""
+QGA_READ_COUNT_DEFAULT = 4096
+"""``QGA_READ_COUNT_DEFAULT`` (qga/commands-common.h): what ``guest-file-read`` reads without ``count``."""
+AGENT_TASK = Task("qemu-ga", 412)
+"""The agent's process as a kernel warning names it (the pid is this model's; Linux picks one at start)."""
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 _CPU_ENTRY = re.compile(r"cpu\s*([+-]?\d+)")  # sscanf(name, "cpu%" PRId64, &id)
 
 
@@ -143,6 +157,17 @@ def _visit_bool(obj: dict, prefix: str, name: str, optional: bool = False) -> bo
     return value
 
 
+def _visit_str(obj: dict, name: str, optional: bool = False) -> str | None:
+    if name not in obj:
+        if optional:
+            return None
+        raise _missing(name)
+    value = obj[name]
+    if not isinstance(value, str):
+        raise _invalid_type(name, "string")
+    return value
+
+
 def _check_struct(obj: dict, prefix: str, known: tuple[str, ...]) -> None:
     """``visit_check_struct``: a member nobody visited is unexpected."""
     for name in qdict_key_order(obj):
@@ -198,6 +223,120 @@ class AgentCommand:
         return {"name": self.name, "enabled": self.enabled, "success-response": self.success_response}
 
 
+# --- files (qga/commands-posix.c) ---------------------------------------------------------------
+
+#: ``guest_file_open_modes``: fopen mode -> (reads, writes).
+OPEN_MODES: dict[str, tuple[bool, bool]] = {
+    **dict.fromkeys(("r", "rb"), (True, False)),
+    **dict.fromkeys(("w", "wb", "a", "ab"), (False, True)),
+    **dict.fromkeys(("r+", "rb+", "r+b", "w+", "wb+", "w+b", "a+", "ab+", "a+b"), (True, True)),
+}
+
+
+@dataclass
+class _OpenFile:
+    """``GuestFileHandle``: the path, what the mode allows, stdio's buffers."""
+
+    path: str
+    reads: bool
+    writes: bool
+    pending: bytes = b""
+    """What ``fwrite`` buffered and ``fflush``/``fclose`` will ``write(2)`` in one go."""
+    content: bytes | None = None
+    """What the first read returned (sysfs fills a file's content once per open)."""
+    offset: int = 0
+
+
+class GuestFiles:
+    """qemu-ga's open files on the guest's sysfs: handles from ``QGA_PSTATE_DEFAULT_FD_COUNTER`` up.
+
+    ``fwrite`` only fills stdio's buffer, so a sysfs store runs (and fails) at
+    ``guest-file-flush`` or ``guest-file-close``: "failed to flush file: <strerror>"
+    / "failed to close handle: <strerror>". After a failed close QEMU keeps the
+    handle listed with its FILE closed; here it is gone.
+    """
+
+    def __init__(self, kernel: "Kernel") -> None:
+        self.kernel = kernel
+        self._handles: dict[int, _OpenFile] = {}
+        self._counter = QGA_PSTATE_DEFAULT_FD_COUNTER
+
+    def _find(self, handle: int) -> _OpenFile:
+        """``guest_file_handle_find``."""
+        found = self._handles.get(handle)
+        if found is None:
+            raise AgentError(f"handle '{handle}' has not been found")
+        return found
+
+    def open(self, path: str, mode: str) -> int:
+        """``qmp_guest_file_open``: the new handle."""
+        if mode not in OPEN_MODES:
+            raise AgentError(f"invalid file open mode '{mode}'")
+        reads, writes = OPEN_MODES[mode]
+        err = self.kernel.sysfs.access(path, write=writes)
+        if err is not None:
+            raise AgentError(f"failed to open file '{path}' (mode: '{mode}'): {err.strerror}")
+        handle = self._counter
+        self._counter += 1
+        self._handles[handle] = _OpenFile(path, reads, writes)
+        return handle
+
+    def read(self, handle: int, count: int | None) -> tuple[bytes, bool]:
+        """``qmp_guest_file_read``: up to ``count`` bytes and whether the end was reached."""
+        f = self._find(handle)
+        if count is None:
+            count = QGA_READ_COUNT_DEFAULT
+        elif count < 0 or count >= 0xFFFF_FFFF:
+            raise AgentError(f"value '{count}' is invalid for argument count")
+        if not f.reads:
+            raise AgentError(f"failed to read file: {Errno.EBADF.strerror}")
+        if f.content is None:
+            f.content = self.kernel.sysfs.read(f.path).encode()
+        data = f.content[f.offset:f.offset + count]
+        f.offset += len(data)
+        return data, len(data) < count
+
+    def write(self, handle: int, buf_b64: str, count: int | None) -> int:
+        """``qmp_guest_file_write``: the bytes ``fwrite`` took (into stdio's buffer)."""
+        f = self._find(handle)
+        if _BASE64_TEXT.fullmatch(buf_b64) is None:     # qbase64_decode
+            raise AgentError("Base64 data contains invalid characters")
+        buf = base64.b64decode(buf_b64 + "=" * (-len(buf_b64) % 4))
+        if count is None:
+            count = len(buf)
+        elif count < 0 or count > len(buf):
+            raise AgentError(f"value '{count}' is invalid for argument count")
+        if not f.writes:
+            raise AgentError(f"failed to write to file: {Errno.EBADF.strerror}")
+        f.pending += buf[:count]
+        return count
+
+    def _write_out(self, f: _OpenFile) -> Errno | None:
+        """stdio writing its buffer: one ``write(2)``, the sysfs store."""
+        data, f.pending = f.pending, b""
+        if not data:
+            return None
+        try:
+            self.kernel.sysfs.write(f.path, data.decode("utf-8", "replace"), task=AGENT_TASK)
+        except SysfsError as err:
+            return err.errno
+        return None
+
+    def flush(self, handle: int) -> None:
+        """``qmp_guest_file_flush``."""
+        err = self._write_out(self._find(handle))
+        if err is not None:
+            raise AgentError(f"failed to flush file: {err.strerror}")
+
+    def close(self, handle: int) -> None:
+        """``qmp_guest_file_close``."""
+        f = self._find(handle)
+        del self._handles[handle]
+        err = self._write_out(f)
+        if err is not None:
+            raise AgentError(f"failed to close handle: {err.strerror}")
+
+
 # --- the daemon ---------------------------------------------------------------------------------
 
 class GuestAgent:
@@ -205,6 +344,7 @@ class GuestAgent:
 
     def __init__(self, kernel: "Kernel") -> None:
         self.kernel = kernel
+        self.files = GuestFiles(kernel)
         self._delimit_response = False
         # Registration order follows qga/qapi-schema.json (qmp_init_marshal).
         self._commands: dict[str, AgentCommand] = {}
@@ -214,6 +354,11 @@ class GuestAgent:
             AgentCommand("guest-ping", self._guest_ping),
             AgentCommand("guest-info", self._guest_info),
             AgentCommand("guest-shutdown", self._guest_shutdown, success_response=False),
+            AgentCommand("guest-file-open", self._guest_file_open),
+            AgentCommand("guest-file-close", self._guest_file_close),
+            AgentCommand("guest-file-read", self._guest_file_read),
+            AgentCommand("guest-file-write", self._guest_file_write),
+            AgentCommand("guest-file-flush", self._guest_file_flush),
             AgentCommand("guest-get-vcpus", self._guest_get_vcpus),
             AgentCommand("guest-set-vcpus", self._guest_set_vcpus),
         ):
@@ -313,6 +458,41 @@ class GuestAgent:
         else:
             raise AgentError(f"Invalid parameter 'mode'")
 
+    # qga/commands-posix.c: files ---------------------------------------------------------------
+
+    def _guest_file_open(self, args: dict) -> int:
+        path = _visit_str(args, "path")
+        mode = _visit_str(args, "mode", optional=True)
+        _check_struct(args, "", ("path", "mode"))
+        return self.files.open(path, mode or "r")
+
+    def _guest_file_close(self, args: dict) -> None:
+        handle = _visit_int(args, "", "handle")
+        _check_struct(args, "", ("handle",))
+        self.files.close(handle)
+
+    def _guest_file_read(self, args: dict) -> dict[str, Any]:
+        handle = _visit_int(args, "", "handle")
+        count = _visit_int(args, "", "count") if "count" in args else None
+        _check_struct(args, "", ("handle", "count"))
+        data, eof = self.files.read(handle, count)
+        reply = {"count": len(data), "buf-b64": base64.b64encode(data).decode("ascii"), "eof": eof}
+        return {key: reply[key] for key in qdict_key_order(reply)}
+
+    def _guest_file_write(self, args: dict) -> dict[str, Any]:
+        handle = _visit_int(args, "", "handle")
+        buf = _visit_str(args, "buf-b64")
+        count = _visit_int(args, "", "count") if "count" in args else None
+        _check_struct(args, "", ("handle", "buf-b64", "count"))
+        written = self.files.write(handle, buf, count)
+        reply = {"count": written, "eof": False}
+        return {key: reply[key] for key in qdict_key_order(reply)}
+
+    def _guest_file_flush(self, args: dict) -> None:
+        handle = _visit_int(args, "", "handle")
+        _check_struct(args, "", ("handle",))
+        self.files.flush(handle)
+
     # qga/commands-linux.c -----------------------------------------------------------------------
 
     def _guest_get_vcpus(self, args: dict) -> list[dict[str, Any]]:
@@ -400,6 +580,6 @@ class GuestAgent:
 
 
 __all__ = [
-    "AgentCommand", "AgentError", "AgentErrorClass", "GuestAgent", "GuestLogicalProcessor",
+    "AgentCommand", "AgentError", "AgentErrorClass", "GuestAgent", "GuestFiles", "GuestLogicalProcessor",
     "QGA_SENTINEL_BYTE", "QGA_VERSION", "qdict_key_order",
 ]

@@ -178,6 +178,21 @@ class Sysfs:
         """Entries of ``/sys/devices/system/cpu`` this model provides."""
         return sorted(MASK_FILES + ("kernel_max", "smt")) + [f"cpu{c}" for c in sorted(self.k.devices.registered)]
 
+    def access(self, path: str, write: bool = False) -> Errno | None:
+        """What ``open(path, write ? O_WRONLY : O_RDONLY)`` would fail with (None: it opens).
+
+        A path this model does not have is ``ENOENT``; an attribute without a
+        ``store`` method opened for writing is ``EACCES`` (``kernfs_fop_open``).
+        """
+        rel = self._relative(path)
+        try:
+            self.read(path)
+        except SysfsError as err:
+            return err.errno
+        if write and (rel in MASK_FILES or rel in ("kernel_max", SMT_ACTIVE)):
+            return Errno.EACCES
+        return None
+
     def read(self, path: str) -> str:
         """The file's content, newline included (``cat``)."""
         k = self.k
