@@ -99,7 +99,9 @@ class Subprocess:
     def __init__(self, smp: str, path: Path) -> None:
         exe = Path(sys.executable).with_name("vcpu-hotplug")
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "vcpu_hotplug.cli"]
-        self.proc = subprocess.Popen([*command, "run", "--no-tui", "--smp", smp,
+        # Instant pace: a cycle's cost is the server's and the guest model's work, not the guest's
+        # simulated latencies (realtime would make each cycle some 100 ms of waiting).
+        self.proc = subprocess.Popen([*command, "run", "--no-tui", "--smp", smp, "--pace", "instant",
                                       "--qmp", f"unix:{path},server"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.pid = self.proc.pid
