@@ -76,3 +76,10 @@ def test_run_refuses_an_unknown_kernel_and_lists_the_releases() -> None:
     result = CliRunner().invoke(cli, ["run", "--guest-kernel", "6.13"])
     assert result.exit_code == 2
     assert "'6.11', '6.12', '7.1', '7.2', '2026'" in result.output
+
+
+def test_the_demo_report_names_the_release_not_just_its_present_policy() -> None:
+    import json
+    result = CliRunner().invoke(cli, ["demo", "--json", "--smp", "cpus=2,maxcpus=4", "--guest-kernel", "6.12"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["vm"]["guest_kernel"] == "6.12"

@@ -345,7 +345,7 @@ async def run_scaling(spec: VmSpec, socket_dir: Optional[Path] = None) -> Scalin
         finally:
             await _disconnect(client)
             await server.close()
-    return ScalingReport(smp.to_option(), vm.spec.cpu_type, guest_kernel_name(vm.spec.guest.present_policy), str(path),
+    return ScalingReport(smp.to_option(), vm.spec.cpu_type, guest_kernel_name(vm.spec.guest.kernel), str(path),
                          boot, [pre, up, down], version, shutdown)
 
 
