@@ -32,14 +32,19 @@ Three upstream commits make the difference (``git.kernel.org/arm64/c/<id>``):
 Which release carries the two fixes (what the sources show): both were posted
 as "[PATCH v4 0/2] arm64: acpi: Fix NULL kobject warning in cpuhp_smt_enable()"
 (Jinjie Ruan, 2026-06-10, ``Cc: stable``), applied to arm64
-``for-next/fixes`` by Will Deacon on 2026-06-29 (after v7.2-rc1 of
-2026-06-28), reached Linus' tree between v7.2-rc2 and v7.2-rc3 (the
-``stable/linux`` mirror of mainline picked them up on 2026-07-12; v7.2-rc3 was
-tagged that day) and were released in **Linux 7.2** (tagged 2026-08-16/17).
-Stable backports: queued for ``linux-7.1.y`` and ``linux-6.18.y``
-(``linux-stable-rc``, 2026-07-21/22; in ``stable/linux`` ``linux-6.18.y`` on
-2026-07-24), so 7.1.y and 6.18.y point releases after that date behave as 7.2
-here. No ``linux-6.12.y`` backport was found; 6.12 has no HOTPLUG_SMT on arm64.
+``for-next/fixes`` by Will Deacon on 2026-06-29 (the day after v7.2-rc1),
+were in Linus' tree by 2026-07-12 (the kernel.org push of ``stable/linux``
+``master``, which mirrors it, on that day lists both), so in v7.2-rc3 (tagged
+that Sunday, pushed to linux-next on 2026-07-13), and were released in **Linux
+7.2** (tag ``v7.2``, 2026-08-16, mirrored with ``next-20260817``). This comes
+from the lore.kernel.org threads (the patches, Will Deacon's "Applied to arm64
+(for-next/fixes)") and the kernel.org gitolite push notifications, not from a
+kernel tree. Stable backports (other commit ids, same subjects) were queued in
+``linux-stable-rc`` for ``linux-7.1.y`` and ``linux-6.18.y`` on 2026-07-21/22
+and pushed to ``stable/linux`` ``linux-6.18.y`` on 2026-07-24, so 7.1.y and
+6.18.y point releases from late July 2026 behave as 7.2 here (which point
+release first carried them was not established). No ``linux-6.12.y``
+backport was found; 6.12 has no HOTPLUG_SMT on arm64.
 
 The versions, each the first (or only) release with its behaviour:
 
