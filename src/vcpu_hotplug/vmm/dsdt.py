@@ -47,8 +47,13 @@ O(maxcpus) opcodes. Here:
   moves the selector to the next CPU with an event, at or after the current
   one), one *byte* read of the whole flags register (``CFLG``: insert and
   remove together), one ``CDAT`` read (the selected index), one ``CFLG``
-  write that acknowledges the event (bit 1 clears insert, bit 2 remove). A
-  scan adds 4 accesses whatever the number of events: the GED ``ESEL`` read,
+  write that acknowledges the event (bit 1 clears insert, bit 2 remove).
+  The acknowledgement is the AML's job: the block keeps an event, the remove
+  event included, until the guest writes it clear, even after the eject
+  completed (QEMU's semantics, :mod:`vcpu_hotplug.vmm.cpuhp`); so, as QEMU's
+  ``CSCN`` does, the remove event is cleared right after ``Notify(Eject
+  Request)``, before the OS gets to ``_EJ0``, and no later scan sees that CPU
+  again (``tests/vmm/test_dsdt_remove_event.py``). A scan adds 4 accesses whatever the number of events: the GED ``ESEL`` read,
   ``CSEL = 0`` (so the scan also works on a block whose search does not wrap
   around, as QEMU's does not), and the final ``CCMD``/``CFLG`` pair that
   finds no event. Plugging one vCPU costs 8 accesses, plugging ``n`` at once
