@@ -62,7 +62,7 @@ def test_check_json_carries_the_failure(tmp_path) -> None:
     out = CliRunner().invoke(main, ["check", str(tmp_path), "--json", "--no-boot"])
     assert out.exit_code == 1, out.output
     report = json.loads(out.output)
-    rules = {r["id"]: r for r in report["results"]}
+    rules = {r["id"]: r for r in report["conformance"]["results"]}
     assert rules[RULE]["status"] == "FAIL"
     assert "\\_SB.GED.CSCN" in json.dumps(rules[RULE])
 

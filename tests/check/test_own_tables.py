@@ -10,10 +10,13 @@ tables (``boot_cpus``, ``check --boot-cpus``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.check import kit
 from vcpu_hotplug.acpi.madt import MadtLayout
+from vcpu_hotplug.check.boot import MAX_CPUS_TRIED
 from vcpu_hotplug.check.report import Status
 from vcpu_hotplug.check.rule import Arch
 from vcpu_hotplug.check.runner import check_tables
@@ -61,29 +64,35 @@ def test_512_vcpus_pass_and_boot() -> None:
     report = kit.check(kit.ours("cpus=1,maxcpus=512"))
     assert kit.flagged(report) == {}
     assert report.by_id("madt.gicr-covers").reason == "512 redistributor frames for 512 possible CPUs"
-    boot = report.boot
-    assert boot.error is None
-    assert boot.possible == list(range(512)) and boot.enabled == [0] and boot.online == [0]
-    assert boot.hot_addable == list(range(1, 512))
-    assert boot.trial is not None and boot.trial.added and boot.trial.online and boot.trial.removed
+    for p in report.predictions:
+        assert p.error is None
+        assert p.boot.possible == list(range(512)) and p.boot.enabled == [0] and p.boot.online == [0]
+        # the first MAX_CPUS_TRIED CPUs are taken through hot-add, hot-remove and re-add; the others are named
+        assert p.hot_addable == p.removable == list(range(1, 1 + MAX_CPUS_TRIED))
+        assert any(n.startswith(f"CPUs {1 + MAX_CPUS_TRIED}-511 were not taken through") for n in p.notes)
 
 
 def test_boot_prediction_of_our_tables() -> None:
     # The tables alone: only the MADT-Enabled boot CPU is taken as enabled at boot.
-    boot = kit.check(kit.ours("cpus=2,maxcpus=6")).boot
-    assert (boot.possible, boot.present, boot.enabled, boot.online) == (
-        [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0], [0])
-    assert boot.hot_addable == [1, 2, 3, 4, 5]
-    assert boot.trial.line() == "hot-add of CPU1 (UID 1): registered, online; hot-remove: ejected and unregistered"
+    p = kit.check(kit.ours("cpus=2,maxcpus=6")).prediction("6.11")
+    assert dataclasses.astuple(p.boot) == ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0], [0])
+    assert p.hot_addable == p.removable == [1, 2, 3, 4, 5]
+    assert p.fate(1).line() == (
+        "  CPU1 (UID 1, MPIDR 0x1): not enabled at boot (the VMM keeps its vCPU disabled); hot-add: registered, "
+        "online (udev); hot-remove: ejected by the VMM (QEMU: DEVICE_DELETED), unregistered by Linux; re-add: "
+        "registered, online (udev)")
 
 
 def test_boot_prediction_with_the_vmms_boot_policy() -> None:
     # -smp cpus=2: the VMM's register block also enables vCPU 1 at boot.
-    boot = check_tables(list(kit.ours("cpus=2,maxcpus=6").values()), source="test", boot_cpus=2).boot
-    assert (boot.possible, boot.present, boot.enabled, boot.online) == (
-        [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0, 1], [0, 1])
-    assert boot.hot_addable == [2, 3, 4, 5]
-    assert boot.trial.line() == "hot-add of CPU2 (UID 2): registered, online; hot-remove: ejected and unregistered"
+    report = check_tables(list(kit.ours("cpus=2,maxcpus=6").values()), source="test", boot_cpus=2)
+    p = report.prediction("6.11")
+    assert dataclasses.astuple(p.boot) == ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0, 1], [0, 1])
+    assert p.hot_addable == p.removable == [1, 2, 3, 4, 5]
+    assert p.fate(1).line().startswith("  CPU1 (UID 1, MPIDR 0x1): online at boot; hot-remove: ejected")
+    assert p.fate(2).hot_add is not None and p.fate(1).hot_add is None      # CPU1 was never hot-added
+    assert [(s.action, s.cpu) for s in p.steps[:4]] == [("boot", None), ("hot-add", 2), ("hot-remove", 2),
+                                                         ("re-add", 2)]
 
 
 def test_findings_state_the_hotplug_plumbing() -> None:

@@ -52,8 +52,9 @@ def test_qemu_virt_is_valid_and_has_no_cpu_hotplug(virt: CheckReport) -> None:
         assert virt.by_id(rule).reason == "no Online Capable CPU: nothing to hot-add"
     assert virt.by_id("madt.gicr-covers").reason.startswith("GICv2")
     assert sorted(virt.skipped_files) == ["APIC.topology", "DSDT.memhp", "DSDT.topology", "PPTT.topology"]
-    assert virt.boot.error is None
-    assert (virt.boot.possible, virt.boot.online, virt.boot.hot_addable) == ([0], [0], [])
+    for p in virt.predictions:
+        assert p.error is None
+        assert (p.boot.possible, p.boot.online, p.hot_addable) == ([0], [0], [])
 
 
 @pytest.mark.parametrize("variant", ["topology", "memhp"])
@@ -61,7 +62,7 @@ def test_qemu_virt_variants_are_valid(reference_tables: Path, variant: str) -> N
     report = check_path(reference_tables / VIRT, variant=variant)
     assert _flagged(report) == []
     if variant == "topology":
-        assert report.boot.online == list(range(8))
+        assert all(p.boot.online == list(range(8)) for p in report.predictions)
 
 
 def test_rfc_v5_hotplug_tables(rfc: CheckReport) -> None:
@@ -77,12 +78,13 @@ def test_rfc_v5_hotplug_tables(rfc: CheckReport) -> None:
 
 
 def test_rfc_v5_boots_and_hot_adds_on_our_register_block(rfc: CheckReport) -> None:
-    boot = rfc.boot
-    assert boot.error is None
-    assert (boot.possible, boot.present, boot.enabled, boot.online) == ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5],
-                                                                        [0], [0])
-    assert boot.hot_addable == [1, 2, 3, 4, 5]
-    assert boot.trial.line() == "hot-add of CPU1 (UID 1): registered, online; hot-remove: ejected and unregistered"
+    p = rfc.prediction("6.11")
+    assert p.error is None
+    assert (p.boot.possible, p.boot.present, p.boot.enabled, p.boot.online) == ([0, 1, 2, 3, 4, 5],
+                                                                                [0, 1, 2, 3, 4, 5], [0], [0])
+    assert p.hot_addable == p.removable == [1, 2, 3, 4, 5]
+    assert p.fate(1).line().endswith("hot-add: registered, online (udev); hot-remove: ejected by the VMM (QEMU: "
+                                     "DEVICE_DELETED), unregistered by Linux; re-add: registered, online (udev)")
 
 
 @pytest.mark.parametrize("folder", X86)
@@ -98,5 +100,6 @@ def test_qemu_x86_cpu_hotplug_is_recognised_as_x86(reference_tables: Path, folde
     assert event.reason.startswith("CPU hotplug AML recognised: \\_GPE._E02 against the register block "
                                    "\\_SB.PCI0.PRES.PRST (SYSTEM_IO")
     assert report.by_id("x86.hotplug-methods").reason.startswith("CPUs 2-5 have _EJ0 and a dynamic _STA")
-    assert report.boot is None, "the guest model is arm64 Linux: x86 tables are not booted"
+    assert report.predictions is None, "the guest model is arm64 Linux: x86 tables are not booted"
+    assert report.no_prediction == "x86 tables: the guest model is arm64 Linux"
     assert any(f.startswith("architecture: x86") for f in report.findings)

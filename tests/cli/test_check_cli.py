@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from tests.check import kit
 from tests.conftest import ROOT
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt
+from vcpu_hotplug.check.boot import known_kernels
 from vcpu_hotplug.check.catalog import all_rules
+from vcpu_hotplug.check.report import CONFORMANCE_HEADING, FINDINGS_HEADING, PREDICTION_HEADING
 from vcpu_hotplug.cli import main
 
 RFC = "qemu-rfc-v5/aarch64-virt-cpus2-maxcpus6"
@@ -43,16 +45,23 @@ def good(tmp_path_factory) -> Path:
     return _write(tmp_path_factory.mktemp("good") / "tables", kit.ours())
 
 
-def test_a_line_per_rule_then_findings_boot_and_summary(good: Path) -> None:
+def test_two_sections_a_line_per_rule_then_findings_and_the_prediction(good: Path) -> None:
     result = _check(str(good))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
+    conformance, findings, prediction = (lines.index(h) for h in (CONFORMANCE_HEADING, FINDINGS_HEADING,
+                                                                   PREDICTION_HEADING))
+    assert conformance < findings < prediction
     rule_lines = [line for line in lines if line[:4] in STATUSES]
+    assert rule_lines == lines[conformance + 1:conformance + 1 + len(all_rules())]
     assert [line.split()[1].rstrip(":") for line in rule_lines] == [r.id for r in all_rules()]
     assert "PASS  dsdt.ej0: CPUs 1-5 ejectable" in lines
-    assert any(line.startswith("finding: CPU hotplug: CPUs 1-5 can be hot-added") for line in lines)
-    assert "  possible 0-5  present 0-5  enabled 0  online 0" in lines
-    assert lines[-1] == "40 rules: 37 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
+    assert any(line.startswith("finding: CPU hotplug: CPUs 1-5 can be hot-added") for line in lines[findings:])
+    after = lines[prediction:]
+    assert [line for line in after if line.startswith("Linux ")] == [
+        f"Linux {name} (guest model; present policy {kernel.present_policy.value})" for name, kernel in known_kernels()]
+    assert "  boot: possible 0-5  present 0-5  enabled 0  online 0" in after
+    assert lines[-1] == "conformance: 40 rules: 37 PASS, 0 WARN, 0 FAIL, 3 SKIP; no rule FAILs"
     assert result.stderr == ""
 
 
@@ -60,11 +69,20 @@ def test_json_report(good: Path) -> None:
     result = _check(str(good), "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["ok"] is True and report["arch"] == "arm64"
-    assert report["summary"] == {"PASS": 37, "WARN": 0, "FAIL": 0, "SKIP": 3}
-    ej0 = next(r for r in report["results"] if r["id"] == "dsdt.ej0")
+    assert report["ok"] is True and report["arch"] == "arm64" and report["schema_version"] == 2
+    assert report["conformance"]["summary"] == {"PASS": 37, "WARN": 0, "FAIL": 0, "SKIP": 3}
+    ej0 = next(r for r in report["conformance"]["results"] if r["id"] == "dsdt.ej0")
     assert ej0["status"] == "PASS" and "acpi_scan_hot_remove" in ej0["source"]
-    assert report["boot"]["online"] == [0] and report["boot"]["trial"]["removed"] is True
+    kernels = report["prediction"]["kernels"]
+    assert [k["kernel"] for k in kernels] == [name for name, _ in known_kernels()]
+    first = kernels[0]
+    assert first["boot"]["online"] == [0] and first["removable"] == [1, 2, 3, 4, 5]
+    cpu1 = next(c for c in first["cpus"] if c["cpu"] == 1)
+    assert cpu1["hot_add"] == {"registered": True, "online": True, "onlined_by": "udev", "online_error": None,
+                               "already_registered": False}
+    assert cpu1["hot_remove"] == {"ejected": True, "unregistered": True, "offline": True, "warnings": [],
+                                  "was_registered": True}
+    assert [a["topic"] for a in report["assumptions"]] == ["boot-policy", "udev", "kernels"]
 
 
 def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
@@ -73,7 +91,7 @@ def test_a_failing_rule_exits_1_and_says_what_to_fix(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert ("FAIL  dsdt.ej0: \\_SB.C003 has no _EJ0: Linux cannot complete an Eject Request for CPU 3; add Method "
             "(_EJ0, 1)") in result.stdout
-    assert result.stdout.splitlines()[-1] == "40 rules: 36 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
+    assert result.stdout.splitlines()[-1] == "conformance: 40 rules: 36 PASS, 0 WARN, 1 FAIL, 3 SKIP; 1 rule(s) FAIL"
 
 
 def test_warnings_alone_exit_0(tmp_path: Path) -> None:
@@ -84,14 +102,16 @@ def test_warnings_alone_exit_0(tmp_path: Path) -> None:
     result = _check(str(_write(tmp_path / "t", tables)), "--no-boot")
     assert result.exit_code == 0
     assert "WARN  madt.hotpluggable-online-capable" in result.stdout
-    assert "guest model" not in result.stdout
+    assert "no prediction: not asked for (--no-boot)" in result.stdout.splitlines()
+    assert "(guest model;" not in result.stdout
 
 
 def test_boot_cpus_states_the_vmms_policy(good: Path) -> None:
-    result = _check(str(good), "--boot-cpus", "3")
+    result = _check(str(good), "--boot-cpus", "3", "--guest-kernel", "6.11")
     assert result.exit_code == 0
-    assert "  possible 0-5  present 0-5  enabled 0-2  online 0-2" in result.stdout
-    assert "could be hot-added: 3-5" in result.stdout
+    assert "  boot: possible 0-5  present 0-5  enabled 0-2  online 0-2" in result.stdout
+    assert "  hot-addable: 1-5; removable: 1-5" in result.stdout
+    assert "  CPU3 (UID 3, MPIDR 0x3): not enabled at boot (the VMM keeps its vCPU disabled); hot-add" in result.stdout
     assert _check(str(good), "--boot-cpus", "0").exit_code == 2
 
 
@@ -104,23 +124,44 @@ def test_without_boot_cpus_the_boot_policy_assumption_is_stated(good: Path) -> N
     assert assumed == [f"{ASSUMED} (CPUs 0); a VMM that enables more at boot (QEMU -smp cpus=N) is described by "
                        f"--boot-cpus N"]
     report = json.loads(_check(str(good), "--json").stdout)
-    assert report["assumptions"] == assumed
+    [policy] = [a for a in report["assumptions"] if a["topic"] == "boot-policy"]
+    assert policy == {"topic": "boot-policy", "assumed": True, "value": {"boot_cpus": None, "enabled_at_boot": [0]},
+                      "text": assumed[0]}
 
 
 def test_with_boot_cpus_the_policy_is_given_not_assumed(good: Path) -> None:
     text = _check(str(good), "--boot-cpus", "3").stdout
     assert ASSUMED not in text
-    assert "boot policy: the VMM enables the first 3 possible CPU(s) at boot (--boot-cpus 3)" in text.splitlines()
+    given = "given: the VMM enables the first 3 possible CPU(s) at boot, CPUs 0-2 (--boot-cpus 3)"
+    assert given in text.splitlines()
     report = json.loads(_check(str(good), "--boot-cpus", "3", "--json").stdout)
-    assert report["assumptions"] == ["boot policy: the VMM enables the first 3 possible CPU(s) at boot "
-                                     "(--boot-cpus 3)"]
+    [policy] = [a for a in report["assumptions"] if a["topic"] == "boot-policy"]
+    assert policy == {"topic": "boot-policy", "assumed": False,
+                      "value": {"boot_cpus": 3, "enabled_at_boot": [0, 1, 2]}, "text": given}
 
 
-def test_present_policy_fix_2026(good: Path) -> None:
-    result = _check(str(good), "--present-policy", "fix-2026")
-    assert result.exit_code == 0
-    assert "present policy fix-2026" in result.stdout
-    assert "  possible 0-5  present 0  enabled 0  online 0" in result.stdout
+def test_udev_is_an_assumption_and_no_udev_leaves_a_hot_added_cpu_offline(good: Path) -> None:
+    text = _check(str(good), "--guest-kernel", "6.12").stdout.splitlines()
+    assert any(line.startswith("assumed: udev (or a guest agent) onlines each hot-added CPU") for line in text)
+    assert any(line.startswith("  CPU1 ") and "hot-add: registered, online (udev)" in line for line in text)
+    report = json.loads(_check(str(good), "--guest-kernel", "6.12", "--no-udev", "--json").stdout)
+    [udev] = [a for a in report["assumptions"] if a["topic"] == "udev"]
+    assert udev["assumed"] is False and udev["value"] is False and udev["text"].startswith("given: no udev")
+    steps = report["prediction"]["kernels"][0]["steps"]
+    add, online = steps[1], steps[2]
+    assert (add["action"], add["cpu"], add["masks"]["enabled"], add["masks"]["online"]) == ("hot-add", 1, [0, 1], [0])
+    assert add["log"] == ["ACPI: CPU1 has been hot-added"]
+    assert (online["action"], online["cpu"], online["masks"]["online"]) == ("online", 1, [0, 1])
+
+
+def test_guest_kernel_picks_versions_and_names_them(good: Path) -> None:
+    names = [name for name, _ in known_kernels()]
+    report = json.loads(_check(str(good), "--guest-kernel", names[-1], "--json").stdout)
+    assert [k["kernel"] for k in report["prediction"]["kernels"]] == [names[-1]]
+    [kernels] = [a for a in report["assumptions"] if a["topic"] == "kernels"]
+    assert kernels["assumed"] is False and kernels["value"] == [names[-1]]
+    bad = _check(str(good), "--guest-kernel", "2.6")
+    assert bad.exit_code == 2 and "unknown guest kernel '2.6'" in bad.stderr
 
 
 def test_reference_variant_and_acpidump(reference_tables: Path, tmp_path: Path) -> None:

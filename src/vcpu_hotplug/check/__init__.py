@@ -10,9 +10,12 @@
   :mod:`.pptt_rules`, :mod:`.dsdt_rules`, :mod:`.x86_rules`), each exporting
   its ``RULES`` and each rule citing ``Documentation/arch/arm64/cpu-hotplug.rst``,
   ACPI 6.5 or the Linux code that enforces it; :mod:`.catalog` lists them all;
-* :mod:`.boot`: the Linux guest model booted on the tables, with a hot-add
-  and hot-remove; :mod:`.findings`; :mod:`.report`; :mod:`.runner`
-  (``check_path``), behind ``vcpu-hotplug check``;
+* :mod:`.boot`: the prediction: the Linux guest model booted on the tables
+  at each guest kernel version it knows, each CPU taken through hot-add,
+  hot-remove and re-add (it reads no rule result); :mod:`.findings`;
+  :mod:`.report` (the two sections, conformance and prediction, with the
+  prediction's assumptions; text and JSON, ``docs/check-json-schema.md``);
+  :mod:`.runner` (``check_path``), behind ``vcpu-hotplug check``;
 * :mod:`.reference`: what ``vcpu-hotplug tables emit`` writes.
 
 :class:`~.errors.CheckError` is the one error: the input cannot be checked.
