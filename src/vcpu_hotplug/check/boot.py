@@ -342,8 +342,8 @@ class KernelPrediction:
         if self.description:
             out.append(f"  model: {self.description}")
         if same_as is not None:
-            out.append(f"  the same as Linux {same_as}: boot masks, every CPU's fate, every step's masks and "
-                       f"kernel log lines")
+            out.append(f"  the same as Linux {same_as}: boot masks, every CPU's fate, every step's masks, "
+                       f"kernel log lines and QMP events")
             return out
         if self.error is not None:
             out.append(f"  boot failed: {self.error}")
