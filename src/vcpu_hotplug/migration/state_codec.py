@@ -18,7 +18,8 @@ What makes it safe to load:
 - :class:`StateUnpickler` resolves globals only from the *simulation* layers
   (``arm``, ``acpi``, ``hw``, ``vmm``, ``guest`` and ``system``: code that
   never touches the host: no files, processes or sockets, which
-  ``tests/test_migration_stream.py`` checks in their source), a short list of
+  ``tests/test_migration_stream.py`` checks in their source; the one module
+  there that reads files, ``acpi/tableio.py``, is left out), a short list of
   container builtins, and this module's four rebuilders. Anything else
   (``os.system``, ``builtins.eval``, ``getattr``, a class of the CLI or the
   QMP server) is refused with :class:`PayloadError` before it is called, so a
@@ -65,6 +66,8 @@ from .errors import PayloadError
 SIMULATION_PACKAGES = ("vcpu_hotplug.arm", "vcpu_hotplug.acpi", "vcpu_hotplug.hw",
                        "vcpu_hotplug.vmm", "vcpu_hotplug.guest")
 SIMULATION_MODULES = ("vcpu_hotplug.system",)
+#: Modules of those packages that touch the host (reading table files): never admitted.
+HOST_MODULES = ("vcpu_hotplug.acpi.tableio",)
 #: Builtins a payload may name: containers and scalars, nothing that calls or looks up.
 SAFE_GLOBALS: dict[tuple[str, str], Any] = {
     ("builtins", t.__name__): t for t in
@@ -85,11 +88,14 @@ SAFE_GLOBALS.update({("_operator", name): getattr(operator, name) for name in (
 SAFE_GLOBALS.update({("operator", name): fn for (_, name), fn in list(SAFE_GLOBALS.items())
                      if _ == "_operator"})
 PICKLE_PROTOCOL = 5
-#: Deep graphs (nested closures of compiled AML) need more than Python's default of 1000 frames.
+#: Frames allowed for a graph deeper than Python's default limit (tried only when that is not enough).
 RECURSION_LIMIT = 20_000
 
 
 def is_simulation_module(name: str) -> bool:
+    """A module whose classes and functions a payload may name (see the module docstring)."""
+    if name in HOST_MODULES:
+        return False
     return name in SIMULATION_MODULES or any(name == p or name.startswith(p + ".")
                                              for p in SIMULATION_PACKAGES)
 
@@ -367,18 +373,23 @@ class StateUnpickler(pickle.Unpickler):
 def dumps(obj: Any, persistent: Callable[[Any], Any] | None = None) -> bytes:
     """Pickle ``obj`` with :class:`StatePickler`; ``persistent`` maps host-held objects to ids."""
     buf = io.BytesIO()
-    pickler = StatePickler(buf, persistent)
-    with _deep_recursion():
-        pickler.dump(obj)
+    try:
+        StatePickler(buf, persistent).dump(obj)
+    except RecursionError:  # a deeper graph than usual: once more with room for it
+        buf = io.BytesIO()
+        with _deep_recursion():
+            StatePickler(buf, persistent).dump(obj)
     return buf.getvalue()
 
 
 def loads(data: bytes, persistent: Callable[[Any], Any] | None = None) -> Any:
     """Unpickle ``data`` with :class:`StateUnpickler`; any failure is a :class:`PayloadError`."""
-    unpickler = StateUnpickler(io.BytesIO(data), persistent)
     try:
-        with _deep_recursion():
-            return unpickler.load()
+        try:
+            return StateUnpickler(io.BytesIO(data), persistent).load()
+        except RecursionError:
+            with _deep_recursion():
+                return StateUnpickler(io.BytesIO(data), persistent).load()
     except PayloadError:
         raise
     except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, IndexError,

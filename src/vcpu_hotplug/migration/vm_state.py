@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Optional
 
+from vcpu_hotplug.hw.clock import SimClock
 from vcpu_hotplug.hw.observers import HostFaults
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vm import VirtualMachine
@@ -49,14 +50,16 @@ SYSTEM_TOKEN = "system"
 OBSERVERS_TOKEN = "machine-observers"
 TRACE_LISTENERS_TOKEN = "trace-listeners"
 HOST_FAULTS_TOKEN = "host-faults"
+CLOCK_TOKEN = "clock"
 CLOCK_LISTENERS_TOKEN = "clock-schedule-listeners"
 
 
 def _host_tokens(system: System) -> dict[int, str]:
-    """id() of each host-side object reachable from ``system`` -> its token."""
+    """id() of each host-held object reachable from ``system`` -> its token."""
     trace = system.trace
     tokens = {
         id(system): SYSTEM_TOKEN,
+        id(system.clock): CLOCK_TOKEN,
         id(system.machine.observers): OBSERVERS_TOKEN,
         id(trace._listeners): TRACE_LISTENERS_TOKEN,  # the live view's callbacks, not state
         id(system.hw.faults): HOST_FAULTS_TOKEN,
@@ -68,29 +71,35 @@ def _host_tokens(system: System) -> dict[int, str]:
 
 
 def save_system(system: System) -> bytes:
-    """The payload for ``system``: its state without host attachments (see the module)."""
+    """The payload for ``system``: its state without host attachments (see the module).
+
+    The System and its clock are kept *in place* on restore (whoever holds
+    them, the VM's callables or a wall-clock pacer, keeps working): they are
+    tokens in the graph, and their attributes are saved beside it."""
     tokens = _host_tokens(system)
-    state = dict(vars(system))
+    state = {SYSTEM_TOKEN: dict(vars(system)), CLOCK_TOKEN: dict(vars(system.clock))}
     return state_codec.dumps(state, persistent=lambda obj: tokens.get(id(obj)))
 
 
 def load_system(payload: bytes, into: Optional[System] = None) -> System:
     """Decode ``payload`` and fill ``into`` (the destination's System) with it, or a new System.
 
-    The destination's host attachments (observers, trace listeners, host
-    faults) are kept: the restored machine and trace use them. Raises
+    The destination's System and clock are filled in place; its host
+    attachments (observers, trace and clock listeners, host faults) are kept:
+    the restored machine, trace and clock use them. Raises
     :class:`PayloadError` when the payload does not decode.
     """
     if into is not None:
         hosts: dict[str, Any] = {
             SYSTEM_TOKEN: into,
+            CLOCK_TOKEN: into.clock,
             OBSERVERS_TOKEN: into.machine.observers,
             TRACE_LISTENERS_TOKEN: into.trace._listeners,
             HOST_FAULTS_TOKEN: into.hw.faults,
             CLOCK_LISTENERS_TOKEN: getattr(into.clock, "schedule_listeners", []),
         }
     else:
-        hosts = {SYSTEM_TOKEN: System.__new__(System), OBSERVERS_TOKEN: Observers(),
+        hosts = {SYSTEM_TOKEN: System.__new__(System), CLOCK_TOKEN: SimClock(), OBSERVERS_TOKEN: Observers(),
                  TRACE_LISTENERS_TOKEN: [], HOST_FAULTS_TOKEN: HostFaults(), CLOCK_LISTENERS_TOKEN: []}
 
     def resolve(token: Any) -> Any:
@@ -99,15 +108,19 @@ def load_system(payload: bytes, into: Optional[System] = None) -> System:
         return hosts[token]
 
     state = state_codec.loads(payload, persistent=resolve)
-    if not isinstance(state, dict) or not {"machine", "kernel"} <= state.keys():
+    if not isinstance(state, dict) or set(state) != {SYSTEM_TOKEN, CLOCK_TOKEN} or \
+            not all(isinstance(v, dict) for v in state.values()) or \
+            not {"machine", "kernel"} <= state[SYSTEM_TOKEN].keys():
         raise PayloadError("the payload is not a saved System")
-    target = hosts[SYSTEM_TOKEN]
-    vars(target).clear()
-    vars(target).update(state)
+    for token in (SYSTEM_TOKEN, CLOCK_TOKEN):
+        target = hosts[token]
+        vars(target).clear()
+        vars(target).update(state[token])
+    system = hosts[SYSTEM_TOKEN]
     if into is None:
         # A new System: it boots a new kernel after a reset, as System.__init__ arranges.
-        target.machine.observers.reset.append(target._machine_reset)
-    return target
+        system.machine.observers.reset.append(system._machine_reset)
+    return system
 
 
 def machine_summary(vm: VirtualMachine) -> dict[str, Any]:
