@@ -76,3 +76,16 @@ def test_without_the_xsdt_an_unresolved_name_is_skipped() -> None:
     tables = kit.replaced(kit.replaced(tables, "XSDT", None), "RSDP", None)
     result = kit.check(tables).by_id(RULE)
     assert result.status is Status.SKIP and "\\_SB.NOPE not defined in the tables given" in result.reason
+
+
+def test_a_processor_mat_using_an_undefined_name_fails() -> None:
+    ssdt = b.DefinitionBlock("SSDT", revision=2, oem_id="VCPUHP", oem_table_id="MATBAD")
+    with ssdt.scope("\\_SB"):
+        with ssdt.device("CX09"):
+            ssdt.name("_HID", "ACPI0007")
+            ssdt.name("_UID", 9)
+            with ssdt.method("_MAT", 0):
+                ssdt.return_(ssdt.call("\\_SB.NOMT"))
+    result = kit.check(kit.added(kit.ours(SMP), "SSDT", ssdt.encode())).by_id(RULE)
+    assert result.status is Status.FAIL
+    assert result.problems[0].startswith("\\_SB.CX09._MAT() fails with AE_NOT_FOUND: \\_SB.NOMT is not defined")

@@ -32,8 +32,8 @@ The AML is loaded into our interpreter with the register-block models of
   ``\\_SB.GED.CSCN`` from ``_EVT``;
 * so is every other method Linux runs on these tables: each ``_INI`` as
   ACPICA's ``acpi_initialize_objects`` runs them (``_STA`` decides), and of
-  every processor device ``_STA``, ``_EJ0(1)`` (``acpi_scan_hot_remove``)
-  and ``_OST`` with the arguments Linux passes (``acpi_evaluate_ost``:
+  every processor device ``_STA``, ``_MAT`` and ``_PXM`` when present,
+  ``_EJ0(1)`` (``acpi_scan_hot_remove``) and ``_OST`` with the arguments Linux passes (``acpi_evaluate_ost``:
   Device Check with success, Eject Request in progress and with success, an
   empty status buffer); their failures are kept the same way.
 
@@ -181,6 +181,10 @@ LINUX_OST_CALLS: tuple[tuple[int, int], ...] = (
 )
 """``(source event, status)`` of the ``_OST`` calls Linux makes for a processor's hot-add and eject
 (``drivers/acpi/scan.c`` ``acpi_device_hotplug``, ``acpi_evaluate_ost`` with a NULL status buffer)."""
+
+PROCESSOR_OBJECTS = ("_MAT", "_PXM")
+"""Evaluated for every processor device when present: ``_MAT`` by ``map_mat_entry``
+(``drivers/acpi/processor_core.c``, the MADT entry of a hot-added CPU), ``_PXM`` by ``acpi_get_node``."""
 
 EJ0_ARG = 1
 """``_EJ0(1)``: ``acpi_scan_hot_remove`` -> ``acpi_evaluate_ej0`` passes 1 (eject)."""
@@ -566,6 +570,7 @@ def _run_device_methods(interp: Interpreter, facts: AmlFacts) -> None:
     for dev in facts.processors:
         if dev.has_sta:
             calls.append((dev.path + "._STA", ()))
+        calls += [(dev.path + "." + name, ()) for name in PROCESSOR_OBJECTS if interp.exists(dev.path + "." + name)]
         if dev.has_ej0:
             calls.append((dev.path + "._EJ0", (EJ0_ARG,)))
         if dev.has_ost:

@@ -336,11 +336,12 @@ def _event_names_resolve(ctx: CheckContext) -> Outcome:
 @RULES.rule("dsdt.methods-resolve", Severity.FAIL,
             source="ACPICA nsinit.c acpi_ns_initialize_devices (_STA, then _INI of each present device); "
                    "drivers/acpi/scan.c acpi_bus_get_status (_STA), acpi_scan_hot_remove (_EJ0(1), then _STA), "
-                   "drivers/acpi/bus.c acpi_evaluate_ost (_OST(source, status, NULL)); ACPICA utxferr.c "
+                   "drivers/acpi/bus.c acpi_evaluate_ost (_OST(source, status, NULL)), processor_core.c map_mat_entry "
+                   "(_MAT), numa/srat.c acpi_get_node (_PXM); ACPICA utxferr.c "
                    "('Could not resolve symbol [...], AE_NOT_FOUND'); ACPI 6.5 6.3.3 (_EJ0), 6.3.5 (_OST), "
                    "6.3.7 (_STA), 6.5.1 (_INI)",
-            text="Every _INI, and the _STA, _EJ0 and _OST of every processor device, run with Linux's arguments "
-                 "without an AML error: every name they use exists.")
+            text="Every _INI, and the _STA, _MAT, _PXM, _EJ0 and _OST of every processor device, run with Linux's "
+                 "arguments without an AML error: every name they use exists.")
 def _methods_resolve(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     if not f.method_runs:
@@ -363,5 +364,5 @@ def _methods_resolve(ctx: CheckContext) -> Outcome:
                             f"and {run.method} returns nothing: define {run.missing}")
         else:
             problems.append(f"{run.describe()} fails: {run.error}: fix the AML on that path")
-    return outcome(problems, f"{f.method_runs} run(s) of _INI and of processor _STA/_EJ0/_OST, every name "
-                             f"resolved")
+    return outcome(problems, f"{f.method_runs} run(s) of _INI and of processor _STA/_MAT/_PXM/_EJ0/_OST, every "
+                             f"name resolved")
