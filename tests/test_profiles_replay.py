@@ -237,8 +237,11 @@ def test_qemu_rfc_v5_replays_a_recorded_transcript(transcript, tmp_path):
     real_events = [{"event": e["event"], "data": e.get("data")} for e in timeline
                    if "event" in e and e["event"] != "SHUTDOWN"]
     session = [(s["execute"], s.get("arguments"), None, []) for s in sends]
+    quit_at = next((i for i, e in enumerate(timeline) if e.get("send", {}).get("execute") == "quit"), None)
+    real_quit = [("event", e["event"]) if "event" in e else ("reply", e["reply"])
+                 for e in timeline[quit_at + 1:]] if quit_at is not None else []
 
-    async def run() -> tuple[list, list]:
+    async def run() -> tuple[list, list, list]:
         vm = build_vm(VmSpec(smp=SMP, cpu_type=data.get("cpu_type", CPU), profile=ProfileName.QEMU_RFC_V5))
         server = QmpServer(vm.backend, thread_id=lambda index: TID_BASE + index, clock=lambda: FIXED_TIME)
         await server.start(UnixAddress(tmp_path / "qmp.sock"))
@@ -248,13 +251,20 @@ def test_qemu_rfc_v5_replays_a_recorded_transcript(transcript, tmp_path):
             client = Wire(reader, writer)
             await client.recv()
             replies = [await client.execute(command, args) for command, args, _, _ in session]
-            while len([e for e in client.events]) < len(real_events):
+            while len(client.events) < len(real_events):
                 client.events.append(await client.recv())
+            quit_wire = []
+            if real_quit:
+                await client.send({"execute": "quit"})
+                for _ in real_quit:
+                    message = await client.recv()
+                    quit_wire.append(("event", message["event"]) if "event" in message else ("reply", message))
             writer.close()
-            return replies, [{"event": e["event"], "data": e.get("data")} for e in client.events]
+            return replies, [{"event": e["event"], "data": e.get("data")} for e in client.events], quit_wire
         finally:
             await server.close()
 
-    replies, events = asyncio.run(run())
+    replies, events, quit_wire = asyncio.run(run())
     assert replies == real_replies
     assert events == real_events
+    assert quit_wire == real_quit             # SHUTDOWN, then quit's reply, as recorded
