@@ -11,6 +11,13 @@ default) answers a command first and sends the guest's events when it gets
 there, with measured latencies scaled by ``--pace-factor``; ``instant`` runs
 the guest until idle after each command.
 
+``--incoming`` is QEMU's ``-incoming``: the VM starts waiting for a saved
+state (``inmigrate``) and loads it from ``file:PATH`` or ``exec:CMD`` (one
+saved by QMP ``migrate``, :mod:`vcpu_hotplug.qmp.migration`) before serving,
+or, with ``defer``, when a client sends ``migrate-incoming``; a VM saved
+running runs on at once. A stream that cannot be loaded is one error line
+and exit status 1, as QEMU exits after "load of migration failed".
+
 The unix socket is created owner-only (0600) by the QMP server; TCP listens
 on loopback unless another address is named. ``quit`` over QMP, SIGINT
 (Ctrl-C) or SIGTERM shut down cleanly: clients are disconnected and the
@@ -34,7 +41,11 @@ from rich.console import Console
 from vcpu_hotplug.emulator.guest_agent_channel import GuestAgentChannel
 from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.hw.clock import NS_PER_MS
+from vcpu_hotplug.migration.errors import UriError
+from vcpu_hotplug.migration.transport import MigrationUri, parse_uri
+from vcpu_hotplug.migration.vm_state import enable_migration
 from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.migration import INCOMING_DEFER, load_incoming, wait_for_incoming
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
 from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
@@ -162,11 +173,14 @@ def check_unix_socket_free(path: Path) -> None:
               show_default=True,
               help="which VMM to be: reference (this project's design) or qemu-rfc-v5 (QEMU RFC V5's "
                    "tables, AML and refusal of cold-booted vCPU unplug)")
+@click.option("--incoming", "incoming_spec", metavar="URI", default=None,
+              help="QEMU -incoming: restore a VM saved with migrate (file:PATH or exec:CMD), "
+                   "or 'defer' to wait for migrate-incoming")
 @click.option("--no-tui", is_flag=True, help="print log lines instead of the live view")
 def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, busy_cpus: str,
         ignore_notifications: bool, slow_online_ms: float, no_auto_online: bool,
         qga_spec: Optional[str], max_clients: int, guest_dyndbg: bool, pace: str, pace_factor: float,
-        profile: str, no_tui: bool) -> None:
+        profile: str, incoming_spec: Optional[str], no_tui: bool) -> None:
     """Boot an arm64 VM and serve QMP until quit.
 
     The VM is the VMM machine with the Linux guest model booted on it; QMP
@@ -189,7 +203,12 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
                            ignore_notifications=ignore_notifications,
                            busy_cpus=set(parse_cpu_list(busy_cpus)))
         guest = GuestConfig(kernel=GUEST_KERNELS[guest_kernel], knobs=knobs, dyndbg=guest_dyndbg)
-        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest, profile=ProfileName(profile)))
+        incoming = parse_incoming(incoming_spec)
+        vm = build_vm(VmSpec(smp=smp, cpu_type=cpu_type, guest=guest, profile=ProfileName(profile),
+                             start_paused=incoming_spec is not None))
+        enable_migration(vm)
+        if incoming_spec is not None:
+            wait_for_incoming(vm.backend, autostart=True)
     except ConfigError as exc:
         fail(f"--smp {smp}: {exc}")
     except VmmError as exc:
@@ -201,9 +220,20 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
     tui = not no_tui and terminal_supports_live(console)
     try:
         asyncio.run(serve_vm(vm, addresses, console if tui else None, smp, qga,
-                             max_clients=max_clients, pace=Pace(pace), pace_factor=pace_factor))
+                             max_clients=max_clients, pace=Pace(pace), pace_factor=pace_factor,
+                             incoming=incoming))
     except (RunError, QmpError) as exc:
         fail(str(exc))
+
+
+def parse_incoming(spec: Optional[str]) -> Optional[MigrationUri]:
+    """``--incoming URI``: what to restore from (None: nothing, or ``defer``: migrate-incoming later)."""
+    if spec is None or spec == INCOMING_DEFER:
+        return None
+    try:
+        return parse_uri(spec)
+    except UriError as exc:
+        raise RunError(f"--incoming {spec}: {exc}") from None
 
 
 def parse_qga_address(spec: str) -> UnixAddress:
@@ -218,9 +248,11 @@ def parse_qga_address(spec: str) -> UnixAddress:
 async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
                    console: Optional[Console], smp: str,
                    qga: Optional[UnixAddress] = None, *, max_clients: int = MAX_CLIENTS,
-                   pace: Pace = Pace.REALTIME, pace_factor: float = DEFAULT_FACTOR) -> None:
+                   pace: Pace = Pace.REALTIME, pace_factor: float = DEFAULT_FACTOR,
+                   incoming: Optional[MigrationUri] = None) -> None:
     """Serve ``vm`` on ``addresses`` (and its guest agent on ``qga``) until ``quit`` or a signal,
-    paced by ``pace``."""
+    paced by ``pace``; first restore the VM saved at ``incoming`` (QEMU ``-incoming``), failing
+    with :class:`RunError` as QEMU exits when the load fails."""
     server = QmpServer(vm.backend, max_clients=max_clients,
                        pacer=make_pacer(pace, vm.backend, factor=pace_factor))
     agent_channel = GuestAgentChannel(vm.guest_agent) if qga is not None else None
@@ -238,6 +270,12 @@ async def serve_vm(vm: VirtualMachine, addresses: Sequence[QmpAddress],
     try:
         for address in addresses:
             await server.start(address)
+        if incoming is not None:
+            failure = load_incoming(vm.backend, server.devices, incoming,
+                                    events=False, emit=server.emit_event)
+            if failure is not None:
+                raise RunError(f"--incoming: {failure}")
+            server.pacer.after_command(True)  # a VM restored running goes on at once
         if agent_channel is not None and qga is not None:
             await agent_channel.start_unix(str(qga.path))
     except BaseException:

@@ -49,6 +49,8 @@ from .devices import CpuDevice, CpuDeviceTable
 from .errors import QmpError
 
 MIGRATION_EVENT = "MIGRATION"
+#: ``-incoming defer``: wait in ``inmigrate`` for ``migrate-incoming``.
+INCOMING_DEFER = "defer"
 EVENTS_CAPABILITY = "events"
 #: Run states a saved VM may be restored into (QEMU's ``globalstate``); anything else is running.
 RESTORABLE_STATES = {RunState.RUNNING, RunState.PAUSED, RunState.SHUTDOWN}
@@ -263,5 +265,5 @@ def _saved_run_state(value: Any, source: str) -> RunState:
     return state if state in RESTORABLE_STATES else RunState.PAUSED
 
 
-__all__ = ["devices_state", "jobs_of", "load_incoming", "migrate", "migrate_incoming", "query_migrate",
+__all__ = ["INCOMING_DEFER", "devices_state", "jobs_of", "load_incoming", "migrate", "migrate_incoming", "query_migrate",
            "wait_for_incoming"]

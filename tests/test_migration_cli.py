@@ -1,0 +1,162 @@
+"""``vcpu-hotplug run`` saving with ``migrate`` and restoring with ``--incoming``, as real processes.
+
+The source is paused in the middle of a hot-add (the insert event raised, the guest not yet told),
+saved through ``exec:`` (what ``virsh save`` does) and quit; the destination is started with
+``--incoming defer`` (then ``migrate-incoming``) or ``--incoming file:PATH`` and finishes the hot-add
+after ``cont`` with the events the uninterrupted VM would have sent. A stream that cannot be loaded
+ends the destination with one error line, as QEMU exits after "load of migration failed".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import pytest
+from qemu.qmp import QMPClient
+
+from tests.cli.test_run import TIMEOUT, Server, command, execute, next_event, quit_server, servers, start  # noqa: F401
+
+EVENTS_ON = {"capabilities": [{"capability": "events", "state": True}]}
+SMP = "cpus=2,maxcpus=8"
+
+
+async def connect(path: Path) -> QMPClient:
+    client = QMPClient("test-migration")
+    await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+    await execute(client, "migrate-set-capabilities", EVENTS_ON)
+    return client
+
+
+async def migration_statuses(listener, until: str) -> list[str]:
+    seen = []
+    while not seen or seen[-1] != until:
+        seen.append((await next_event(listener, "MIGRATION"))["data"]["status"])
+    return seen
+
+
+def save_mid_hot_add(tmp_path: Path, servers: list, state: Path) -> None:
+    """A source paused with vCPU 5 just plugged (the guest not yet told), saved through exec:."""
+    path = tmp_path / "src.sock"
+    server = start(servers, tmp_path, "--smp", SMP, "--qmp", f"unix:{path},server", "--pace", "instant")
+    server.wait_for_socket(path)
+
+    async def drive() -> None:
+        client = await connect(path)
+        with client.listener(("MIGRATION", "STOP", "ACPI_DEVICE_OST")) as listener:
+            await execute(client, "stop")
+            await next_event(listener, "STOP")
+            await execute(client, "device_add", {"driver": "host-arm-cpu", "id": "cpu5", "core-id": 5})
+            assert await execute(client, "migrate", {"uri": f"exec:cat > {state}"}) == {}
+            assert await migration_statuses(listener, "completed") == ["setup", "active", "completed"]
+            assert listener.empty()  # paused: no STOP, and the guest never heard of cpu5
+        assert await execute(client, "query-status") == {"status": "postmigrate", "running": False}
+        assert (await execute(client, "x-query-guest-cpus"))["online"] == [0, 1]
+        await quit_server(client)
+
+    asyncio.run(drive())
+    assert server.wait() == 0
+
+
+async def finish_hot_add(client: QMPClient) -> None:
+    """The restored VM was saved paused: it stays paused; cont finishes the hot-add."""
+    assert await execute(client, "query-status") == {"status": "paused", "running": False}
+    with client.listener(("RESUME", "ACPI_DEVICE_OST", "DEVICE_DELETED")) as listener:
+        await execute(client, "cont")
+        await next_event(listener, "RESUME")
+        ost = await next_event(listener, "ACPI_DEVICE_OST")
+        assert ost["data"]["info"] == {"device": "cpu5", "slot": "5", "slot-type": "CPU",
+                                       "source": 1, "status": 0}
+        for _ in range(200):  # under realtime pacing udev onlines the CPU a little after _OST
+            if (await execute(client, "x-query-guest-cpus"))["online"] == [0, 1, 5]:
+                break
+            await asyncio.sleep(0.01)
+        assert (await execute(client, "x-query-guest-cpus"))["online"] == [0, 1, 5]
+        await execute(client, "device_del", {"id": "cpu5"})
+        deleted = await next_event(listener, "DEVICE_DELETED")
+        assert deleted["data"] == {"device": "cpu5", "path": "/machine/peripheral/cpu5"}
+
+
+def test_save_with_exec_then_restore_with_incoming_defer(tmp_path: Path, servers: list) -> None:
+    state = tmp_path / "vm.state"
+    save_mid_hot_add(tmp_path, servers, state)
+    path = tmp_path / "dst.sock"
+    (tmp_path / "dst").mkdir()
+    server = start(servers, tmp_path / "dst", "--smp", SMP, "--qmp", f"unix:{path},server",
+                   "--pace", "instant", "--incoming", "defer")
+    server.wait_for_socket(path)
+
+    async def drive() -> None:
+        client = await connect(path)
+        assert await execute(client, "query-status") == {"status": "inmigrate", "running": False}
+        with client.listener(("MIGRATION",)) as listener:
+            await execute(client, "migrate-incoming", {"uri": f"exec:cat {state}"})
+            assert await migration_statuses(listener, "completed") == ["setup", "active", "completed"]
+        assert await execute(client, "query-migrate") == {"status": "completed"}
+        await finish_hot_add(client)
+        await quit_server(client)
+
+    asyncio.run(drive())
+    assert server.wait() == 0
+
+
+def test_restore_with_incoming_file_at_startup(tmp_path: Path, servers: list) -> None:
+    state = tmp_path / "vm.state"
+    save_mid_hot_add(tmp_path, servers, state)
+    path = tmp_path / "dst.sock"
+    (tmp_path / "dst").mkdir()
+    server = start(servers, tmp_path / "dst", "--smp", SMP, "--qmp", f"unix:{path},server",
+                   "--incoming", f"file:{state}")   # realtime pacing, the default
+    server.wait_for_socket(path)
+
+    async def drive() -> None:
+        client = await connect(path)
+        await finish_hot_add(client)
+        await quit_server(client)
+
+    asyncio.run(drive())
+    assert server.wait() == 0
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda data: data[:-10], "the stream is truncated: the header announces"),
+    (lambda data: data[:-1] + bytes([data[-1] ^ 1]), "the stream is corrupt: its SHA-256 checksum does not match"),
+    (lambda data: b"not a saved VM", "not a saved vcpu-hotplug VM"),
+])
+def test_a_stream_that_cannot_load_ends_the_destination_with_one_line(tmp_path: Path, servers: list,
+                                                                     damage, says: str) -> None:
+    state = tmp_path / "vm.state"
+    save_mid_hot_add(tmp_path, servers, state)
+    state.write_bytes(damage(state.read_bytes()))
+    proc = subprocess.run([*command(), "run", "--no-tui", "--smp", SMP, "--qmp",
+                           f"unix:{tmp_path / 'dst.sock'},server", "--incoming", f"file:{state}"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr == f"error: --incoming: load of migration failed: file '{state}': {says}" + \
+        proc.stderr.split(says, 1)[1]
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_a_destination_of_another_shape_is_refused_naming_both(tmp_path: Path, servers: list) -> None:
+    state = tmp_path / "vm.state"
+    save_mid_hot_add(tmp_path, servers, state)
+    proc = subprocess.run([*command(), "run", "--no-tui", "--smp", "cpus=2,maxcpus=4", "--qmp",
+                           f"unix:{tmp_path / 'dst.sock'},server", "--incoming", f"file:{state}"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        f"error: --incoming: load of migration failed: file '{state}': the saved VM has -smp "
+        f"cpus=2,maxcpus=8,sockets=1,clusters=1,cores=8,threads=1, this one -smp "
+        f"cpus=2,maxcpus=4,sockets=1,clusters=1,cores=4,threads=1: start the destination with the "
+        "saved VM's configuration")
+
+
+@pytest.mark.parametrize("uri, says", [
+    ("tcp:127.0.0.1:4444", "migration over tcp: is not supported by this VMM: use file:PATH or exec:CMD"),
+    ("ftp:x", "unknown migration protocol: ftp:x"),
+])
+def test_a_bad_incoming_uri_is_one_line(tmp_path: Path, uri: str, says: str) -> None:
+    proc = subprocess.run([*command(), "run", "--no-tui", "--qmp", f"unix:{tmp_path / 'q.sock'},server",
+                           "--incoming", uri], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stderr == f"error: --incoming {uri}: {says}\n"
