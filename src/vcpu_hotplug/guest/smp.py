@@ -53,7 +53,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from vcpu_hotplug.acpi.madt import Gicc, GiccFlags, Madt
 from vcpu_hotplug.arm.mpidr import INVALID_HWID, MPIDR_HWID_MASK
@@ -66,8 +66,11 @@ from vcpu_hotplug.guest.services import KernelServices
 from vcpu_hotplug.guest.smt import SmtControl, Task
 from vcpu_hotplug.hw.clock import NS_PER_S
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.sysfs import CpuDevices
+
+class _CpuDevices(Protocol):
+    """The CPU devices (:class:`~vcpu_hotplug.guest.sysfs.CpuDevices`): which CPUs have one."""
+
+    registered: set[int]
 
 
 class SmpKernel(KernelServices, Protocol):
@@ -80,7 +83,7 @@ class SmpKernel(KernelServices, Protocol):
     gic: GicV3Driver
     psci: PsciClient
     smt: SmtControl
-    devices: CpuDevices
+    devices: _CpuDevices
     booted: bool
 
     def control_hw_vcpu(self) -> int: ...

@@ -58,14 +58,46 @@ that message (they differ per build).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags, ProcessorNode
+from vcpu_hotplug.guest.acpi_boot import AcpiTables
+from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
+from vcpu_hotplug.guest.services import KernelServices
 
-if TYPE_CHECKING:
-    from vcpu_hotplug.guest.kernel import Kernel
+
+class _Cpu(Protocol):
+    @property
+    def uid(self) -> int | None: ...
+
+
+class _CpuHotplug(Protocol):
+    """``cpu_up``/``cpu_down`` as :class:`~vcpu_hotplug.guest.smp.CpuHotplug` provides them."""
+
+    @property
+    def locked(self) -> bool: ...
+
+    def cpu_up(self, cpu: int, done: Callable[[int], None] | None = None, task: "Task | None" = None) -> None: ...
+
+    def cpu_down(self, cpu: int) -> int: ...
+
+
+class SmtKernel(KernelServices, Protocol):
+    """What the SMT control uses of the running kernel besides :class:`KernelServices`."""
+
+    tables: AcpiTables | None
+    possible: CpuMask
+    present: CpuMask
+    online: CpuMask
+    cpu_hotplug: _CpuHotplug
+
+    @property
+    def cpus(self) -> dict[int, _Cpu]: ...
+
+    def block_until(self, condition: Callable[[], bool], what: str = ...) -> None: ...
 
 
 class SmtState(enum.Enum):
@@ -129,7 +161,7 @@ def thread_siblings(pptt: Pptt | None, uid_of_cpu: dict[int, int]) -> dict[int, 
 class SmtControl:
     """``cpu_smt_control``, ``cpu_smt_num_threads`` and ``cpu_smt_max_threads`` with the ``smt/`` files."""
 
-    def __init__(self, kernel: "Kernel") -> None:
+    def __init__(self, kernel: SmtKernel) -> None:
         self.k = kernel
         self.state = SmtState.NOT_IMPLEMENTED
         self.num_threads = 1
