@@ -25,7 +25,9 @@ the guest boots from the RSDP, and then each CPU is taken through what a
 VMM's management plane does to it (QEMU's ``device_add``/``device_del``):
 
 * a CPU whose vCPU the VMM keeps disabled at boot: hot-add (insert event,
-  GED interrupt), then hot-remove (remove event, eject), then re-add;
+  GED interrupt), then hot-remove (remove event, eject), then re-add, then
+  a last ``device_del`` that leaves the machine as it booted, so that each
+  CPU's trial starts from the boot state;
 * a CPU other than the boot CPU that the VMM enables at boot: hot-remove,
   then re-add.
 
@@ -94,6 +96,9 @@ class Action(enum.Enum):
     """QEMU ``device_del``: the VMM raises the remove event; the guest ejects the CPU."""
     RE_ADD = "re-add"
     """``device_add`` again after a hot-remove."""
+    RESTORE = "restore"
+    """``device_del`` of a re-added CPU the VMM kept disabled at boot: the machine is back as it booted, so the
+    next CPU's trial starts from the boot state (its masks compare with a run that hot-adds only that CPU)."""
 
 
 def known_kernels() -> list[tuple[str, GuestKernel]]:
@@ -512,7 +517,7 @@ class _Run:
             outcome.onlined_by = USER_ONLINE.format(cpu=cpu)
         self.record(Action.ONLINE, cpu, vcpu, "no VMM command (the guest's user writes 1 to the online file)", error)
 
-    def remove(self, cpu: int, vcpu: int) -> RemoveOutcome:
+    def remove(self, cpu: int, vcpu: int, action: Action = Action.HOT_REMOVE) -> RemoveOutcome:
         before = self.registered(cpu)
         error = None
         try:
@@ -522,7 +527,7 @@ class _Run:
         ejected = not self.vcpu_enabled(vcpu)
         vmm = (f"remove event raised; vCPU {vcpu} ejected (QEMU: DEVICE_DELETED)" if ejected
                else f"remove event raised; vCPU {vcpu} not ejected (no DEVICE_DELETED)")
-        self.record(Action.HOT_REMOVE, cpu, vcpu, vmm, error)
+        self.record(action, cpu, vcpu, vmm, error)
         return RemoveOutcome(ejected, not self.registered(cpu), not self.online(cpu), self.warnings, before)
 
 
@@ -533,10 +538,12 @@ def _take_through(run: _Run, fate: CpuFate) -> None:
     if not run.vcpu_enabled(fate.vcpu):
         return
     fate.hot_remove = run.remove(fate.cpu, fate.vcpu)
-    if fate.hot_remove.ejected:
-        fate.re_add = run.add(Action.RE_ADD, fate.cpu, fate.vcpu)
-    else:
+    if not fate.hot_remove.ejected:
         fate.note = "not re-added: the VMM still has the vCPU (its eject never came)"
+        return
+    fate.re_add = run.add(Action.RE_ADD, fate.cpu, fate.vcpu)
+    if not fate.vmm_enabled_at_boot and run.vcpu_enabled(fate.vcpu):
+        run.remove(fate.cpu, fate.vcpu, Action.RESTORE)
 
 
 def _fates(ctx: CheckContext, run: _Run, enabled_vcpus: set[int]) -> list[CpuFate]:
