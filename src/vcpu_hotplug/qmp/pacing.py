@@ -25,23 +25,31 @@ pacer gives them the time :class:`StepLatencies` says, watching the hardware bou
 for the crossing that starts each step and postponing on the clock (:meth:`SimClock.postpone`) the
 work that step queued:
 
-- *ACPI notify handling*: a processor ``Notify`` (Device Check, Bus Check, Eject Request) from the
-  GED's ``_EVT``; the ``kacpi_hotplug`` work it queues (``acpi_device_hotplug``: the scan,
-  ``acpi_processor_add``, up to ``_OST``) runs ``acpi_notify_ns`` later;
-- *CPU_OFF and teardown* and *_EJ0*: an Eject Request's work takes ``cpu_off_ns + eject_ns`` more,
-  so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write) comes ``acpi_notify_ns + cpu_off_ns +
-  eject_ns`` after the ``device_del``; the guest model runs the offline, ``CPU_OFF`` and ``_EJ0``
-  in that one work item, so the time is charged before it (an eject that fails, e.g. a busy CPU,
-  pays it too);
+- *ACPI notify handling*: the GED interrupt; the GED's IRQ thread, which runs ``_EVT`` (the scan of
+  the register block and a ``Notify`` per processor with an event), runs ``acpi_notify_ns`` later, so
+  a ``device_add`` or ``device_del`` sent meanwhile is found by the same ``_EVT``, as on real Linux;
+- the *hot-add work*: a Device Check ``Notify``; its ``kacpi_hotplug`` work (``acpi_device_hotplug``,
+  ``acpi_processor_add``, up to the ``_OST`` that is the hot-add's ``ACPI_DEVICE_OST``) is postponed
+  by ``hot_add_work_ns``. A further processor the same ``_EVT`` notified takes ``next_device_ns``
+  after the one before (two ``device_add`` s sent back to back answer ``_OST`` a few ms apart on real
+  Linux, not a whole hot-add apart);
+- *CPU_OFF and teardown* (``cpu_off_ns``) and *_EJ0* (``eject_ns``): an Eject Request's work takes
+  them, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write) comes ``acpi_notify_ns +
+  cpu_off_ns + eject_ns`` after the ``device_del``. The guest model runs the ``_OST`` 0x84 (eject in
+  progress), the offline, ``CPU_OFF``, ``_EJ0`` and the final ``_OST`` in that one work item, so the
+  time is charged before it: the 0x84 ``ACPI_DEVICE_OST`` comes with ``DEVICE_DELETED`` here (about
+  ``acpi_notify_ns`` after the ``device_del`` on real Linux), and an eject that fails early (a busy
+  CPU) pays the whole time too;
 - *CPU bring-up*: a successful PSCI ``CPU_ON``; the vCPU's start at the secondary entry, and with it
   "CPUn: Booted secondary processor" and the CPU going online, comes ``cpu_up_ns`` later.
 
-``kacpi_hotplug`` is an ordered workqueue, so Notify work queues behind the work before it: two
-``device_add`` s answer ``_OST`` one ``acpi_notify_ns`` apart. Bring-up and hotplug work exclude each
-other through the guest model's own ``cpu_hotplug_lock``.
+``kacpi_hotplug`` is an ordered workqueue, so Notify work queues behind the work before it (an eject
+queued behind another starts when that one ends, as on real Linux). Bring-up and hotplug work
+exclude each other through the guest model's own ``cpu_hotplug_lock``.
 
-The defaults (:data:`DEFAULT_LATENCIES`) are measured on real Linux under real QEMU; the README's
-"Pacing" section gives the figures and where they come from.
+The defaults (:data:`DEFAULT_LATENCIES`) are the medians of real Linux 6.12.95 under real QEMU RFC V5
+with TCG, recorded with timestamps in ``tests/data/real-linux/`` (its README has the timing table);
+the README's "Pacing" section gives the figures and how each was derived.
 """
 
 from __future__ import annotations
@@ -80,7 +88,12 @@ class StepLatencies:
     """How long the guest's hotplug steps take under :attr:`Pace.REALTIME`, in simulated time."""
 
     acpi_notify_ns: int
-    """GED interrupt to the end of the ``kacpi_hotplug`` work for a processor Notify (``_OST`` written)."""
+    """GED interrupt to its ``_EVT`` scanning the register block and notifying the processors (the IRQ
+    thread); on real Linux the eject's work starts then, with its ``_OST`` 0x84."""
+    hot_add_work_ns: int
+    """A Device Check's ``kacpi_hotplug`` work, ``Notify`` to ``_OST`` (``acpi_processor_add``)."""
+    next_device_ns: int
+    """Each further processor the same ``_EVT`` notified: its work after the one before."""
     cpu_up_ns: int
     """PSCI ``CPU_ON`` to the secondary running ``secondary_start_kernel`` (the CPU going online)."""
     cpu_off_ns: int
@@ -89,28 +102,31 @@ class StepLatencies:
     """``_EJ0``: the eject method's register write and the VMM's unplug of the vCPU (``DEVICE_DELETED``)."""
 
     def __post_init__(self) -> None:
-        for name in ("acpi_notify_ns", "cpu_up_ns", "cpu_off_ns", "eject_ns"):
+        for name in ("acpi_notify_ns", "hot_add_work_ns", "next_device_ns", "cpu_up_ns", "cpu_off_ns",
+                     "eject_ns"):
             if getattr(self, name) < 0:
                 raise PacingError(f"step latency {name} must not be negative")
 
     @property
     def hot_add_ost_ns(self) -> int:
         """``device_add`` to its ``ACPI_DEVICE_OST``."""
-        return self.acpi_notify_ns
+        return self.acpi_notify_ns + self.hot_add_work_ns
 
     @property
     def device_deleted_ns(self) -> int:
-        """``device_del`` to ``DEVICE_DELETED`` (and the eject's ``ACPI_DEVICE_OST`` with it)."""
+        """``device_del`` to ``DEVICE_DELETED`` (and the eject's ``ACPI_DEVICE_OST`` s with it)."""
         return self.acpi_notify_ns + self.cpu_off_ns + self.eject_ns
 
 
 DEFAULT_LATENCIES = StepLatencies(
-    acpi_notify_ns=30 * NS_PER_MS,
-    cpu_up_ns=10 * NS_PER_MS,
-    cpu_off_ns=25 * NS_PER_MS,
-    eject_ns=10 * NS_PER_MS,
+    acpi_notify_ns=13 * NS_PER_MS,
+    hot_add_work_ns=30 * NS_PER_MS,
+    next_device_ns=3 * NS_PER_MS,
+    cpu_up_ns=7 * NS_PER_MS,
+    cpu_off_ns=110 * NS_PER_MS,
+    eject_ns=5 * NS_PER_MS,
 )
-"""Real Linux 6.12 under real QEMU RFC V5 with TCG (see the README's "Pacing" section)."""
+"""Real Linux 6.12.95 under real QEMU RFC V5 with TCG (``tests/data/real-linux/``; README "Pacing")."""
 
 DEFAULT_FACTOR = 1.0
 """Wall seconds per simulated second under realtime."""
@@ -198,6 +214,11 @@ class RealtimePacer:
         self._charge_next = 0
         """Latency for the next event scheduled (armed by a Notify whose work is not queued yet)."""
         self._since_crossing: deque[ScheduledEvent] = deque(maxlen=_RECENT_EVENTS)
+        self._ged_gsi = backend.machine.config.ged_gsi
+        self._charge_workqueue = False
+        """The pending charge is a ``kacpi_hotplug`` work item's (queued behind the one before)."""
+        self._last_notify_ns: Optional[int] = None
+        """When the last processor Notify was (Notifies of one ``_EVT`` share its simulated instant)."""
         self._workqueue_busy_until_ns = 0
         """Simulated time the guest's ordered ``kacpi_hotplug`` workqueue is busy until."""
         self.charged = 0
@@ -294,11 +315,22 @@ class RealtimePacer:
         """A crossing of the hardware boundary: does it start a step that takes time?"""
         if event.kind not in _CROSSINGS:
             return
-        if event.kind is TraceKind.NOTIFY and event.value in _NOTIFY_WORK:
-            cost = self.latencies.acpi_notify_ns
+        if event.kind is TraceKind.IRQ and event.gsi == self._ged_gsi:
+            self._charge_next = self.latencies.acpi_notify_ns  # the GED driver wakes its IRQ thread
+            self._charge_workqueue = False
+        elif event.kind is TraceKind.NOTIFY and event.value in _NOTIFY_WORK:
+            lat = self.latencies
+            if event.time_ns == self._last_notify_ns:  # the same _EVT notified another processor
+                cost = lat.next_device_ns
+            elif event.value == NotifyValue.EJECT_REQUEST:
+                cost = 0
+            else:
+                cost = lat.hot_add_work_ns
             if event.value == NotifyValue.EJECT_REQUEST:
-                cost += self.latencies.cpu_off_ns + self.latencies.eject_ns
+                cost += lat.cpu_off_ns + lat.eject_ns
+            self._last_notify_ns = event.time_ns
             self._charge_next = cost  # acpi_hotplug_schedule queues the work right after the Notify
+            self._charge_workqueue = True
         elif (event.kind is TraceKind.HVC and event.function in _CPU_ON and event.result
               and event.result[0] == PsciReturn.SUCCESS):
             for started in self._since_crossing:  # the VMM scheduled the vCPU's start inside the call
@@ -311,9 +343,12 @@ class RealtimePacer:
     def _scheduled(self, event: ScheduledEvent) -> None:
         if self._charge_next:
             cost, self._charge_next = self._charge_next, 0
-            when = max(event.when_ns, self._workqueue_busy_until_ns) + cost
+            if self._charge_workqueue:
+                when = max(event.when_ns, self._workqueue_busy_until_ns) + cost
+                self._workqueue_busy_until_ns = when
+            else:
+                when = event.when_ns + cost
             self._clock.postpone(event, when)
-            self._workqueue_busy_until_ns = when
             self.charged += 1
         else:
             self._since_crossing.append(event)
