@@ -10,7 +10,11 @@ ends the destination with one error line, as QEMU exits after "load of migration
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +164,43 @@ def test_a_bad_incoming_uri_is_one_line(tmp_path: Path, uri: str, says: str) -> 
     proc = subprocess.run([*command(), "run", "--no-tui", "--qmp", f"unix:{tmp_path / 'q.sock'},server",
                            "--incoming", uri], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and proc.stderr == f"error: --incoming {uri}: {says}\n"
+
+
+EMULATOR = shutil.which("vcpu-hotplug-system-aarch64", path=os.path.dirname(sys.executable))
+
+
+@pytest.mark.skipif(EMULATOR is None, reason="console script not installed")
+def test_the_qemu_compatible_emulator_restores_from_an_inherited_fd_as_libvirt_passes_it(
+        tmp_path: Path, servers: list) -> None:
+    """``-S -incoming fd:N`` with the saved file open as descriptor N (libvirt's ``virsh restore``):
+    paused after the load (-S), ``cont`` finishes the hot-add."""
+    state = tmp_path / "vm.state"
+    save_mid_hot_add(tmp_path, servers, state)
+    path = tmp_path / "emu.sock"
+    with state.open("rb") as saved:
+        fd = saved.fileno()
+        proc = subprocess.Popen([str(EMULATOR), "-machine", "virt", "-cpu", "host", "-smp", SMP, "-S",
+                                 "-nographic", "-qmp", f"unix:{path},server=on,wait=off", "-incoming", f"fd:{fd}"],
+                                pass_fds=(fd,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "VCPU_HOTPLUG_PACE": "instant"})
+    try:
+        deadline = time.monotonic() + 20
+        while not path.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+        async def drive() -> None:
+            client = await connect(path)
+            assert await execute(client, "query-migrate") == {"status": "completed"}
+            await finish_hot_add(client)
+            await quit_server(client)
+
+        asyncio.run(drive())
+        assert proc.wait(TIMEOUT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]

@@ -57,7 +57,9 @@ def test_the_probe_has_no_vm() -> None:
     (["-machine", "virt", "-smp", "4,maxcpus=2"], "-smp 4,maxcpus=2:", None),
     (["-machine", "virt", "-smp", "1,maxcpus=4", "-no-acpi"],
      "vCPU hotplug on arm64 needs ACPI", "<acpi/>"),
-    (["-machine", "virt", "-incoming", "defer"], "cannot restore a saved state", None),
+    (["-machine", "virt", "-incoming", "tcp:0:4444"], "-incoming tcp:0:4444: migration over tcp: is not "
+     "supported by this VMM: use file:PATH or exec:CMD", None),
+    (["-machine", "virt", "-incoming", "fd:migrate"], "File descriptor named 'migrate' has not been found", None),
     (["-machine", "virt", "-chardev", "pty,id=m", "-mon", "chardev=m,mode=control"],
      "the monitor must be a socket chardev", None),
     (["-machine", "virt", "-chardev", "socket,id=m,path=/tmp/m", "-mon", "chardev=m,mode=readline"],
@@ -70,6 +72,14 @@ def test_what_the_vm_cannot_be_is_refused_with_a_reason(args: list[str], message
     assert message in str(info.value)
     if hint is not None:
         assert info.value.hint is not None and hint in info.value.hint
+
+
+def test_incoming_builds_the_vm_stopped_to_wait_for_its_state() -> None:
+    deferred = plan_of(["-machine", "virt", "-smp", "2,maxcpus=4", "-incoming", "defer"])
+    assert deferred.spec is not None and deferred.spec.start_paused and deferred.incoming is None
+    from_file = plan_of(["-machine", "virt", "-incoming", "file:/tmp/vm.state"])
+    assert from_file.spec is not None and from_file.spec.start_paused
+    assert str(from_file.incoming) == "file '/tmp/vm.state'"
 
 
 def test_no_acpi_without_hotplug_boots() -> None:

@@ -34,6 +34,13 @@ idle after each command, ``VCPU_HOTPLUG_PACE_FACTOR=F`` scales the latencies
 (libvirt passes environment variables with ``<qemu:commandline><qemu:env
 name=... value=.../>``).
 
+Save/restore (:mod:`vcpu_hotplug.qmp.migration`): QMP ``migrate`` to ``file:``,
+``exec:`` or an inherited ``fd:N``; ``-incoming file:PATH|exec:CMD|fd:N`` loads a
+saved VM at start-up (``fd:N`` is how libvirt hands over the save file on
+``virsh restore``), ``-incoming defer`` waits for ``migrate-incoming``; with
+``-S`` the loaded VM stays paused until ``cont``. A load that fails ends the
+process with "load of migration failed: ...", as QEMU exits.
+
 Profile (:mod:`vcpu_hotplug.profiles`): ``-machine virt,x-profile=qemu-rfc-v5``
 (an ``x-`` property, as QEMU names its experimental ones; libvirt passes it with
 ``<qemu:commandline><qemu:arg value='-machine'/><qemu:arg
@@ -57,11 +64,15 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from vcpu_hotplug import __version__
 from vcpu_hotplug.guest.agent import GuestAgent
+from vcpu_hotplug.migration.errors import UriError
+from vcpu_hotplug.migration.transport import MigrationUri, parse_uri
+from vcpu_hotplug.migration.vm_state import enable_migration
 from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.backend import RunState
 from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
 from vcpu_hotplug.qmp.errors import QmpError
+from vcpu_hotplug.qmp.migration import INCOMING_DEFER, load_incoming, wait_for_incoming
 from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
 from vcpu_hotplug.qmp.server import QmpServer, TcpAddress, UnixAddress
 from vcpu_hotplug.vm import VirtualMachine, VmConfigError, VmSpec, build_vm, normalize_cpu_type
@@ -111,6 +122,8 @@ class EmulatorPlan:
     identity: VmIdentity = field(default_factory=VmIdentity)
     pace: Pace = Pace.REALTIME
     pace_factor: float = DEFAULT_FACTOR
+    incoming: Optional[MigrationUri] = None
+    """``-incoming URI``: the saved VM to load at start-up (None with ``defer``: ``migrate-incoming``)."""
 
 
 def pace_from_environment(environ: dict[str, str]) -> tuple[Pace, float]:
@@ -190,9 +203,13 @@ def plan(command_line: QemuCommandLine, environ: Optional[Mapping[str, str]] = N
             "in the domain XML put <acpi/> in <features> and boot UEFI "
             "(<loader readonly='yes' type='pflash'>...</loader> and <nvram>), or make every vCPU "
             "non-hotpluggable")
-    if cl.incoming is not None:
-        raise EmulatorError(f"-incoming {cl.incoming}: this VM cannot restore a saved state yet")
-    spec = VmSpec(smp=smp_text, cpu_type=cpu_type, start_paused=cl.start_paused,
+    incoming: Optional[MigrationUri] = None
+    if cl.incoming is not None and cl.incoming != INCOMING_DEFER:
+        try:
+            incoming = parse_uri(cl.incoming)
+        except UriError as exc:
+            raise EmulatorError(f"-incoming {cl.incoming}: {exc}") from None
+    spec = VmSpec(smp=smp_text, cpu_type=cpu_type, start_paused=cl.start_paused or cl.incoming is not None,
                   ram_size=cl.memory_bytes, profile=profile_of(cl, environ))
     agent = cl.guest_agent_chardev()
     port_id = None
@@ -204,7 +221,7 @@ def plan(command_line: QemuCommandLine, environ: Optional[Mapping[str, str]] = N
     identity.chardevs = tuple(ChardevInfo(c.id, _chardev_filename(c),
                                           frontend_open=c is not agent or not cl.start_paused)
                               for c in served)
-    return EmulatorPlan(cl, spec, monitors, agent, port_id, identity)
+    return EmulatorPlan(cl, spec, monitors, agent, port_id, identity, incoming=incoming)
 
 
 #: Devices and objects the VM models (the rest of ``-device``/``-object`` is recorded only).
@@ -322,6 +339,10 @@ class Emulator:
             self.vm = build_vm(spec)
             backend = self.vm.backend
             backend.on_guest_started.append(self._guest_started)
+            enable_migration(self.vm)
+            if self.plan.command_line.incoming is not None:
+                # -incoming: inmigrate until the state is loaded; -S decides whether it then runs.
+                wait_for_incoming(backend, autostart=not self.plan.command_line.start_paused)
         else:
             backend = _ProbeBackend()
         pacer = make_pacer(self.plan.pace if spec is not None else Pace.INSTANT, backend,
@@ -354,6 +375,13 @@ class Emulator:
                 await self.server.start(UnixAddress(Path(chardev.path)))
             else:
                 await self.server.start(TcpAddress(chardev.host or "127.0.0.1", int(chardev.port or 0)))
+        if self.plan.incoming is not None and self.vm is not None:
+            # migration/migration.c: a load that fails ends the process ("load of migration failed").
+            failure = load_incoming(self.vm.backend, self.server.devices, self.plan.incoming,
+                                    events=False, emit=self.server.emit_event)
+            if failure is not None:
+                raise EmulatorError(failure)
+            self.server.pacer.after_command(True)
         agent = self.plan.agent
         if agent is not None:
             self.agent_channel = GuestAgentChannel(self.agent)

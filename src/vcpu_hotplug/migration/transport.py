@@ -14,8 +14,14 @@ and ``migration/exec.c``:
   standard output (``exec:cat FILE``, ``exec:gzip -dc FILE``). A command
   that exits with a non-zero status fails the migration, naming the status
   and the command's last line of standard error;
-- anything else QEMU knows (``tcp:``, ``unix:``, ``fd:``, ``rdma:``,
-  ``vsock:``) is refused with a sentence saying which URIs this VMM takes;
+- ``fd:N``: a file descriptor the process inherited (what libvirt passes on
+  ``virsh restore``: the save file, or a pipe from its decompressor); QEMU's
+  ``monitor_fd_param`` takes a number as the descriptor itself and any other
+  text as the name of one passed with ``getfd``, which this VMM does not
+  take ("File descriptor named 'X' has not been found"). The descriptor is
+  closed when the stream is done, as QEMU's channel closes it;
+- anything else QEMU knows (``tcp:``, ``unix:``, ``rdma:``, ``vsock:``) is
+  refused with a sentence saying which URIs this VMM takes;
   an unknown scheme gets QEMU's "unknown migration protocol: URI".
 
 I/O here is synchronous and short (the stream is small); an ``exec:``
@@ -39,7 +45,7 @@ OUTGOING_FILE_MODE = 0o600
 #: The shell ``exec:`` runs its command with (QEMU: ``/bin/sh -c``).
 SHELL = ("/bin/sh", "-c")
 #: Schemes QEMU has that this VMM does not (there is no second process to stream to).
-OTHER_QEMU_SCHEMES = ("tcp:", "unix:", "fd:", "rdma:", "vsock:")
+OTHER_QEMU_SCHEMES = ("tcp:", "unix:", "rdma:", "vsock:")
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,15 @@ class ExecUri:
         return f"exec command '{self.command}'"
 
 
-MigrationUri = Union[FileUri, ExecUri]
+@dataclass(frozen=True)
+class FdUri:
+    fd: int
+
+    def __str__(self) -> str:
+        return f"file descriptor {self.fd}"
+
+
+MigrationUri = Union[FileUri, ExecUri, FdUri]
 
 
 def parse_uri(uri: str) -> MigrationUri:
@@ -82,6 +96,11 @@ def parse_uri(uri: str) -> MigrationUri:
         if not path:
             raise UriError("file: needs a path, e.g. file:/tmp/vm.state")
         return FileUri(Path(path), offset)
+    if uri.startswith("fd:"):
+        name = uri[len("fd:"):]
+        if not name.isdigit():
+            raise UriError(f"File descriptor named '{name}' has not been found")
+        return FdUri(int(name))
     if uri.startswith(OTHER_QEMU_SCHEMES):
         scheme = uri.split(":", 1)[0]
         raise UriError(f"migration over {scheme}: is not supported by this VMM: use file:PATH or exec:CMD")
@@ -100,6 +119,9 @@ class Outgoing:
                 self._fd = os.open(uri.path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, OUTGOING_FILE_MODE)
             except OSError as exc:
                 raise UriError(f"Unable to open {uri.path}: {exc.strerror}") from None
+        elif isinstance(uri, FdUri):
+            _check_fd(uri)
+            self._fd = uri.fd
         else:
             try:
                 self._proc = subprocess.Popen([*SHELL, uri.command], stdin=subprocess.PIPE,
@@ -110,14 +132,14 @@ class Outgoing:
     def write(self, data: bytes) -> None:
         """Send the whole stream and close; :class:`UriError` naming the destination when that fails."""
         if self._fd is not None:
-            assert isinstance(self.uri, FileUri)
             fd, self._fd = self._fd, None
             try:
                 with os.fdopen(fd, "wb") as out:
-                    out.seek(self.uri.offset)
+                    if isinstance(self.uri, FileUri):
+                        out.seek(self.uri.offset)
                     out.write(data)
             except OSError as exc:
-                raise UriError(f"Unable to write to {self.uri.path}: {exc.strerror}") from None
+                raise UriError(f"Unable to write to {self.uri}: {exc.strerror}") from None
             return
         assert self._proc is not None and isinstance(self.uri, ExecUri)
         proc, self._proc = self._proc, None
@@ -154,7 +176,21 @@ def read_stream(uri: MigrationUri) -> bytes:
                 return src.read()
         except OSError as exc:
             raise UriError(f"Unable to open {uri.path}: {exc.strerror}") from None
+    if isinstance(uri, FdUri):
+        _check_fd(uri)
+        try:
+            with os.fdopen(uri.fd, "rb") as src:
+                return src.read()
+        except OSError as exc:
+            raise UriError(f"Unable to read from {uri}: {exc.strerror}") from None
     return _run(uri, None)
+
+
+def _check_fd(uri: FdUri) -> None:
+    try:
+        os.fstat(uri.fd)
+    except OSError:
+        raise UriError(f"{uri} is not open in this process") from None
 
 
 def _run(uri: ExecUri, data: bytes | None) -> bytes:
@@ -177,4 +213,4 @@ def _check_exit(uri: ExecUri, status: int, stderr: bytes | None) -> None:
         raise UriError(f"{uri} exited with status {status}{said}")
 
 
-__all__ = ["ExecUri", "FileUri", "MigrationUri", "Outgoing", "parse_uri", "read_stream", "write_stream"]
+__all__ = ["ExecUri", "FdUri", "FileUri", "MigrationUri", "Outgoing", "parse_uri", "read_stream", "write_stream"]
