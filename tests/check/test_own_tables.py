@@ -78,7 +78,7 @@ def test_boot_prediction_of_our_tables() -> None:
     assert dataclasses.astuple(p.boot) == ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0], [0])
     assert p.hot_addable == p.removable == [1, 2, 3, 4, 5]
     assert p.fate(1).line() == (
-        "  CPU1 (UID 1, MPIDR 0x1): not enabled at boot (the VMM keeps its vCPU disabled); hot-add: registered, "
+        "  CPU1 (UID 1, MPIDR 0x1, vCPU 1): not enabled at boot (the VMM keeps its vCPU disabled); hot-add: registered, "
         "online (udev); hot-remove: ejected by the VMM (QEMU: DEVICE_DELETED), unregistered by Linux; re-add: "
         "registered, online (udev)")
 
@@ -89,7 +89,7 @@ def test_boot_prediction_with_the_vmms_boot_policy() -> None:
     p = report.prediction("6.11")
     assert dataclasses.astuple(p.boot) == ([0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5], [0, 1], [0, 1])
     assert p.hot_addable == p.removable == [1, 2, 3, 4, 5]
-    assert p.fate(1).line().startswith("  CPU1 (UID 1, MPIDR 0x1): online at boot; hot-remove: ejected")
+    assert p.fate(1).line().startswith("  CPU1 (UID 1, MPIDR 0x1, vCPU 1): online at boot; hot-remove: ejected")
     assert p.fate(2).hot_add is not None and p.fate(1).hot_add is None      # CPU1 was never hot-added
     assert [(s.action, s.cpu) for s in p.steps[:4]] == [("boot", None), ("hot-add", 2), ("hot-remove", 2),
                                                          ("re-add", 2)]

@@ -85,7 +85,7 @@ def test_enabled_and_online_capable_fails_conformance_but_is_hot_addable_and_rem
         assert 2 in p.hot_addable and 2 in p.removable
     text = "\n".join(report.lines())
     assert "FAIL  madt.online-capable-reserved" in text
-    assert ("  CPU2 (UID 2, MPIDR 0x2): not enabled at boot (the VMM keeps its vCPU disabled); hot-add: registered, "
+    assert ("  CPU2 (UID 2, MPIDR 0x2, vCPU 2): not enabled at boot (the VMM keeps its vCPU disabled); hot-add: registered, "
             "online (echo 1 > cpu2/online); hot-remove: ejected by the VMM (QEMU: DEVICE_DELETED), unregistered by "
             "Linux; re-add: registered, online (echo 1 > cpu2/online)") in text
 
@@ -130,10 +130,15 @@ def test_duplicate_mpidr_is_predicted_without_crashing() -> None:
     report = _check(dupmpidr(kit.ours(SMP)))
     assert report.by_id("madt.mpidr-unique").status is Status.FAIL
     for p in report.predictions:
-        # the model keeps the first GICC with MPIDR 0x2 and drops UID 3's (arm64 smp.c is_mpidr_duplicate)
+        # Linux keeps the first GICC with MPIDR 0x2 (arm64 smp.c is_mpidr_duplicate): 3 possible CPUs. Device
+        # C003 (_UID 3) still maps through UID 3's GICC to MPIDR 0x2, so hot-adding vCPU 3 registers cpu2,
+        # which cannot start: PSCI starts MPIDR 0x2, whose vCPU the VMM keeps disabled (real Linux: EPERM).
         assert p.booted and p.error is None, p.error
         assert "duplicate CPU MPIDR 0x2 in MADT" in p.boot_log
-        assert p.boot.possible == [0, 1, 2] and [c.uid for c in p.cpus] == [0, 1, 2]
+        assert p.boot.possible == [0, 1, 2] and [(c.uid, c.cpu) for c in p.cpus] == [(0, 0), (1, 1), (2, 2), (3, 2)]
+        vcpu3 = p.fate_of_vcpu(3)
+        assert vcpu3.hot_add.registered and not vcpu3.hot_add.online
+        assert "EPERM" in vcpu3.hot_add.online_error
 
 
 @pytest.mark.parametrize("udev", [True, False])

@@ -111,7 +111,7 @@ def test_boot_cpus_states_the_vmms_policy(good: Path) -> None:
     assert result.exit_code == 0
     assert "  boot: possible 0-5  present 0-5  enabled 0-2  online 0-2" in result.stdout
     assert "  hot-addable: 1-5; removable: 1-5" in result.stdout
-    assert "  CPU3 (UID 3, MPIDR 0x3): not enabled at boot (the VMM keeps its vCPU disabled); hot-add" in result.stdout
+    assert "  CPU3 (UID 3, MPIDR 0x3, vCPU 3): not enabled at boot (the VMM keeps its vCPU disabled); hot-add" in result.stdout
     assert _check(str(good), "--boot-cpus", "0").exit_code == 2
 
 

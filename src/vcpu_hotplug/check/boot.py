@@ -179,7 +179,7 @@ class Step:
     error: str | None = None
 
     def lines(self) -> list[str]:
-        what = "boot" if self.cpu is None else f"{self.action} CPU{self.cpu}"
+        what = "boot" if self.cpu is None else f"{self.action} CPU{self.cpu} (vCPU {self.vcpu})"
         out = [f"    {what}: {self.vmm}; {self.masks.line()}"]
         if self.error:
             out.append(f"      failed: {self.error}")
@@ -294,7 +294,7 @@ class CpuFate:
             parts.append(f"re-add: {self.re_add.text()}")
         if self.note:
             parts.append(self.note)
-        return f"  CPU{self.cpu} (UID {self.uid}, MPIDR {self.mpidr:#x}): " + "; ".join(parts)
+        return f"  CPU{self.cpu} (UID {self.uid}, MPIDR {self.mpidr:#x}, vCPU {self.vcpu}): " + "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -325,14 +325,20 @@ class KernelPrediction:
 
     @property
     def hot_addable(self) -> list[int]:
-        return [c.cpu for c in self.cpus if c.hot_addable]
+        """Logical CPUs some hot-add registered."""
+        return sorted({c.cpu for c in self.cpus if c.hot_addable})
 
     @property
     def removable(self) -> list[int]:
-        return [c.cpu for c in self.cpus if c.removable]
+        return sorted({c.cpu for c in self.cpus if c.removable})
 
     def fate(self, cpu: int) -> CpuFate:
+        """The fate of logical CPU ``cpu`` (the first GICC Linux gave it)."""
         return next(c for c in self.cpus if c.cpu == cpu)
+
+    def fate_of_vcpu(self, vcpu: int) -> CpuFate:
+        """The fate of the VMM's vCPU ``vcpu`` (MADT position; QEMU's ``core-id`` on a flat topology)."""
+        return next(c for c in self.cpus if c.vcpu == vcpu)
 
     def same_as(self, other: "KernelPrediction") -> bool:
         """Everything but the version's name and description is the same (masks, fates, steps, log lines)."""
@@ -421,13 +427,18 @@ def _ged_gsi(ctx: CheckContext) -> int:
 
 
 def _vcpus_at_boot(ctx: CheckContext, topology: Topology, enabled: list[Cpu], notes: list[str]) -> list[int]:
-    """The stand-in machine's vCPUs to enable at boot: those whose MPIDR an ``enabled`` CPU's GICC names."""
-    unmatched = [cpu for cpu in ctx.cpus if topology.by_mpidr(cpu.hw_id) is None]
-    if unmatched:
-        notes.append(f"GICC MPIDR(s) {', '.join(f'{c.hw_id:#x}' for c in unmatched[:8])} are no vCPU of the stand-in "
-                     f"machine (KVM's default MPIDRs): those CPUs cannot start")
-    found = (topology.by_mpidr(cpu.hw_id) for cpu in enabled)
-    return [t.index for t in found if t is not None]
+    """The stand-in machine's vCPUs to enable at boot: the vCPU of each ``enabled`` CPU.
+
+    A GICC's vCPU is the one at its MADT position (QEMU's CPU index, the register block's selector, what
+    ``device_add core-id=N`` plugs); Linux starts the CPU at the MPIDR the GICC names, which a VMM may have
+    got wrong (a duplicate MPIDR): then the vCPU PSCI starts is the one with that MPIDR, if any.
+    """
+    for cpu in ctx.cpus:
+        if cpu.index < len(topology) and topology[cpu.index].mpidr != cpu.hw_id:
+            notes.append(f"GICC #{cpu.index} (UID {cpu.uid}) names MPIDR {cpu.hw_id:#x}, but the VMM's vCPU "
+                         f"{cpu.index} has MPIDR {topology[cpu.index].mpidr:#x} (KVM's default MPIDRs): Linux starts "
+                         f"that CPU at {cpu.hw_id:#x}")
+    return [cpu.index for cpu in enabled if cpu.index < len(topology)]
 
 
 # -- the steps -------------------------------------------------------------------------------------------------------
@@ -547,16 +558,14 @@ def _take_through(run: _Run, fate: CpuFate) -> None:
 
 
 def _fates(ctx: CheckContext, run: _Run, enabled_vcpus: set[int]) -> list[CpuFate]:
+    """One fate per possible GICC (per vCPU), with the logical CPU Linux gave its MPIDR."""
     kernel = run.kernel
     fates = []
     for cpu in ctx.cpus:
         lcpu = kernel.cpu_of_mpidr(cpu.hw_id)
-        vcpu = run.system.machine.vcpus.by_mpidr(cpu.hw_id)
-        if lcpu is None or vcpu is None or lcpu not in kernel.possible:
+        if lcpu is None or lcpu not in kernel.possible or cpu.index >= len(run.system.machine.vcpus):
             continue
-        if any(f.cpu == lcpu for f in fates):
-            continue
-        fates.append(CpuFate(lcpu, vcpu.index, cpu.uid, cpu.hw_id, vcpu.index in enabled_vcpus,
+        fates.append(CpuFate(lcpu, cpu.index, cpu.uid, cpu.hw_id, cpu.index in enabled_vcpus,
                              run.registered(lcpu), run.online(lcpu)))
     return fates
 
@@ -564,7 +573,7 @@ def _fates(ctx: CheckContext, run: _Run, enabled_vcpus: set[int]) -> list[CpuFat
 def _hotplug(ctx: CheckContext, run: _Run, fates: list[CpuFate]) -> None:
     prediction = run.prediction
     facts = ctx.aml
-    candidates = [f for f in fates if f.vcpu != BOOT_INDEX and f.cpu != 0]
+    candidates = [f for f in fates if f.vcpu != BOOT_INDEX]
     if not candidates:
         return
     if facts is None or facts.model is None or facts.model.cpuhp is None:
