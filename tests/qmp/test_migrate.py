@@ -85,7 +85,8 @@ async def session(vm: VirtualMachine, path: Path, *, events: bool = True) -> Asy
             if events:
                 await s.execute("migrate-set-capabilities", EVENTS_ON)
             yield s
-        await client.disconnect()
+        with contextlib.suppress(EOFError):   # the server may have hung up (quit, a failed load)
+            await client.disconnect()
     finally:
         await server.close()
 
@@ -177,3 +178,244 @@ def test_restore_from_a_file_resumes_the_guest_where_it_was(tmp_path: Path) -> N
     run(check())
 
 
+
+
+def test_migrate_through_an_exec_pipeline_and_a_failing_command(tmp_path: Path) -> None:
+    """exec: is how virsh save with a compressor writes; a command that fails fails the migration,
+    and a VM that was running runs again (migration_iteration_finish: vm_start on failure)."""
+    vm = source_vm()
+    state = tmp_path / "vm.state.gz"
+
+    async def main() -> None:
+        async with session(vm, tmp_path / "src.sock") as src:
+            await src.execute("migrate", {"uri": "exec:echo no space left >&2; exit 3"})
+            await src.event("RESUME")
+            events = await src.drain()
+            assert [n for n, _ in events] == ["MIGRATION", "MIGRATION", "STOP", "MIGRATION", "RESUME"]
+            assert migration_events(events) == ["setup", "active", "failed"]
+            assert await src.execute("query-migrate") == {
+                "status": "failed",
+                "error-desc": "exec command 'echo no space left >&2; exit 3' exited with status 3: no space left"}
+            assert await src.execute("query-status") == {"status": "running", "running": True}
+            # A new migration after a failed one starts afresh.
+            await src.execute("migrate", {"uri": f"exec:gzip -c > {state}"})
+            await src.event("MIGRATION")
+            assert migration_events(await src.drain())[-1] == "completed"
+            assert "error-desc" not in await src.execute("query-migrate")  # type: ignore[operator]
+
+    run(main())
+    dst_vm = destination_vm()
+
+    async def restore() -> None:
+        async with session(dst_vm, tmp_path / "dst.sock") as dst:
+            await dst.execute("migrate-incoming", {"uri": f"exec:gzip -dc {state}"})
+            await dst.event("RESUME")
+            assert await dst.execute("query-status") == {"status": "running", "running": True}
+
+    run(restore())
+
+
+def test_migrate_refusals_are_quemus(tmp_path: Path) -> None:
+    vm = source_vm()
+
+    async def main() -> None:
+        async with session(vm, tmp_path / "src.sock") as src:
+            async def refused(command: str, arguments: dict) -> str:
+                with pytest.raises(ExecuteError) as caught:
+                    await src.execute(command, arguments)
+                return str(caught.value)
+
+            assert await refused("migrate", {}) == "need either 'uri' or 'channels' argument"
+            assert await refused("migrate", {"uri": "foo:bar"}) == "unknown migration protocol: foo:bar"
+            assert await refused("migrate", {"uri": "tcp:127.0.0.1:4444"}) == \
+                "migration over tcp: is not supported by this VMM: use file:PATH or exec:CMD"
+            assert await refused("migrate", {"uri": "fd:migrate"}) == \
+                "File descriptor named 'migrate' has not been found"
+            assert await refused("migrate-incoming", {"uri": "file:/x"}) == \
+                "'-incoming' was not specified on the command line"
+            assert await src.drain() == []            # nothing started: no MIGRATION event
+            assert await src.execute("query-migrate") == {}
+            # A file that cannot be opened fails the command and the migration, before the vCPUs stop.
+            bad = tmp_path / "no-such-dir" / "vm.state"
+            assert await refused("migrate", {"uri": f"file:{bad}"}) == \
+                f"Unable to open {bad}: No such file or directory"
+            assert migration_events(await src.drain()) == ["setup", "failed"]
+            assert await src.execute("query-status") == {"status": "running", "running": True}
+
+    run(main())
+
+
+def test_a_vm_that_never_started_has_no_state_to_save(tmp_path: Path) -> None:
+    vm = source_vm(start_paused=True)
+
+    async def main() -> None:
+        async with session(vm, tmp_path / "src.sock") as src:
+            with pytest.raises(ExecuteError, match="prelaunch"):
+                await src.execute("migrate", {"uri": f"file:{tmp_path / 'x'}"})
+
+    run(main())
+
+
+def test_incoming_defer_cont_before_the_load_sets_autostart(tmp_path: Path) -> None:
+    """libvirt starts the destination with -S; a cont while in inmigrate only sets autostart
+    (qmp_cont), and the VM then runs as soon as its state is loaded, RESUME before completed."""
+    state = tmp_path / "vm.state"
+
+    async def save() -> None:
+        async with session(source_vm(), tmp_path / "src.sock") as src:
+            await src.execute("migrate", {"uri": f"file:{state}"})
+            await src.event("MIGRATION")
+            await src.drain()
+
+    run(save())
+    dst_vm = destination_vm(autostart=False)
+
+    async def main() -> None:
+        async with session(dst_vm, tmp_path / "dst.sock") as dst:
+            with pytest.raises(ExecuteError, match="Guest is waiting for an incoming migration"):
+                await dst.execute("migrate", {"uri": f"file:{tmp_path / 'y'}"})
+            assert await dst.execute("cont") == {}
+            assert await dst.drain() == []   # no RESUME: nothing runs yet
+            assert await dst.execute("query-status") == {"status": "inmigrate", "running": False}
+            await dst.execute("migrate-incoming", {"uri": f"file:{state}"})
+            await dst.event("RESUME")
+            events = await dst.drain()
+            assert [n for n, _ in events] == ["MIGRATION", "MIGRATION", "RESUME", "MIGRATION"]
+            with pytest.raises(ExecuteError, match="The incoming migration has already been started"):
+                await dst.execute("migrate-incoming", {"uri": f"file:{state}"})
+
+    run(main())
+
+
+def test_without_autostart_a_vm_saved_running_is_restored_paused(tmp_path: Path) -> None:
+    state = tmp_path / "vm.state"
+
+    async def save() -> None:
+        async with session(source_vm(), tmp_path / "src.sock") as src:
+            await src.execute("migrate", {"uri": f"file:{state}"})
+            await src.event("MIGRATION")
+
+    run(save())
+    dst_vm = destination_vm(autostart=False)
+
+    async def main() -> None:
+        async with session(dst_vm, tmp_path / "dst.sock") as dst:
+            await dst.execute("migrate-incoming", {"uri": f"file:{state}"})
+            await dst.event("MIGRATION")
+            assert migration_events(await dst.drain()) == ["setup", "active", "completed"]
+            assert await dst.execute("query-status") == {"status": "paused", "running": False}
+
+    run(main())
+
+
+def test_a_corrupt_stream_fails_the_incoming_migration(tmp_path: Path) -> None:
+    """exit-on-error false keeps the destination waiting with the reason in query-migrate; by
+    default the destination ends, as QEMU exits after 'load of migration failed'."""
+    state = tmp_path / "vm.state"
+
+    async def save() -> None:
+        async with session(source_vm(), tmp_path / "src.sock") as src:
+            await src.execute("migrate", {"uri": f"file:{state}"})
+            await src.event("MIGRATION")
+
+    run(save())
+    data = bytearray(state.read_bytes())
+    data[-7] ^= 0xFF
+    state.write_bytes(bytes(data))
+    dst_vm = destination_vm()
+
+    async def keep() -> None:
+        async with session(dst_vm, tmp_path / "dst.sock") as dst:
+            await dst.execute("migrate-incoming", {"uri": f"file:{state}", "exit-on-error": False})
+            await dst.event("MIGRATION")
+            assert migration_events(await dst.drain()) == ["setup", "active", "failed"]
+            assert await dst.execute("query-migrate") == {
+                "status": "failed",
+                "error-desc": f"load of migration failed: file '{state}': the stream is corrupt: its "
+                              "SHA-256 checksum does not match (changed after it was saved)"}
+            assert await dst.execute("query-status") == {"status": "inmigrate", "running": False}
+
+    run(keep())
+    dst_vm = destination_vm()
+
+    async def exits() -> None:
+        async with session(dst_vm, tmp_path / "dst2.sock") as dst:
+            await dst.execute("migrate-incoming", {"uri": f"file:{state}"})
+            await asyncio.wait_for(dst.server.wait_closed(), TIMEOUT)
+
+    run(exits())
+
+
+# ------------------------------------------------------------------ saved mid-operation
+
+async def _events_after_cont(s: Session) -> list[tuple[str, object]]:
+    """cont, then every event until the VM is idle again (instant pacing: all follow the reply)."""
+    await s.drain()  # what came before (the STOP of prepare) is not part of the comparison
+    await s.execute("cont")
+    await s.event("RESUME")
+    return [(n, d) for n, d in await s.drain() if n not in ("RESUME", "MIGRATION")]
+
+
+def _mid_operation(tmp_path: Path, name: str, prepare, busy: frozenset = frozenset()) -> list[str]:
+    """Run ``prepare`` (leaving the VM paused mid-operation), then either cont at once
+    (uninterrupted) or save, restore elsewhere and cont there: the same events follow."""
+    from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+    guest = GuestConfig(knobs=GuestKnobs(busy_cpus=set(busy)))
+    state = tmp_path / f"{name}.state"
+    results = {}
+
+    async def uninterrupted() -> None:
+        async with session(source_vm(guest=guest), tmp_path / "a.sock") as s:
+            await prepare(s)
+            results["uninterrupted"] = await _events_after_cont(s)
+            results["guest-a"] = await s.execute("x-query-guest-cpus")
+
+    async def saved() -> None:
+        async with session(source_vm(guest=guest), tmp_path / "b.sock") as s:
+            await prepare(s)
+            await s.execute("migrate", {"uri": f"file:{state}"})
+            await s.event("MIGRATION")
+            await s.drain()
+
+    dst_vm = destination_vm()
+
+    async def restored() -> None:
+        async with session(dst_vm, tmp_path / "c.sock") as s:
+            await s.execute("migrate-incoming", {"uri": f"file:{state}"})
+            await s.event("MIGRATION")
+            assert await s.execute("query-status") == {"status": "paused", "running": False}
+            results["restored"] = await _events_after_cont(s)
+            results["guest-c"] = await s.execute("x-query-guest-cpus")
+
+    run(uninterrupted())
+    run(saved())
+    run(restored())
+    assert results["restored"] == results["uninterrupted"] and results["restored"]
+    assert results["guest-c"] == results["guest-a"]
+    return [n for n, _ in results["restored"]]
+
+
+async def _paused_hot_add(s: Session) -> None:
+    await s.execute("stop")
+    await s.execute("device_add", {"driver": "host-arm-cpu", "id": "cpu6", "core-id": 6})
+
+
+async def _paused_unplug(s: Session) -> None:
+    await s.execute("device_add", {"driver": "host-arm-cpu", "id": "cpu6", "core-id": 6})
+    await s.event("ACPI_DEVICE_OST")
+    await s.execute("stop")
+    await s.execute("device_del", {"id": "cpu6"})
+
+
+def test_a_hot_add_saved_midway_finishes_with_the_events_of_an_uninterrupted_run(tmp_path: Path) -> None:
+    assert _mid_operation(tmp_path, "hot-add", _paused_hot_add) == ["ACPI_DEVICE_OST"]
+
+
+def test_an_unplug_saved_midway_ends_in_its_device_deleted_on_the_destination(tmp_path: Path) -> None:
+    events = _mid_operation(tmp_path, "unplug", _paused_unplug)
+    assert events.count("DEVICE_DELETED") == 1 and "DEVICE_UNPLUG_GUEST_ERROR" not in events
+
+
+def test_an_unplug_of_a_busy_cpu_saved_midway_fails_there_as_it_would_have(tmp_path: Path) -> None:
+    events = _mid_operation(tmp_path, "busy-unplug", _paused_unplug, busy=frozenset({6}))
+    assert events.count("DEVICE_UNPLUG_GUEST_ERROR") == 1 and "DEVICE_DELETED" not in events
