@@ -1,0 +1,133 @@
+"""The realtime pace's default step latencies are the real system's: each is checked against its median in
+the real-Linux recordings (``tests/data/real-linux/``: Linux 6.12.95 under QEMU RFC V5 with TCG, every QMP
+message and kernel line timestamped), over the runs whose tables are correct (QEMU's own, and ours
+unmodified: variants ``qemu`` and ``plain``; the others are deliberately broken tables).
+
+``python -m tests.test_pacing_grounding`` prints the medians and their samples (the README's table).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from vcpu_hotplug.hw.clock import NS_PER_MS
+from vcpu_hotplug.qmp.pacing import DEFAULT_LATENCIES
+
+RECORDINGS = Path(__file__).resolve().parent / "data" / "real-linux"
+CORRECT_TABLES = ("qemu", "plain")
+TOLERANCE = 0.2
+BURST_S = 0.1
+"""Commands sent within this of the one before are one burst (one ``_EVT`` handles them)."""
+SECONDARY_FIRST_LINE = re.compile(r"Detected PIPT I-cache on CPU(\d+)")
+SECONDARY_ONLINE = re.compile(r"CPU(\d+): Booted secondary processor")
+
+
+@dataclass
+class Samples:
+    """Milliseconds measured on the real system, per quantity."""
+
+    hot_add_ost: list[float] = field(default_factory=list)
+    """device_add -> its ACPI_DEVICE_OST, the first device_add of a burst."""
+    next_device: list[float] = field(default_factory=list)
+    """The second hot-add's ACPI_DEVICE_OST after the first's, for two device_adds sent back to back."""
+    eject_started: list[float] = field(default_factory=list)
+    """device_del -> the eject's _OST 0x84 (the work starting), the first device_del of a burst."""
+    eject_work: list[float] = field(default_factory=list)
+    """_OST 0x84 -> DEVICE_DELETED: the offline, CPU_OFF and teardown, _EJ0 (every device_del)."""
+    device_deleted: list[float] = field(default_factory=list)
+    """device_del -> DEVICE_DELETED, the first device_del of a burst."""
+    cpu_up: list[float] = field(default_factory=list)
+    """A secondary's first line -> 'CPUn: Booted secondary processor' (kernel timestamps)."""
+
+
+def transcripts() -> list[dict]:
+    found = [json.loads(path.read_text()) for path in sorted(RECORDINGS.glob("*.json"))]
+    return [t for t in found if t["tables"]["variant"] in CORRECT_TABLES]
+
+
+def measured() -> Samples:
+    samples = Samples()
+    for transcript in transcripts():
+        previous: dict[str, float] = {}
+        leader_ost: dict[str, float] = {}
+        for row in sorted(transcript["timing"], key=lambda r: r["t"]):
+            command, t = row["command"], row["t"]
+            follower = t - previous.get(command, -1.0) < BURST_S
+            previous[command] = t
+            if command == "device_add" and row.get("ost_ms") is not None:
+                ost_at = t + row["ost_ms"] / 1000
+                if follower:
+                    samples.next_device.append((ost_at - leader_ost[command]) * 1000)
+                else:
+                    samples.hot_add_ost.append(row["ost_ms"])
+                    leader_ost[command] = ost_at
+            if command == "device_del" and row.get("device_deleted_ms") is not None:
+                samples.eject_work.append(row["device_deleted_ms"] - row["ost_0x84_ms"])
+                if not follower:
+                    samples.eject_started.append(row["ost_0x84_ms"])
+                    samples.device_deleted.append(row["device_deleted_ms"])
+        first_line: dict[str, float] = {}
+        for line in transcript["kernel_log"]:
+            if line["after_step"] < 0:
+                continue  # boot: the secondaries' bring-up at boot is not a hot-add's
+            if match := SECONDARY_FIRST_LINE.search(line["text"]):
+                first_line[match.group(1)] = line["t"]
+            elif (match := SECONDARY_ONLINE.search(line["text"])) and match.group(1) in first_line:
+                samples.cpu_up.append((line["t"] - first_line.pop(match.group(1))) * 1000)
+    return samples
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def modelled() -> dict[str, tuple[float, list[float]]]:
+    """Each default (ms) next to the samples it stands for."""
+    lat, s = DEFAULT_LATENCIES, measured()
+    ms = lambda ns: ns / NS_PER_MS  # noqa: E731
+    return {
+        "acpi_notify (GED interrupt -> eject work starts, _OST 0x84)": (ms(lat.acpi_notify_ns), s.eject_started),
+        "hot-add: device_add -> ACPI_DEVICE_OST": (ms(lat.hot_add_ost_ns), s.hot_add_ost),
+        "next_device (second hot-add of a burst, after the first)": (ms(lat.next_device_ns), s.next_device),
+        "cpu_off + eject (_OST 0x84 -> DEVICE_DELETED)": (ms(lat.cpu_off_ns + lat.eject_ns), s.eject_work),
+        "device_del -> DEVICE_DELETED": (ms(lat.device_deleted_ns), s.device_deleted),
+        "cpu_up (secondary's first line -> Booted secondary processor)": (ms(lat.cpu_up_ns), s.cpu_up),
+    }
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, tuple[float, list[float]]]:
+    require(bool(transcripts()), f"the real-Linux recordings in {RECORDINGS}")
+    return modelled()
+
+
+@pytest.mark.parametrize("quantity", [
+    "acpi_notify (GED interrupt -> eject work starts, _OST 0x84)",
+    "hot-add: device_add -> ACPI_DEVICE_OST",
+    "next_device (second hot-add of a burst, after the first)",
+    "cpu_off + eject (_OST 0x84 -> DEVICE_DELETED)",
+    "device_del -> DEVICE_DELETED",
+    "cpu_up (secondary's first line -> Booted secondary processor)",
+])
+def test_each_default_is_the_recorded_median(figures: dict, quantity: str) -> None:
+    default, samples = figures[quantity]
+    assert len(samples) >= 2, f"{quantity}: too few samples {samples}"
+    real = median(samples)
+    # next_device is a few ms: whole milliseconds are its resolution
+    assert abs(default - real) <= max(TOLERANCE * real, 1.0), \
+        f"{quantity}: default {default} ms, recorded median {real:.1f} ms of {sorted(samples)}"
+
+
+if __name__ == "__main__":
+    print("| quantity | default (ms) | recorded median (ms) | samples (ms) |")
+    print("| --- | --- | --- | --- |")
+    for name, (default, samples) in modelled().items():
+        shown = ", ".join(f"{v:.1f}" for v in sorted(samples))
+        print(f"| {name} | {default:g} | {median(samples):.1f} | {shown} |")
