@@ -11,7 +11,7 @@ and what it costs in VM exits.
 
 :class:`VmSpec` says what to build in the layers' own vocabulary: QEMU
 ``-smp`` text, the vCPU model, and the guest model's own
-:class:`~vcpu_hotplug.guest.GuestConfig` (present policy, unhappy-guest
+:class:`~vcpu_hotplug.guest.GuestConfig` (Linux release, unhappy-guest
 knobs, ``dyndbg``); the guest's CPUs report the vCPU model's MIDR
 (:data:`~vcpu_hotplug.arm.midr.CPU_MODEL_MIDR`, set into
 :attr:`GuestConfig.midr`). :func:`build_vm` builds and boots it through

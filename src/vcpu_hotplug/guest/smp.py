@@ -19,8 +19,8 @@ GICC structures in table order:
 No GICC for the boot CPU: "missing boot CPU MPIDR, not enabling
 secondaries" and only CPU 0 exists. Each secondary needs an enable method
 (PSCI here, else "Unsupported ACPI enable-method"); those that have one
-become *possible*. ``smp_prepare_cpus`` marks them *present* (Linux 6.11;
-the 2026 fix marks only Enabled GICCs present, see :mod:`.kernel`).
+become *possible*. ``smp_prepare_cpus`` marks them *present* (Linux 6.11 to
+7.1; 7.2's ``f9a82544c717`` marks only Enabled GICCs present, see :mod:`.kernel`).
 
 **Bring-up** (``cpu_up`` -> ``__cpu_up``): a CPU must be possible ("can't
 online cpu %d because it is not configured as may-hotadd at boot time"),
