@@ -18,6 +18,7 @@ from vcpu_hotplug.guest import GuestConfig, GuestKernel, PresentPolicy
 from vcpu_hotplug.guest.releases import RELEASE_ALIASES, release_names
 from vcpu_hotplug.vm import GUEST_KERNELS, VmSpec, build_vm, guest_kernel_name
 
+from tests.cli.test_run import TIMEOUT, Server, execute, quit_server, servers, start  # noqa: F401 (fixture)
 from tests.qmp.client import RawClient, run, running_server
 
 
@@ -83,3 +84,49 @@ def test_the_demo_report_names_the_release_not_just_its_present_policy() -> None
     result = CliRunner().invoke(cli, ["demo", "--json", "--smp", "cpus=2,maxcpus=4", "--guest-kernel", "6.12"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["vm"]["guest_kernel"] == "6.12"
+
+
+def test_run_guest_kernel_7_1_shows_the_smt_warning_through_qga_and_qmp(tmp_path: Path,
+                                                                        servers: list[Server]) -> None:
+    """The user's path: ``run --guest-kernel 7.1`` on a VM with threads, smt/control written through
+    the guest agent (guest-file-*), the warning read back with x-query-guest-cpus, which names 7.1."""
+    import asyncio
+    import base64
+    import json
+
+    from qemu.qmp import QMPClient
+
+    qmp_path, qga_path = tmp_path / "qmp.sock", tmp_path / "qga.sock"
+    server = start(servers, tmp_path, "--qmp", f"unix:{qmp_path},server", "--qga", f"unix:{qga_path},server",
+                   "--smp", "cpus=4,maxcpus=8,threads=2", "--guest-kernel", "7.1", "--pace", "instant")
+    server.wait_for_socket(qmp_path)
+    server.wait_for_socket(qga_path)
+
+    async def body() -> None:
+        client = QMPClient("test")
+        await asyncio.wait_for(client.connect(str(qmp_path)), TIMEOUT)
+        reader, writer = await asyncio.open_unix_connection(str(qga_path))
+
+        async def agent(command: str, **arguments: object) -> dict:
+            writer.write(json.dumps({"execute": command, "arguments": arguments}).encode() + b"\n")
+            await writer.drain()
+            return json.loads(await asyncio.wait_for(reader.readline(), TIMEOUT))
+
+        async def echo(text: str) -> dict:
+            handle = (await agent("guest-file-open", path="/sys/devices/system/cpu/smt/control", mode="w"))["return"]
+            await agent("guest-file-write", handle=handle, **{"buf-b64": base64.b64encode(text.encode()).decode()})
+            return await agent("guest-file-close", handle=handle)
+
+        assert await echo("off\n") == {"return": {}}
+        assert await echo("on\n") == {"error": {"class": "GenericError",
+                                                "desc": "failed to close handle: Invalid argument"}}
+        view = await execute(client, "x-query-guest-cpus")
+        assert view["kernel"]["release"] == "7.1"  # type: ignore[index]
+        tail = view["log"]  # type: ignore[index]     # the newest 20 records: the end of the splat
+        assert tail[-1].endswith("] ---[ end trace 0000000000000000 ]---")
+        assert any(line.endswith(" cpuhp_smt_enable+0xbc/0x114") for line in tail)
+        assert view["online"] == [0, 1, 2, 3]  # type: ignore[index]
+        writer.close()
+        await quit_server(client)
+    asyncio.run(body())
+    assert server.wait() == 0
