@@ -3,7 +3,8 @@
 A Hypothesis state machine drives two copies of the same VM (the VMM with the
 Linux guest model, an unhappy guest as often as not: busy CPUs that refuse to
 go offline, ignored notifications, slow onlining, no auto-online) with the
-same admin operations and the same amounts of simulated time; one of them is
+same admin operations (plug, unplug, host reset), the guest's own reboot and
+power-off, userspace onlining a CPU, and the same amounts of simulated time; one of them is
 saved and restored (through the whole stream: encode, decode, checksum) at
 random points, often in the middle of a hot-add or an unplug (an interrupt
 pending, a Notify queued, a CPU coming up, an eject waiting for CPU_OFF, an
@@ -120,6 +121,16 @@ class SaveRestoreMachine(RuleBasedStateMachine):
     def host_reset(self) -> None:
         self.both(lambda s: s.reset())
 
+    @rule()
+    def guest_reboots(self) -> None:
+        """``reboot`` in the guest: PSCI SYSTEM_RESET, a new kernel boots on the clock."""
+        self.both(lambda s: s.kernel.restart() if s.kernel.booted and not s.kernel.halted else None)
+
+    @rule()
+    def guest_powers_off(self) -> None:
+        """``poweroff``: PSCI SYSTEM_OFF; nothing runs until a host reset."""
+        self.both(lambda s: s.kernel.power_off() if s.kernel.booted and not s.kernel.halted else None)
+
     @rule(cpu=st.sampled_from(list(CPUS)))
     def guest_onlines(self, cpu: int) -> None:
         """Userspace writes cpuN/online (what a no-auto-online guest waits for)."""
@@ -150,6 +161,8 @@ class SaveRestoreMachine(RuleBasedStateMachine):
         assert sut.clock.now_ns() == ref.clock.now_ns()
         assert sut.clock.pending() == ref.clock.pending()
         assert sut.kernel.klog.lines() == ref.kernel.klog.lines()
+        assert (sut.boots, sut.machine.powered_off, sut.machine.resets) == \
+            (ref.boots, ref.machine.powered_off, ref.machine.resets)
 
     def teardown(self) -> None:
         if self.ref is None or self.sut is None:
