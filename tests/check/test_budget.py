@@ -6,7 +6,8 @@ level: the checker's own load (its AML facts) and the guest model's boot
 call under the interpreter's budget per evaluation, so the checker reports a
 FAIL of ``dsdt.aml-loads`` naming the method, and the guest's kernel log has
 the same error. Each guest kernel version boots (and meets the loop) once,
-so these checks predict for one version.
+so these checks predict for one version. The bound is on this process's CPU
+time, not the wall clock, which other jobs on a shared machine stretch.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ def _tables() -> kit.Tables:
 
 
 def test_runaway_loop_in_our_dsdt_is_a_fail_naming_the_method_within_seconds() -> None:
-    start = time.monotonic()
+    start = time.process_time()
     report = check_tables(list(_tables().values()), source="test", kernels=["6.11"])
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     result = report.by_id("dsdt.aml-loads")
     assert result.status is Status.FAIL
     assert any("\\LOOP" in p and "AE_AML_LOOP_TIMEOUT" in p for p in result.problems)
@@ -53,9 +54,9 @@ def test_runaway_loop_in_our_dsdt_is_a_fail_naming_the_method_within_seconds() -
 def test_check_cli_reports_it(tmp_path: Path) -> None:
     for sig, data in _tables().items():
         (tmp_path / f"{sig}.dat").write_bytes(data)
-    start = time.monotonic()
+    start = time.process_time()
     result = CliRunner().invoke(main, ["check", str(tmp_path), "--json", "--guest-kernel", "6.11"])
-    assert time.monotonic() - start < 10
+    assert time.process_time() - start < 10
     assert result.exit_code == 1, result.output
     doc = json.loads(result.output)
     [loads] = [r for r in doc["conformance"]["results"] if r["id"] == "dsdt.aml-loads"]
