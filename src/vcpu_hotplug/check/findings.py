@@ -31,8 +31,9 @@ def _hotplug_line(ctx: CheckContext) -> str:
         return f"CPUs {cpu_list(c.index for c in ctx.hot_addable)} are to be enabled later, but there is no DSDT"
     dynamic = [c for c in ctx.hot_addable if (d := ctx.device_for(c)) is not None and d.follows_policy]
     ej0 = [c for c in ctx.hot_addable if (d := ctx.device_for(c)) is not None and d.has_ej0]
-    return (f"CPU hotplug: CPUs {cpu_list(c.index for c in ctx.hot_addable)} can be hot-added; _STA follows the "
-            f"register block for {cpu_list(c.index for c in dynamic)}, _EJ0 on {cpu_list(c.index for c in ej0)}")
+    return (f"CPU hotplug: the MADT marks CPUs {cpu_list(c.index for c in ctx.hot_addable)} Online Capable and not "
+            f"Enabled (to be enabled later); _STA follows the register block for {cpu_list(c.index for c in dynamic)}, "
+            f"_EJ0 on {cpu_list(c.index for c in ej0)} (what Linux makes of it: the prediction)")
 
 
 def _aml_lines(ctx: CheckContext) -> list[str]:
