@@ -5,6 +5,11 @@ Usage::
 
     python conformance/uacpi.py /path/to/uACPI/tests/test-cases [--iasl iasl] [--verbose]
 
+The iasl is ``--iasl``, else ``$IASL``, else the one on PATH; the summary names
+its version, because the count depends on it: Debian 12's iasl 20200925 cannot
+compile ``table-loading-0`` (ACPI 6.4's ``Load`` as an expression), iasl
+20240827 can.
+
 Each case starts with ``// Expect: int => N`` or ``// Expect: str => S``.
 Like uACPI's test runner (``tests/runner/test_runner.cpp``) we compile the
 case with iasl, load it, run the namespace initialization (``_STA``/``_INI``),
@@ -13,13 +18,18 @@ the result. The runner's ``_OSI`` configuration is reproduced: it installs
 "TestRunner", enables "3.0 Thermal Model" and "Module Device", removes
 "Windows 2006", and leaves uACPI's other optional features off.
 
-Prints one line per case and closes with ``N passed, M failed``. uACPI's files
+Prints one line per case and closes with ``N passed, M failed``. A case whose
+expectation is not what ACPICA 20240827 (the ACPICA of Linux 6.12, which our
+interpreter models) does is listed as ``ACPICA`` with the reason
+(:data:`ACPICA_ANSWERS_OTHERWISE`) and counted as failed; only the other
+failures make the exit status 1. uACPI's files
 are never copied into this project: pass the directory you extracted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -42,6 +52,23 @@ RUNNER_OSI = {
     "Processor Device": False,
     "Processor Aggregator Device": False,
     "3.0 _SCP Extensions": False,
+}
+
+#: Cases where uACPI expects what ACPICA 20240827 does not do (each checked with that
+#: acpiexec, whose answer is ours): case -> why we keep ACPICA's answer.
+ACPICA_ANSWERS_OTHERWISE = {
+    "to-integer.asl": "ToInteger of a String as ACPICA's AcpiUtStrtoul64 reads it: '0123' is "
+                      "decimal 123 (uACPI: octal), '+'/'-' signs give 0, a too long number is not "
+                      "clamped to Ones; the case's own guard against ACPICA (ToHexString (0xF) == "
+                      "'0xF') stopped working when ACPICA adopted that format; acpiexec 20240827 "
+                      "returns 7 failed checks, as we do",
+    "indices-1.asl": "an Integer implicitly converted to a String (Printf/Concatenate) has every hex "
+                     "digit, upper case, in ACPICA (exconvrt.c ACPI_IMPLICIT_CONVERT_HEX: "
+                     "'0000000000000123'); uACPI prints '123'; acpiexec 20240827 answers as we do",
+    "empty-objects.asl": "storing the result of a method that returns nothing aborts the caller with "
+                         "AE_AML_NO_RETURN_VALUE in ACPICA without interpreter slack (Linux leaves "
+                         "acpi_gbl_enable_interpreter_slack off); uACPI stores an empty object; "
+                         "acpiexec 20240827 fails as we do",
 }
 
 #: Loop bound for the cases (uACPI aborts an endless While after a timeout).
@@ -111,7 +138,8 @@ def run_case(aml: Path, kind: str, expected: str) -> tuple[bool, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", type=Path, help="uACPI tests/test-cases directory")
-    parser.add_argument("--iasl", default=shutil.which("iasl") or "iasl")
+    parser.add_argument("--iasl", default=os.environ.get("IASL") or shutil.which("iasl") or "iasl",
+                        help="iasl to compile the cases with (default: $IASL, else iasl on PATH)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show why a case failed")
     args = parser.parse_args(argv)
 
@@ -119,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if not sources:
         print(f"no .asl files in {args.cases}")
         return 2
-    passed = failed = 0
+    passed = failed = acpica = 0
     with tempfile.TemporaryDirectory() as tmp:
         for source in sources:
             text = source.read_text(errors="replace")
@@ -137,11 +165,26 @@ def main(argv: list[str] | None = None) -> int:
             if ok:
                 passed += 1
                 print(f"PASS  {source.name}")
+            elif source.name in ACPICA_ANSWERS_OTHERWISE:
+                acpica += 1
+                print(f"ACPICA {source.name}: {ACPICA_ANSWERS_OTHERWISE[source.name]}"
+                      + (f" ({detail})" if args.verbose else ""))
             else:
                 failed += 1
                 print(f"FAIL  {source.name}" + (f": {detail}" if args.verbose else ""))
-    print(f"{passed} passed, {failed} failed")
+    version = iasl_version(args.iasl)
+    print(f"{passed} passed, {failed + acpica} failed ({acpica} of them as ACPICA 20240827 answers, "
+          f"see above) with iasl {version}")
     return 0 if failed == 0 else 1
+
+
+def iasl_version(iasl: str) -> str:
+    try:
+        out = subprocess.run([iasl, "-v"], capture_output=True, text=True).stdout
+    except OSError:
+        return "?"
+    m = re.search(r"version (\d{8})", out)
+    return m.group(1) if m else "?"
 
 
 if __name__ == "__main__":

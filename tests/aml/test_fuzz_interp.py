@@ -4,12 +4,14 @@ Inputs: random bytes behind a valid table header, QEMU's real DSDTs with bytes
 flipped, inserted or deleted, and small iasl-compiled programs mutated the same
 way. Every method of the loaded namespace is then called with no arguments.
 Loops, recursion, object sizes and the total opcodes per call are bounded, so
-no input can hang the test.
+no input can hang the test. Nested While loops (random, and mutated), bounded
+only by the opcode budget of each evaluation, end within it.
 """
 
 from __future__ import annotations
 
 import struct
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +19,7 @@ from hypothesis import strategies as st
 
 from tests.aml.interp_support import compile_asl
 from vcpu_hotplug.acpi.aml import Interpreter
+from vcpu_hotplug.acpi.aml import builder as b
 from vcpu_hotplug.acpi.aml.objects import Method
 from vcpu_hotplug.acpi.errors import AmlError
 
@@ -174,3 +177,94 @@ def test_program_with_swapped_operators(program, swaps):
 @given(which=st.integers(0, 100), swaps=SWAPS)
 def test_real_tables_with_swapped_operators(qemu_tables, which, swaps):
     _exercise(_swap_operators(qemu_tables[which % len(qemu_tables)], swaps))
+
+
+# -- nested loops: only the budget per evaluation stops them ---------------------------------
+
+#: Budget for the nested-loop programs (the While bound stays ACPICA's 2**20 iterations, so
+#: three nested loops alone would allow 2**60): each evaluation must stop within it.
+NESTED_BUDGET = 30_000
+
+
+@st.composite
+def nested_loops(draw, depth: int = 0):
+    """A While nest of depth 1..4; predicates that may never turn false, Break/Continue, calls,
+    and CopyObject of a method over a name the loops call (so bodies are parsed again)."""
+    local = b.Local(depth)
+    body = []
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.integers(0, 7))
+        if kind == 0:
+            body.append(b.Increment(b.Local(draw(st.integers(0, 6)))))
+        elif kind == 1:
+            body.append(b.Store(b.Add(b.Local(draw(st.integers(0, 6))), draw(st.integers(0, 3))),
+                                b.Local(draw(st.integers(0, 6)))))
+        elif kind == 2:
+            body.append(b.If(b.LGreater(local, draw(st.integers(0, 40))), b.Break()))
+        elif kind == 3:
+            body.append(b.If(b.LEqual(b.And(local, 1), 1), b.Continue()))
+        elif kind == 4:
+            body.append(b.Store(b.Call("STEP", local), b.Local(6)))
+        elif kind == 5:
+            body.append(b.CopyObject(draw(st.sampled_from([b.DerefOf(b.RefOf("ONE")), 5,
+                                                             b.DerefOf(b.RefOf("TWO"))])), "STEP"))
+        elif kind == 6:
+            body.append(b.Call("BUMP"))
+        elif depth < 3:
+            body.append(draw(nested_loops(depth + 1)))
+    if draw(st.booleans()):
+        body.append(b.Increment(local))
+    predicate = draw(st.sampled_from([1, b.LLess(local, draw(st.integers(0, 1 << 20))),
+                                      b.LNotEqual(local, 0xFFFFFFFF)]))
+    return b.While(predicate, *body)
+
+
+def _nested_table(loop) -> bytes:
+    block = b.DefinitionBlock("DSDT", revision=2, oem_id="VCPUHP", oem_table_id="NESTED")
+    block.add(b.Name("CNT", 0),
+              b.Method("ONE", 1, b.Return(b.Add(b.Arg(0), 1))),
+              b.Method("TWO", 2, b.Return(b.Add(b.Arg(0), b.Arg(1)))),
+              b.Method("STEP", 1, b.Return(b.Arg(0))),
+              b.Method("BUMP", 0, b.Increment("CNT"), b.While(b.LLess("CNT", 3), b.Increment("CNT"))),
+              b.Method("MAIN", 0, b.Store(0, b.Local(0)), loop, b.Return(b.Local(0))))
+    return block.encode()
+
+
+def _run_within_budget(data: bytes) -> None:
+    interp = Interpreter(max_opcodes=NESTED_BUDGET, max_call_depth=24)
+    start = time.monotonic()
+    try:
+        interp.load(data)
+    except AmlError:
+        return
+    for path in ("\\MAIN", "\\BUMP", "\\STEP"):
+        before = interp.opcodes_executed
+        try:
+            interp.evaluate(path)
+        except AmlError:
+            pass
+        # a While checks every BUDGET_CHECK_ITERATIONS iterations; nests multiply that little
+        assert interp.opcodes_executed - before < 2 * NESTED_BUDGET
+    assert time.monotonic() - start < 20
+
+
+@FUZZ_SETTINGS
+@given(loop=nested_loops())
+def test_nested_loops_end_within_the_budget(loop):
+    _run_within_budget(_nested_table(loop))
+
+
+@FUZZ_SETTINGS
+@given(loop=nested_loops(), edits=EDITS)
+def test_mutated_nested_loops_end_within_the_budget(loop, edits):
+    _run_within_budget(_mutate(_nested_table(loop), edits))
+
+
+def test_an_endless_nest_stops_at_the_budget_with_an_aml_error():
+    inner = b.While(1, b.Increment(b.Local(1)), b.Store(b.Call("STEP", b.Local(1)), b.Local(2)))
+    data = _nested_table(b.While(1, b.Store(0, b.Local(1)), inner))
+    interp = Interpreter(max_opcodes=NESTED_BUDGET)
+    interp.load(data)
+    with pytest.raises(AmlError, match="AE_AML_LOOP_TIMEOUT") as info:
+        interp.evaluate("\\MAIN")
+    assert info.value.path in ("\\MAIN", "\\STEP") and info.value.offset is not None

@@ -11,8 +11,9 @@ fields in :mod:`.field_declarations`. Conventions:
 * expression closures return the term's value;
 * statement closures return ``None`` to go on, or :data:`~.frame.BREAK`,
   :data:`~.frame.CONTINUE` or :data:`~.frame.RETURN` (the value is in ``frame.ret``);
-* a block runner adds each statement's opcode count to
-  ``Interpreter.opcodes_executed`` as it runs it, and gives an AML failure
+* a block runner adds its statements' opcode count to
+  ``Interpreter.opcodes_executed`` when it starts (none with ``max_opcodes=None``:
+  no budget, no bookkeeping), and gives an AML failure
   the method path and the AML offset of the statement (:func:`~.frame.fail`);
   a host fault (any exception outside :data:`~.frame.AML_FAULTS`) goes
   through unchanged.
@@ -61,8 +62,12 @@ __all__ = ["Compiler"]
 class Compiler:
     """Compiles terms of one definition block for one interpreter."""
 
-    def __init__(self, interp, table: str | None = None, tolerant: bool = False) -> None:
+    def __init__(self, interp, table: str | None = None, tolerant: bool = False,
+                 data: bytes | None = None) -> None:
         self.interp = interp
+        #: the table's bytes (a method body's terms are parsed again from them when a name
+        #: changes between method and not-method while it runs)
+        self.source = data
         self.tolerant = tolerant
         self.ns = interp.namespace
         self.stores = interp.stores
@@ -72,7 +77,9 @@ class Compiler:
 
     # ------------------------------------------------------------------ blocks ------------
 
-    def block(self, nodes: list) -> callable:
+    def items(self, nodes: list, reparse: bool = False) -> tuple:
+        """``(closure, is_control, opcode count, offset)`` for each statement of a TermList;
+        with ``reparse`` the statements that may change names' shapes are :meth:`watched`."""
         items = []
         i = 0
         n = len(nodes)
@@ -82,12 +89,19 @@ class Compiler:
                 if isinstance(node, t.If):
                     else_node = nodes[i + 1] if i + 1 < n and isinstance(nodes[i + 1], t.Else) else None
                     fn = self.if_(node, else_node)
+                    last = else_node if else_node is not None else node
+                    if reparse and (may_reshape(node) or else_node is not None and may_reshape(else_node)):
+                        fn = self.watched(fn, last.offset + last.length)
                     items.append((fn, True, count_opcodes(node), node.offset))
                     i += 2 if else_node is not None else 1
                     continue
                 if isinstance(node, t.Else):
                     i += 1          # an Else with no If before it: never runs
                     continue
+                if isinstance(node, t.Unparsed):
+                    resume = Reparse(node.offset)
+                    items.append((lambda f: resume, True, 0, node.offset))
+                    break
                 fn, ctl = self.statement(node)
             except AmlError as exc:
                 if exc.offset is not None:
@@ -95,57 +109,113 @@ class Compiler:
                 # A term that cannot be compiled (a NullName SuperName, ...): say which one.
                 raise AmlError(exc.reason, path=exc.path, offset=node.offset, table=self.table) from exc
             if fn is not None:
+                if reparse and may_reshape(node):
+                    fn, ctl = self.watched(fn, node.offset + node.length, ctl), True
                 items.append((fn, ctl, count_opcodes(node), node.offset))
             i += 1
-        items = tuple(items)
+        return tuple(items)
 
-        def run(f):
-            interp = f.interp
-            off = 0
-            try:
+    def watched(self, fn, resume: int, ctl: bool = True):
+        """A statement that may call a method or CopyObject: when a name changed between
+        method and not-method (or its argument count) while it ran, say where to go on
+        parsing (:class:`Reparse`), as uACPI, which parses each statement as it reaches it."""
+        ns = self.ns
+
+        def run_watched(f):
+            shapes = ns.shapes
+            r = fn(f)
+            if ns.shapes != shapes and (r is None or not ctl):
+                return Reparse(resume)
+            return r if ctl else None
+        return run_watched
+
+    def block(self, nodes: list, end: int | None = None) -> callable:
+        """A runner for a TermList; ``end`` (where it ends in the table) lets a method body's
+        list be parsed again from the table when names change shape while it runs."""
+        reparse = end is not None and self.source is not None and not self.tolerant
+        items = self.items(nodes, reparse)
+        if self.tolerant:
+            def run_tolerant(f):
+                """Module-level code at load: an error skips one term, as ACPICA does."""
+                interp = f.interp
                 for fn, ctl, cnt, off in items:
                     interp.opcodes_executed += cnt
-                    if ctl:
+                    try:
                         r = fn(f)
-                        if r is not None:
-                            return r
+                    except AML_FAULTS as exc:    # recorded, load goes on
+                        interp.load_errors.append(fail(exc, f, off))
+                        continue
+                    if ctl and r is not None:
+                        return r
+                return None
+            return run_tolerant if items else (lambda f: None)
+        if not items and not reparse:
+            return lambda f: None
+        ns = self.ns
+        start = nodes[0].offset if nodes else end
+        # The list's opcodes are charged when it starts (a Return or Break half way through
+        # has been charged for the rest: the budget is a bound, not a trace).
+        state = [items, ns.shapes, sum(item[2] for item in items)]
+        counted = self.interp.max_opcodes is not None
+
+        def refresh(f):
+            # names changed shape since this list was compiled: parse it again from the table
+            state[1] = ns.shapes
+            if reparse:
+                state[0] = self.reparsed(start, end, f)
+                state[2] = sum(item[2] for item in state[0])
+            return state[0]
+
+        def run(f):
+            off = start
+            try:
+                its = state[0] if ns.shapes == state[1] else refresh(f)
+                if counted:
+                    f.interp.opcodes_executed += state[2]
+                while True:
+                    for fn, ctl, _, off in its:
+                        if ctl:
+                            r = fn(f)
+                            if r is not None:
+                                if type(r) is Reparse:
+                                    break
+                                return r
+                        else:
+                            fn(f)
                     else:
-                        fn(f)
+                        return None
+                    off = r.offset
+                    its = self.reparsed(r.offset, end, f)
+                    if counted:
+                        f.interp.opcodes_executed += sum(item[2] for item in its)
             except AML_FAULTS as exc:
                 err = fail(exc, f, off)
                 if err is exc:
                     raise
                 raise err from exc
-            return None
+        return run
 
-        def run_tolerant(f):
-            """Module-level code at load: an error skips one term, as ACPICA does."""
-            interp = f.interp
-            for fn, ctl, cnt, off in items:
-                interp.opcodes_executed += cnt
-                try:
-                    r = fn(f)
-                except AML_FAULTS as exc:    # recorded, load goes on
-                    interp.load_errors.append(fail(exc, f, off))
-                    continue
-                if ctl and r is not None:
-                    return r
-            return None
+    def reparsed(self, start: int, end: int, f) -> tuple:
+        """The statements of ``start..end`` parsed now, with the namespace as it is."""
+        from vcpu_hotplug.acpi.aml.parser import parse_method_terms
 
-        if not items:
-            return lambda f: None
-        return run_tolerant if self.tolerant else run
+        try:
+            nodes = parse_method_terms(self.source, start, end, scope_segments(f.scope),
+                                       live=self.interp.live_argc, table=self.table, whole_body=False)
+            return self.items(nodes, True)
+        except AmlError as exc:
+            raise AmlError(exc.reason, path=f.path, offset=exc.offset, table=self.table) from None
 
     def if_(self, node: t.If, else_node: t.Else | None):
         pred = self.int_expr(node.predicate)
-        body = self.block(node.body)
+        body = self.block(node.body, node.offset + node.length)
         if else_node is None:
             def run_if(f):
                 if pred(f):
                     return body(f)
                 return None
             return run_if
-        other = self.block(else_node.body)
+        other = self.block(else_node.body, else_node.offset + else_node.length)
 
         def run_if_else(f):
             if pred(f):
@@ -155,23 +225,51 @@ class Compiler:
 
     def while_(self, node: t.While):
         pred = self.int_expr(node.predicate)
-        body = self.block(node.body)
+        body = self.block(node.body, node.offset + node.length)
         pcount = count_opcodes(node.predicate)
         offset = node.offset
 
         def run_while(f):
+            # The predicate's opcodes are charged, and the budget checked, every
+            # BUDGET_CHECK_ITERATIONS iterations and when the loop ends (the body charges
+            # itself as it runs): one comparison per iteration, as without a budget.
             interp = f.interp
             limit = interp.max_loop_iterations
+            n = charged = 0
+            check = min(limit, BUDGET_CHECK_ITERATIONS)
+            try:
+                while True:
+                    if not pred(f):
+                        return None
+                    n += 1
+                    if n > check:
+                        interp.opcodes_executed += pcount * (n - charged)
+                        charged = n
+                        if n > limit:
+                            raise fail(AmlError(f"While loop ran more than {limit} iterations"), f, offset)
+                        if interp.opcodes_executed > interp.opcode_deadline:
+                            raise fail(budget_exhausted(interp), f, offset)
+                        check = min(limit, n + BUDGET_CHECK_ITERATIONS)
+                    r = body(f)
+                    if r is not None:
+                        if r == BREAK:
+                            return None
+                        if r == CONTINUE:
+                            continue
+                        return r
+            finally:
+                interp.opcodes_executed += pcount * (n + 1 - charged)
+
+        def run_while_uncounted(f):
+            """The same without the opcode count and budget (``max_opcodes=None``)."""
+            limit = f.interp.max_loop_iterations
             n = 0
             while True:
-                interp.opcodes_executed += pcount
                 if not pred(f):
                     return None
                 n += 1
                 if n > limit:
                     raise fail(AmlError(f"While loop ran more than {limit} iterations"), f, offset)
-                if interp.opcodes_executed > interp.opcode_deadline:
-                    raise fail(budget_exhausted(interp), f, offset)
                 r = body(f)
                 if r is not None:
                     if r == BREAK:
@@ -179,7 +277,7 @@ class Compiler:
                     if r == CONTINUE:
                         continue
                     return r
-        return run_while
+        return run_while if self.interp.max_opcodes is not None else run_while_uncounted
 
     # ------------------------------------------------------------------ statements --------
 
@@ -582,3 +680,45 @@ class Compiler:
                 w(f, r)
             return r
         return run
+
+
+#: How often (in iterations) a While checks the budget; a runaway loop runs at most this many
+#: iterations of its body past the budget.
+BUDGET_CHECK_ITERATIONS = 32
+
+
+class Reparse:
+    """A watched statement's answer: names changed shape; parse again from ``offset``."""
+
+    __slots__ = ("offset",)
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+def may_reshape(node) -> bool:
+    """Whether running ``node`` may change which names are methods: it calls a method,
+    CopyObjects or Loads (a name used as a value may also call one: that is not watched)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, t.MethodCall):
+            return True
+        if isinstance(n, t.Op) and n.opcode in _RESHAPING:
+            return True
+        if isinstance(n, t.Method):
+            continue
+        stack.extend(c for c in n.children() if c is not None)
+    return False
+
+
+_RESHAPING = frozenset({Opcode.COPY_OBJECT, Opcode.LOAD, Opcode.LOAD_TABLE})
+
+
+def scope_segments(node) -> tuple[str, ...]:
+    """The NameSegs of ``node``'s absolute path (the parser's scope)."""
+    segs = []
+    while node is not None and node.parent is not None:
+        segs.append(node.name)
+        node = node.parent
+    return tuple(reversed(segs))

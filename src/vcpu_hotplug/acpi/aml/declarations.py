@@ -69,10 +69,11 @@ def _method(c: CompilerServices, node: t.Method):
     name = str(node.name)
     arg_count, serialized, sync_level = node.arg_count, node.serialized, node.sync_level
     body_nodes = node.body
+    source, body_offset, end = c.source, node.body_offset, node.offset + node.length
 
     def declare_method(f):
         m = Method(arg_count=arg_count, serialized=serialized, sync_level=sync_level,
-                   body=body_nodes, table=table)
+                   body=body_nodes, table=table, source=source, body_offset=body_offset, end=end)
         m.node = create(f, name, m)
         return None
     return declare_method

@@ -31,7 +31,8 @@ import sys
 from collections.abc import Callable, Iterator
 
 from vcpu_hotplug.acpi.aml.clock import SimpleClock
-from vcpu_hotplug.acpi.aml.compiler import Compiler
+from vcpu_hotplug.acpi.aml.compiler import Compiler, scope_segments
+from vcpu_hotplug.acpi.aml.parser import NOT_FOUND, parse_method_terms
 from vcpu_hotplug.acpi.aml.frame import RETURN, Frame, budget_exhausted
 from vcpu_hotplug.acpi.aml.fields import FieldIO, read_buffer_field, write_buffer_field
 from vcpu_hotplug.acpi.aml.namespace import PREDEFINED_SCOPES, DuplicateName, Namespace, Node
@@ -217,6 +218,18 @@ class Interpreter:
         if rev is not None and type(rev.value) is int:
             rev.value &= self.ones
 
+    def live_argc(self, path: str):
+        """The parser's view of the object at absolute ``path`` now: a method's argument
+        count, None for another object, :data:`~.parser.NOT_FOUND` when there is none."""
+        try:
+            node = self.namespace.lookup(path)
+        except AmlError:
+            node = None
+        if node is None:
+            return NOT_FOUND
+        v = node.value
+        return v.arg_count if type(v) is Method else None
+
     def _known(self) -> dict[str, int | None]:
         """The namespace as the parser's ``known`` mapping (absolute padded path -> argc)."""
         known: dict[str, int | None] = {}
@@ -245,14 +258,14 @@ class Interpreter:
             if data is None:
                 return
             data = bytes(data)
-        block = parse_definition_block(data, known=self._known())
+        block = parse_definition_block(data, known=self._known(), lazy_methods=True)
         if not self.tables:
             # The first table (the DSDT) sets the integer width for all (ACPICA does the same).
             self._set_width(block.header.revision)
         self.tables.append(data)
         name = block.header.signature
         try:
-            code = Compiler(self, table=name, tolerant=True).block(block.body)
+            code = Compiler(self, table=name, tolerant=True, data=data).block(block.body)
         except AmlError as exc:
             raise AmlError(exc.reason, path=exc.path, offset=exc.offset, table=name) from exc
         frame = Frame(self, self.namespace.root, table=name)
@@ -296,8 +309,8 @@ class Interpreter:
         name = data[:4].decode("latin-1")
         try:
             body = parse_term_list(data, start=_HEADER_SIZE, end=length, scope=scope.path,
-                                   known=self._known(), table=name)
-            code = Compiler(self, table=name, tolerant=True).block(body)
+                                   known=self._known(), table=name, lazy_methods=True)
+            code = Compiler(self, table=name, tolerant=True, data=data).block(body)
         except AmlError:
             return False
         self.tables.append(data)
@@ -311,6 +324,7 @@ class Interpreter:
             self._load_depth -= 1
             errors, self.load_errors = self.load_errors, saved
         self.nested_load_errors.extend(errors)
+        self.namespace.shapes += 1      # the running method may call what the table defined
         # Duplicate names are skipped, not failures (uACPI, ACPICA).
         return not [e for e in errors if not isinstance(e, DuplicateName)]
 
@@ -419,7 +433,18 @@ class Interpreter:
         code = method.compiled
         if code is None:
             try:
-                code = Compiler(self, table=method.table).block(method.body)
+                body = method.body
+                if body is None:
+                    # ACPICA parses a method's body when the method is first run.
+                    try:
+                        body = parse_method_terms(method.source, method.body_offset, method.end,
+                                                  scope_segments(method.node), live=self.live_argc,
+                                                  table=method.table)
+                    except AmlError as exc:
+                        where = method.node.path if method.node is not None else exc.path
+                        raise AmlError(exc.reason, path=where, offset=exc.offset,
+                                       table=method.table) from None
+                code = Compiler(self, table=method.table, data=method.source).block(body, method.end)
             except AmlError as exc:
                 # A body that cannot be compiled fails where the method is (and the term's offset).
                 if exc.path is not None:

@@ -86,6 +86,9 @@ class Namespace:
         self.root = Node("", None)
         #: Bumped on every creation and removal: compiled code caches lookups per generation.
         self.generation = 0
+        #: Bumped when a name changes between method and not-method or its argument count
+        #: (CopyObject, Load): method bodies being run are parsed again from there.
+        self.shapes = 0
 
     # -- lookup ---------------------------------------------------------------------------
 

@@ -132,6 +132,10 @@ class Method(AmlObject):
     native: Callable | None = None
     compiled: Any = None
     mutex: "Mutex | None" = None
+    #: the table's bytes and where the body is in them, for a body parsed when it runs
+    source: Any = None
+    body_offset: int = 0
+    end: int = 0
     object_type = ObjectType.METHOD
 
 

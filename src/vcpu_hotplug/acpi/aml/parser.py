@@ -57,6 +57,7 @@ from vcpu_hotplug.acpi.aml.opcodes import (
 )
 from vcpu_hotplug.acpi.aml.tree import (
     ONES_VALUE,
+    Unparsed,
     AccessAs,
     Alias,
     BankField,
@@ -166,13 +167,15 @@ def resolve(name: NameString, scope: ScopePath) -> ScopePath:
 
 
 def parse_definition_block(data: bytes, *, known: KnownObjects | None = None,
-                           table: str | None = None) -> DefinitionBlock:
+                           table: str | None = None, lazy_methods: bool = False) -> DefinitionBlock:
     """Parse a whole DSDT or SSDT (36-byte header, then the TermList).
 
     ``known`` holds the objects of definition blocks loaded before this one,
     for method argument counts (see the module docstring). ``table`` names the
     table in errors (default: its signature). The result's ``objects`` add
     this block's named objects, ready to be passed on as ``known``.
+    With ``lazy_methods`` a method body is not parsed (its ``body`` is None):
+    ACPICA parses a body when the method runs (:func:`parse_method_terms`).
     """
     data = bytes(data)
     if len(data) < DEFINITION_BLOCK_HEADER_SIZE:
@@ -186,6 +189,7 @@ def parse_definition_block(data: bytes, *, known: KnownObjects | None = None,
     header = TableHeader(signature, length, rev, csum, oem.decode("latin-1"),
                          oem_table.decode("latin-1"), oem_rev, creator.decode("latin-1"), creator_rev)
     parser = _Parser(data, table, known)
+    parser.lazy_methods = lazy_methods
     body = parser.parse(DEFINITION_BLOCK_HEADER_SIZE, length, ())
     return DefinitionBlock(0, length, header, body, parser.declared, data[:length])
 
@@ -209,7 +213,8 @@ def parse_method_body(block: DefinitionBlock, method: Method, *,
 
 
 def parse_term_list(aml: bytes, *, start: int = 0, end: int | None = None, scope: str = "\\",
-                    known: KnownObjects | None = None, table: str | None = None) -> list[Node]:
+                    known: KnownObjects | None = None, table: str | None = None,
+                    lazy_methods: bool = False) -> list[Node]:
     """Parse raw AML (no header) from ``start`` to ``end`` as a TermList in ``scope``.
 
     Offsets are from the start of ``aml``. Useful for snippets and tests.
@@ -222,7 +227,56 @@ def parse_term_list(aml: bytes, *, start: int = 0, end: int | None = None, scope
         segs = NameString.parse(scope if scope.startswith("\\") else "\\" + scope).segments
     except AmlError as exc:
         raise AmlError(f"bad scope {scope!r}: {exc.reason}", table=table) from None
-    return _Parser(aml, table, known).parse(start, end, segs)
+    parser = _Parser(aml, table, known)
+    parser.lazy_methods = lazy_methods
+    return parser.parse(start, end, segs)
+
+
+#: ``live(path) -> arg count`` of the object at an absolute path (None: not a method), or
+#: :data:`NOT_FOUND`: the namespace of a running interpreter as the parser sees it.
+LiveLookup = Callable[[str], "int | None | object"]
+NOT_FOUND = object()
+
+
+def parse_method_terms(data: bytes, start: int, end: int, scope: ScopePath, *, live: LiveLookup,
+                       table: str | None = None, whole_body: bool = True) -> list[Node]:
+    """Parse AML of a method being run, with the namespace as it is now (``live``).
+
+    ACPICA parses a method's body when the method is called (and uACPI one
+    statement at a time as it runs): a name is a call, and takes its
+    arguments, when it is a method at that moment. ``whole_body`` parses
+    ``start..end`` as the body of the method whose path is ``scope`` (its
+    nested method declarations first seen); otherwise as the rest of a
+    TermList (what follows a statement that changed a name's object, as
+    ``CopyObject`` of or over a method does).
+    """
+    parser = _Parser(data, table, None)
+    parser.live = live
+    parser.lazy_methods = True
+    parser.skip_methods = False
+    if whole_body:
+        try:
+            return parser._guarded(lambda: parser._method_body(start, end, scope))
+        except AmlError:
+            parser = _Parser(data, table, None)
+            parser.live, parser.lazy_methods, parser.skip_methods = live, True, False
+    # Statement by statement: what does not parse now becomes an Unparsed tail, parsed again
+    # when it is reached (a method run before it may have changed the names it uses); the
+    # first statement must parse.
+    terms: list[Node] = []
+    pos = start
+    parser.scope = scope
+    while pos < end:
+        try:
+            node = parser._guarded(lambda: parser._term(pos, end, scope, True, True))
+        except AmlError as exc:
+            if not terms:
+                raise
+            terms.append(Unparsed(pos, end - pos, exc))
+            break
+        terms.append(node)
+        pos = node.offset + node.length
+    return terms
 
 
 class _Parser:
@@ -238,6 +292,10 @@ class _Parser:
         #: named objects this block declares outside method bodies (the result's ``objects``).
         self.declared: dict[str, int | None] = {}
         self.skip_methods = True
+        #: leave method bodies unparsed (None) in the second pass
+        self.lazy_methods = False
+        #: the running interpreter's namespace, asked for names not in ``names``
+        self.live: LiveLookup | None = None
         #: one flag per method body being parsed: has it declared a method?
         self.nested: list[bool] = []
         self.depth = 0
@@ -301,17 +359,28 @@ class _Parser:
     def _lookup(self, name: NameString, scope: ScopePath) -> tuple[str, int | None]:
         """(path, argc) of the object ``name`` finds from ``scope`` (section 5.3), or ("", None)."""
         names = self.names
+        live = self.live
         if name.is_single_segment:
             seg = name.segments[0]
             for i in range(len(scope), -1, -1):
                 path = "\\" + ".".join(scope[:i] + (seg,))
                 if path in names:
                     return path, names[path]
+                if live is not None:
+                    argc = live(path)
+                    if argc is not NOT_FOUND:
+                        return path, argc  # type: ignore[return-value]
             return "", None
         if name.parents > len(scope):
             return "", None
         path = path_string(resolve(name, scope))
-        return (path, names[path]) if path in names else ("", None)
+        if path in names:
+            return path, names[path]
+        if live is not None:
+            argc = live(path)
+            if argc is not NOT_FOUND:
+                return path, argc  # type: ignore[return-value]
+        return "", None
 
     def _name(self, pos: int, end: int) -> tuple[NameString, int]:
         name, p = decode_name_string(self.data, pos)
@@ -539,7 +608,12 @@ class _Parser:
         if p > pkg_end:
             raise self._error(f"{info.asl_name} header runs past its PkgLength", pos)
         if op is Opcode.METHOD:
-            body = [] if self.skip_methods else self._method_body(p, pkg_end, segs)
+            if self.skip_methods:
+                body = []
+            elif self.lazy_methods:
+                body = None         # parsed when the method runs (parse_method_terms)
+            else:
+                body = self._method_body(p, pkg_end, segs)
             return Method(pos, pkg_end - pos, name, path, extra[0], body, p)
         body = self._scoped_body(p, pkg_end, segs, in_method)
         length = pkg_end - pos

@@ -32,6 +32,7 @@ from vcpu_hotplug.acpi.aml.objects import (
     BufferField,
     FieldUnit,
     IndexRef,
+    Method,
     NodeRef,
     Package,
     Reference,
@@ -256,7 +257,11 @@ class Stores:
             interp.write_object(cur, self.resolve_value(v))
             return
         if copy_object:
-            node.value = copy_value(v)
+            new = copy_value(v)
+            if ct is Method or type(new) is Method:
+                if ct is not type(new) or cur.arg_count != new.arg_count:
+                    interp.namespace.shapes += 1
+            node.value = new
             return
         if ct is int:
             node.value = to_integer(self.resolve_value(v), interp.int_bytes) & interp.ones

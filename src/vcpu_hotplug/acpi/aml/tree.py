@@ -117,6 +117,15 @@ class Node:
         raise AmlError(f"{type(self).__name__} has no AML encoding")
 
 
+@dataclass(slots=True)
+class Unparsed(Node):
+    """The rest of a running method's TermList, from ``offset``, that did not parse with the
+    namespace as it was: parsed again when execution reaches it (ACPICA and uACPI parse a
+    method's terms as they run them). Only :func:`.parser.parse_method_terms` makes one."""
+
+    error: AmlError | None = None
+
+
 def _emit_all(nodes: Iterable[Node], out: bytearray, width: int) -> None:
     for node in nodes:
         node._emit(out, width)
