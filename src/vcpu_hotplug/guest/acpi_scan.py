@@ -51,7 +51,7 @@ from vcpu_hotplug.acpi.device_status import DeviceStatus
 from vcpu_hotplug.acpi.errors import AcpiError
 from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEvent, OstStatus
 from vcpu_hotplug.guest.acpi_utils import (AE_OK, AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
-                                           linux_path)
+                                           acpi_status_of, linux_path)
 from vcpu_hotplug.guest.button import ButtonDriver
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.ged import GedDriver
@@ -238,11 +238,15 @@ class AcpiScan:
         # acpi_scan_check_and_detach(device, ACPI_SCAN_CHECK_FLAG_EJECT): the processor handler has no
         # .detach, and with the EJECT flag adev->handler and the enumerated flag stay until
         # acpi_bus_post_eject, so every early return below leaves the device attached.
+        # acpi_evaluate_ej0 (drivers/acpi/utils.c) warns on either failure; real Linux 6.12 printed
+        # "ACPI: \_SB_.C002: No _EJ0 support for device" for a processor device without _EJ0.
         if not k.acpi.exists(adev.path + "._EJ0"):
-            return -Errno.ENODEV          # acpi_evaluate_ej0: AE_NOT_FOUND
+            k.klog.warn(f"ACPI: {linux_path(adev.path)}: No _EJ0 support for device")
+            return -Errno.ENODEV          # AE_NOT_FOUND
         try:
             k.acpi.evaluate(adev.path + "._EJ0", 1)
-        except AcpiError:
+        except AcpiError as e:
+            k.klog.warn(f"ACPI: {linux_path(adev.path)}: Eject failed (0x{acpi_status_of(e):x})")
             return -Errno.EIO
         # acpi_evaluate_integer(handle, "_STA", NULL, &sta): no 0x0F default here; a device
         # without _STA fails with AE_NOT_FOUND (0x5) and the CPU stays registered.

@@ -66,6 +66,7 @@ from vcpu_hotplug.acpi.pptt import Pptt, ProcessorFlags, ProcessorNode
 from vcpu_hotplug.guest.acpi_boot import AcpiTables
 from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
+from vcpu_hotplug.guest.klog import LogLevel
 from vcpu_hotplug.guest.services import KernelServices
 
 
@@ -158,6 +159,20 @@ def thread_siblings(pptt: Pptt | None, uid_of_cpu: dict[int, int]) -> dict[int, 
     return siblings
 
 
+def has_leaf(pptt: Pptt | None, uid: int) -> bool:
+    """``acpi_find_processor_node`` (``drivers/acpi/pptt.c``) finds a leaf processor node for ``uid``: a
+    processor node with that ACPI Processor ID that is flagged a leaf (revision 2 on) or that no node
+    names as its parent (``acpi_pptt_leaf_node``). True without a PPTT (nothing to look up)."""
+    if pptt is None:
+        return True
+    parents = {node.parent for node in pptt.nodes if isinstance(node, ProcessorNode)}
+    for offset, node in zip(pptt.offsets(), pptt.nodes):
+        if isinstance(node, ProcessorNode) and node.acpi_processor_id == uid and (
+                (pptt.header.revision > 1 and node.flags & ProcessorFlags.NODE_IS_A_LEAF) or offset not in parents):
+            return True
+    return False
+
+
 class SmtControl:
     """``cpu_smt_control``, ``cpu_smt_num_threads`` and ``cpu_smt_max_threads`` with the ``smt/`` files."""
 
@@ -178,7 +193,16 @@ class SmtControl:
         """``init_cpu_topology`` -> ``parse_acpi_topology`` (in ``smp_prepare_cpus``)."""
         k = self.k
         uids = {cpu: c.uid for cpu, c in k.cpus.items() if c.uid is not None and cpu in k.possible}
-        self.siblings = thread_siblings(k.tables.pptt if k.tables else None, uids)
+        pptt = k.tables.pptt if k.tables else None
+        missing = next(((cpu, uid) for cpu, uid in sorted(uids.items()) if not has_leaf(pptt, uid)), None)
+        if pptt is not None and missing is not None:
+            # parse_acpi_topology (drivers/base/arch_topology.c) stops at the first possible CPU without a
+            # leaf, whose find_acpi_cpu_topology warned (drivers/acpi/pptt.c topology_get_acpi_cpu_tag),
+            # and init_cpu_topology resets the topology: no thread siblings
+            k.klog.once("pptt-missing-core", LogLevel.WARNING,
+                        "ACPI PPTT: PPTT table found, but unable to locate core %d (%d)" % missing)
+            pptt = None
+        self.siblings = thread_siblings(pptt, uids)
         if not k.config.kernel.features.hotplug_smt:
             return
         threads = max((len(s) for s in self.siblings.values()), default=1)
