@@ -59,6 +59,7 @@ def test_vm_spec_profile_builds_that_machine(name):
     vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4", profile=name))
     profile = PROFILES[name]
     assert vm.machine.config.unplug_cold_booted is profile.unplug_cold_booted
+    assert vm.machine.config.guest_may_eject is profile.guest_may_eject is (name is ProfileName.QEMU_RFC_V5)
     assert [s.unplug_refusal is not None for s in vm.backend.cpu_slots()] == \
         [not profile.unplug_cold_booted] * 2 + [False] * 2
     assert vm.system.guest_view().online == frozenset({0, 1})

@@ -13,6 +13,10 @@ as the real tables in ``tests/data/qemu-rfc-v5/`` and
 - ``hw/arm/virt.c`` ``virt_cpu_unplug_request`` refuses every vCPU that was
   there at boot ("Hot-unplug of cold-booted CPU not supported!", checked
   before the boot-CPU check), :attr:`Profile.unplug_cold_booted`;
+- ``hw/acpi/cpu.c`` ``cpu_hotplug_wr`` lets the guest eject any plugged vCPU
+  but the first, whether or not management asked for it,
+  :attr:`Profile.guest_may_eject` (``reference`` honours an eject only for a
+  requested unplug);
 - ``hw/arm/virt-acpi-build.c``: MADT revision 4 with 80-byte GICCs and one
   GICR over the whole redistributor region (0xF60000 bytes), FADT minor
   version 3 with hypervisor vendor "QEMU", headers ``BOCHS``/``BXPC``;
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 
 from vcpu_hotplug.acpi.madt import MadtLayout
 from vcpu_hotplug.vmm.firmware_tables import DsdtStyle, FirmwareOptions, GicrRanges, PpttClusterLevel
-from vcpu_hotplug.vmm.machine import COLD_BOOTED_REFUSAL
+from vcpu_hotplug.vmm.machine import COLD_BOOTED_REFUSAL, MachineConfig
 
 
 class ProfileName(str, enum.Enum):
@@ -61,6 +65,14 @@ class Profile:
     unplug_cold_booted: bool
     """False: ``device_del`` of a vCPU present at boot is refused with :data:`COLD_BOOTED_UNPLUG_REFUSAL`
     (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.unplug_cold_booted`)."""
+    guest_may_eject: bool = False
+    """True: the guest may eject any enabled vCPU but the boot one unasked, as QEMU's register block lets
+    it (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.guest_may_eject`)."""
+
+    def machine_config(self, **fields) -> MachineConfig:
+        """A machine configuration with this profile's rules (``fields``: smp, ram_size, ...)."""
+        return MachineConfig(unplug_cold_booted=self.unplug_cold_booted, guest_may_eject=self.guest_may_eject,
+                             **fields)
 
 
 REFERENCE = Profile(
@@ -90,6 +102,7 @@ QEMU_RFC_V5 = Profile(
                              hypervisor_vendor=QEMU_HYPERVISOR_VENDOR,
                              pptt_cluster_level=PpttClusterLevel.NAMED, dsdt=DsdtStyle.QEMU_RFC_V5),
     unplug_cold_booted=False,
+    guest_may_eject=True,
 )
 
 PROFILES: dict[ProfileName, Profile] = {p.name: p for p in (REFERENCE, QEMU_RFC_V5)}

@@ -33,7 +33,7 @@ from vcpu_hotplug.guest.agent import GuestAgent
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.profiles import DEFAULT_PROFILE, ProfileName, get_profile
 from vcpu_hotplug.system import System
-from vcpu_hotplug.vmm.machine import Machine, MachineConfig
+from vcpu_hotplug.vmm.machine import Machine
 from vcpu_hotplug.vmm.vcpu import AdminState, PowerState
 from vcpu_hotplug.qmp.backend import GuestCpuView, RunState
 from vcpu_hotplug.qmp.devices import AARCH64_CPU_TYPES, ARM_CPU_TYPE_SUFFIX
@@ -219,7 +219,7 @@ def build_vm(spec: VmSpec) -> VirtualMachine:
     cpu_type = normalize_cpu_type(spec.cpu_type)
     spec = replace(spec, cpu_type=cpu_type, guest=replace(spec.guest, midr=cpu_model_midr(cpu_type)))
     profile = get_profile(spec.profile)
-    config = MachineConfig(smp=spec.smp, unplug_cold_booted=profile.unplug_cold_booted)
+    config = profile.machine_config(smp=spec.smp)
     if spec.ram_size is not None:
         config = replace(config, ram_size=spec.ram_size)
     smp = config.smp_config  # validates -smp before anything is built

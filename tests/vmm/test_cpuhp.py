@@ -215,3 +215,24 @@ def test_8_byte_accesses_are_not_decoded_like_qemus_block():
         m.bus.read(BASE + 4, 8)
     with pytest.raises(BusError, match="up to 4 bytes"):
         m.bus.write(BASE, 8, 1)
+
+
+def test_qemus_block_lets_the_guest_eject_an_unrequested_vcpu_but_the_boot_one():
+    """hw/acpi/cpu.c cpu_hotplug_wr, flags bit 3: only !cdev->cpu || cdev->cpu == first_cpu is refused."""
+    m = Machine(MachineConfig(smp="cpus=3,maxcpus=6", guest_may_eject=True))
+    aml = AmlRegisterDriver(m.bus, BASE)
+    deleted = []
+    m.observers.device_deleted.append(deleted.append)
+    aml.cej0(0)                                  # the boot vCPU: never
+    aml.cej0(4)                                  # not plugged: nothing to eject
+    m.hw.hvc.hvc(2, PsciFunction.CPU_OFF)
+    aml.cej0(2)                                  # plugged, never asked to remove: ejected (QEMU)
+    assert [d.cpu for d in deleted] == [2]
+    assert m.vcpus.enabled() == [0, 1] and m.pending_unplugs() == []
+
+
+def test_our_block_ejects_only_what_the_vmm_asked_to_remove():
+    m, aml = make("cpus=3,maxcpus=6")
+    m.hw.hvc.hvc(2, PsciFunction.CPU_OFF)
+    aml.cej0(2)
+    assert m.vcpus.enabled() == [0, 1, 2]

@@ -254,7 +254,7 @@ def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False):
     import dataclasses
 
     from vcpu_hotplug.vmm.firmware_tables import build_firmware
-    from vcpu_hotplug.vmm.machine import Machine, MachineConfig
+    from vcpu_hotplug.vmm.machine import Machine
 
     options = profile.firmware
     if acpi_6_4:
@@ -262,7 +262,7 @@ def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False):
             raise click.UsageError(f"--acpi-6.4 chooses the reference profile's MADT layout; "
                                    f"{profile.name.value} has its own (revision {options.madt_layout.revision})")
         options = dataclasses.replace(options, madt_layout=MadtLayout.ACPI_6_4)
-    machine = Machine(MachineConfig(smp=smp, unplug_cold_booted=profile.unplug_cold_booted))
+    machine = Machine(profile.machine_config(smp=smp))
     return machine, build_firmware(machine, options)
 
 

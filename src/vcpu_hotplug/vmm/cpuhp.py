@@ -37,7 +37,11 @@ Policy, enforced here whatever the guest writes:
   vCPU's admin state, which no register write changes;
 - an eject write (bit 3) is honoured only for a vCPU the VMM asked to remove
   (:meth:`CpuHotplugRegisters.request_remove`), never for the boot vCPU;
-  the block then tells the machine (:attr:`on_eject`), which completes it;
+  the block then tells the machine (:attr:`on_eject`), which completes it.
+  With ``guest_may_eject`` (the ``qemu-rfc-v5`` profile) it is honoured for
+  any enabled vCPU but the boot one, as QEMU's ``cpu_hotplug_wr`` checks only
+  ``!cdev->cpu || cdev->cpu == first_cpu``: the guest may eject a CPU nobody
+  asked it to (Linux: ``echo 1 > /sys/bus/acpi/devices/ACPI0007:0N/eject``);
 - bit 4 (OSPM asks firmware to eject, x86 SMM) is recorded under the same
   conditions; the VMM is the firmware, and the eject still needs bit 3;
 - writing the _OST status reports ``(index, event, status)`` to
@@ -136,10 +140,13 @@ class CpuHotplugRegisters:
 
     name = "cpuhp"
 
-    def __init__(self, vcpus: VcpuSet, trace: Trace | None = None, boot_vcpu: int = 0) -> None:
+    def __init__(self, vcpus: VcpuSet, trace: Trace | None = None, boot_vcpu: int = 0,
+                 guest_may_eject: bool = False) -> None:
         self.vcpus = vcpus
         self.trace = trace
         self.boot_vcpu = boot_vcpu
+        self.guest_may_eject = guest_may_eject
+        """True: bits 3 and 4 act for any enabled vCPU but the boot one, requested or not (QEMU)."""
         self.slots = [CpuSlot() for _ in range(len(vcpus))]
         self._vcpu_list = list(vcpus)
         self.selector = 0
@@ -259,16 +266,23 @@ class CpuHotplugRegisters:
             slot.removing = False
             self._event_changed(index)
         elif value & CpuhpFlag.EJECT:
-            if index == self.boot_vcpu or not slot.eject_requested:
+            if not self._may_eject(index):
                 self._log(f"eject of vCPU {index} ignored: "
                           + ("the boot vCPU" if index == self.boot_vcpu else "no removal was requested"))
                 return
             for handler in self.on_eject:
                 handler(index)
         elif value & CpuhpFlag.FW_EJECT:
-            if index != self.boot_vcpu and slot.eject_requested:
+            if self._may_eject(index):
                 slot.fw_remove = True
                 self._event_changed(index)
+
+    def _may_eject(self, index: int) -> bool:
+        if index == self.boot_vcpu:
+            return False
+        if self.slots[index].eject_requested:
+            return True
+        return self.guest_may_eject and self._vcpu_list[index].enabled
 
     def _write_command(self, value: int) -> None:
         try:

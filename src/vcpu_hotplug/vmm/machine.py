@@ -182,6 +182,10 @@ class MachineConfig:
     unplug_cold_booted: bool = True
     """False: refuse to disable a vCPU enabled when the machine was built, as QEMU RFC V5 does
     (:data:`COLD_BOOTED_REFUSAL`; the ``qemu-rfc-v5`` profile)."""
+    guest_may_eject: bool = False
+    """True: the guest may eject any enabled vCPU but the boot one without an unplug request, as
+    QEMU's register block lets it (``hw/acpi/cpu.c`` ``cpu_hotplug_wr``); it completes as an unplug
+    does (``DEVICE_DELETED``), once the vCPU is off. The ``qemu-rfc-v5`` profile."""
 
     @property
     def smp_config(self) -> SmpConfig:
@@ -311,7 +315,8 @@ class Machine:
         """Hotplug events survived a reset: re-announce them when the new guest unmasks the GED's interrupt."""
         self.started = started
         """Set by :meth:`start`: a guest runs, so admin operations are signalled to it."""
-        self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU)
+        self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU,
+                                         guest_may_eject=self.config.guest_may_eject)
         self.cpuhp.on_eject.append(self._eject_written)
         self.cpuhp.on_ost.append(self._ost_written)
         self.hw.bus.map(mm.cpuhp[0], mm.cpuhp[1], self.cpuhp, self.cpuhp.name)
@@ -512,7 +517,10 @@ class Machine:
     def _eject_written(self, i: int) -> None:
         request = self._unplugs.get(i)
         if request is None:
-            return
+            if not (self.config.guest_may_eject and self.vcpus[i].enabled and not self.vcpus[i].is_boot):
+                return
+            request = self._unplugs[i] = UnplugRequest(i, self.clock.now_ns())
+            self._log(f"vCPU {i} ejected by the guest with no unplug requested (QEMU's block allows it)")
         if self.vcpus[i].power is not PowerState.OFF:
             request.eject_written = True
             self._log(f"vCPU {i} eject written while powered on: completes at its CPU_OFF")
