@@ -16,6 +16,10 @@ Two measurements in one run, on the same machine and the same emulator
    ``device_add`` of vCPUs 2..7 (each reply awaited), then ``device_del`` of
    vCPUs 7..2, each followed by its ``DEVICE_DELETED``.
 
+Both paths run the emulator with ``VCPU_HOTPLUG_PACE=instant`` (libvirt passes it with
+``<qemu:env>``): the guest answers at once, so the figures are libvirt's and the
+emulator's cost, not the guest's realtime latencies (README "Pacing").
+
 After each resize both paths check the guest's own masks with
 ``x-query-guest-cpus`` (outside the timed part). One warm-up round per path
 is not counted. Prints median, min and max per direction and the ratio
@@ -50,6 +54,9 @@ from qemu.qmp import EventListener, QMPClient  # noqa: E402
 from tests.libvirt.daemon import PrivateLibvirtd, missing_tools  # noqa: E402
 
 LOW, HIGH, MAXCPUS = 2, 8, 8
+#: The emulator's pace variable (emulator/main.py PACE_ENV) and libvirt's namespace for passing it.
+PACE_ENV = "VCPU_HOTPLUG_PACE"
+QEMU_XML_NAMESPACE = "http://libvirt.org/schemas/domain/qemu/1.0"
 TIMEOUT_S = 30.0
 NAME = "bench"
 
@@ -77,6 +84,10 @@ def run_libvirt(reps: int, work: Path) -> dict[str, list[float]]:
                        ("@LOADER@", str(work / "CODE.fd")), ("@NVRAM_TEMPLATE@", str(work / "VARS.fd")),
                        ("@NVRAM@", f"/var/lib/libvirt/qemu/nvram/{NAME}_VARS.fd")):
         xml = xml.replace(key, value)
+    xml = xml.replace("<domain type='qemu'>",
+                      f"<domain type='qemu' xmlns:qemu='{QEMU_XML_NAMESPACE}'>", 1)
+    xml = xml.replace("</domain>", f"  <qemu:commandline><qemu:env name='{PACE_ENV}' value='instant'/>"
+                                   "</qemu:commandline>\n</domain>", 1)
     (work / "bench.xml").write_text(xml)
 
     times: dict[str, list[float]] = {"up": [], "down": [], "virsh no-op": []}
@@ -122,7 +133,8 @@ async def qmp_resize(reps: int, work: Path) -> dict[str, list[float]]:
         [str(emulator_path()), "-machine", "virt,gic-version=3", "-accel", "tcg", "-cpu", "cortex-a57",
          "-m", "512", "-smp", f"{LOW},maxcpus={MAXCPUS}", "-display", "none", "-nodefaults",
          "-qmp", f"unix:{sock},server=on,wait=off"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, PACE_ENV: "instant"})
     times: dict[str, list[float]] = {"up": [], "down": []}
     client = QMPClient("libvirt-setvcpus-bench")
     try:
