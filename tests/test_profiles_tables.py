@@ -7,9 +7,10 @@ shape found there, its ``-smp`` read from its ``command.txt``) and
 What is compared, through the command a user runs:
 
 - MADT (``APIC``), PPTT and GTDT: the whole table;
-- FADT: the whole table but its two DSDT pointers (``DSDT`` @40, ``X_DSDT``
-  @140), which QEMU's table loader fills at boot (the dumps hold 0 or an
-  offset into QEMU's blob) and which hold our table area's address;
+- FADT: the whole table but ``X_DSDT`` (@140, the DSDT's 64-bit address),
+  which QEMU's table loader fills at boot (the dumps hold an offset into
+  QEMU's blob, 0 where the DSDT comes first) and which holds our table area's
+  address; the 32-bit ``DSDT`` field is 0 in both;
 - DSDT: the terms of ``Scope (\\_SB)`` that are the CPU hotplug AML, each
   byte for byte: ``Device (\\_SB.GED)``, ``Scope (_SB)`` (``\\_SB.PRES`` and
   ``\\_SB.CPUS`` with every ``Cnnn``), ``Method (\\_SB.GED.CSCN)``, and also
@@ -38,8 +39,8 @@ DATA = Path(__file__).parent / "data" / "qemu-rfc-v5"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "reference-tables" / "qemu-rfc-v5"
 
 WHOLE_TABLES = ("APIC", "PPTT", "GTDT")
-FADT_DSDT_POINTERS = ((40, 4), (140, 8))
-"""(offset, size) of FADT ``DSDT`` and ``X_DSDT``."""
+X_DSDT = (140, 8)
+"""(offset, size) of FADT ``X_DSDT``."""
 CHECKSUM_OFFSET = 9
 QEMU_ONLY_DEVICES = re.compile(r"^\\_SB_\.(FWCF|VR\d\d|L00\d|PCI0)$")
 HOTPLUG_OFF = re.compile(r"-accel (qtest|tcg,thread=single)")
@@ -78,10 +79,10 @@ def _emit(tmp_path: Path, smp: str) -> Path:
     return out
 
 
-def _without_dsdt_pointers(fadt: bytes) -> bytes:
+def _without_x_dsdt(fadt: bytes) -> bytes:
     table = bytearray(fadt)
-    for offset, size in FADT_DSDT_POINTERS:
-        table[offset:offset + size] = bytes(size)
+    offset, size = X_DSDT
+    table[offset:offset + size] = bytes(size)
     table[CHECKSUM_OFFSET] = 0
     table[CHECKSUM_OFFSET] = -sum(table) & 0xFF
     return bytes(table)
@@ -113,7 +114,7 @@ def test_madt_pptt_gtdt_are_qemus_bytes(shape, tmp_path):
 def test_fadt_is_qemus_but_for_the_dsdt_address(shape, tmp_path):
     out = _emit(tmp_path, _smp(shape))
     ours, real = (out / "FACP.dat").read_bytes(), (shape / "FACP").read_bytes()
-    assert _without_dsdt_pointers(ours) == _without_dsdt_pointers(real)
+    assert _without_x_dsdt(ours) == _without_x_dsdt(real)
     assert ours[131] == 3 and ours[268:276] == b"QEMU\0\0\0\0"    # FADT minor version, hypervisor vendor
 
 
