@@ -284,17 +284,21 @@ def _count_value(counter: "itertools.count[int]") -> int:
 class StatePickler(pickle.Pickler):
     """Pickles a simulation graph: functions as code references, bound methods by name.
 
-    ``persistent(obj)`` names host-held objects (a token instead of the object), or None."""
+    ``tokens`` maps ``id()`` of host-held objects to the token written instead of the object."""
 
-    def __init__(self, file: Any, persistent: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, file: Any, tokens: dict[int, Any] | None = None) -> None:
         super().__init__(file, protocol=PICKLE_PROTOCOL)
-        self._persistent = persistent
+        self._tokens = tokens or {}
+        self._plain: set[type] = set()
+        """Types pickled the ordinary way (no override): decided once per type."""
 
     def persistent_id(self, obj: Any) -> Any:
-        return self._persistent(obj) if self._persistent is not None else None
+        return self._tokens.get(id(obj))
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
+        if kind in self._plain:
+            return NotImplemented
         if kind is types.FunctionType:
             if _is_global(obj):
                 return NotImplemented  # by name, resolved by StateUnpickler.find_class
@@ -326,9 +330,11 @@ class StatePickler(pickle.Pickler):
             return NotImplemented
         if kind is types.BuiltinMethodType:
             raise PayloadError(f"cannot save builtin method {obj!r}: not simulation state")
-        if isinstance(kind, type) and is_simulation_module(kind.__module__) and \
-                "__getattr__" in dir(kind) and hasattr(obj, "__dict__"):
+        if is_simulation_module(kind.__module__) and hasattr(obj, "__dict__") and \
+                any("__getattr__" in vars(c) for c in kind.__mro__):  # the instance's, not a metaclass's
             return (new_instance, (kind,), dict(vars(obj)), None, None, set_dict)
+        if kind not in (types.BuiltinFunctionType, types.BuiltinMethodType):
+            self._plain.add(kind)
         return NotImplemented
 
 
@@ -370,15 +376,15 @@ class StateUnpickler(pickle.Unpickler):
         return self._persistent(pid)
 
 
-def dumps(obj: Any, persistent: Callable[[Any], Any] | None = None) -> bytes:
-    """Pickle ``obj`` with :class:`StatePickler`; ``persistent`` maps host-held objects to ids."""
+def dumps(obj: Any, tokens: dict[int, Any] | None = None) -> bytes:
+    """Pickle ``obj`` with :class:`StatePickler`; ``tokens`` maps ``id()`` of host-held objects to tokens."""
     buf = io.BytesIO()
     try:
-        StatePickler(buf, persistent).dump(obj)
+        StatePickler(buf, tokens).dump(obj)
     except RecursionError:  # a deeper graph than usual: once more with room for it
         buf = io.BytesIO()
         with _deep_recursion():
-            StatePickler(buf, persistent).dump(obj)
+            StatePickler(buf, tokens).dump(obj)
     return buf.getvalue()
 
 

@@ -78,7 +78,7 @@ def save_system(system: System) -> bytes:
     tokens in the graph, and their attributes are saved beside it."""
     tokens = _host_tokens(system)
     state = {SYSTEM_TOKEN: dict(vars(system)), CLOCK_TOKEN: dict(vars(system.clock))}
-    return state_codec.dumps(state, persistent=lambda obj: tokens.get(id(obj)))
+    return state_codec.dumps(state, tokens)
 
 
 def load_system(payload: bytes, into: Optional[System] = None) -> System:
