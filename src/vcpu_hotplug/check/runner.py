@@ -108,7 +108,10 @@ def check_context(ctx: CheckContext, *, source: str, boot: bool = True, kernels:
     if not boot:
         report.no_prediction = "not asked for (--no-boot)"
         return report
-    chosen = known_kernels() if not kernels else [kernel_named(n) for n in kernels]
+    chosen = known_kernels()
+    if kernels:
+        picked = {kernel_named(n)[1] for n in kernels}
+        chosen = [(n, k) for n, k in chosen if k in picked]       # oldest first, each once (aliases too)
     report.assumptions = [boot_assumption(ctx, boot_cpus), udev_assumption(udev),
                           kernels_assumption(chosen, bool(kernels))]
     report.predictions = predict(ctx, chosen, BootPolicy(boot_cpus), udev)
