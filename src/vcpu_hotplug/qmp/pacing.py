@@ -43,6 +43,9 @@ work that step queued:
 - *CPU bring-up*: a successful PSCI ``CPU_ON``; the vCPU's start at the secondary entry, and with it
   "CPUn: Booted secondary processor" and the CPU going online, comes ``cpu_up_ns`` later.
 
+The steps are seen in the machine's trace, so realtime needs it enabled (``run`` and the emulator
+always have it; only benchmarks turn it off, and they run instant).
+
 ``kacpi_hotplug`` is an ordered workqueue, so Notify work queues behind the work before it (an eject
 queued behind another starts when that one ends, as on real Linux). Bring-up and hotplug work
 exclude each other through the guest model's own ``cpu_hotplug_lock``.
@@ -199,6 +202,8 @@ class RealtimePacer:
                  factor: float = DEFAULT_FACTOR) -> None:
         if not factor > 0 or factor == float("inf"):
             raise PacingError(f"the pace factor must be a positive number, not {factor}")
+        if not backend.machine.trace.enabled:
+            raise PacingError("realtime pacing sees the guest's steps in the machine's trace: enable it")
         self.backend = backend
         self.latencies = latencies
         self.factor = factor

@@ -1,0 +1,142 @@
+"""The realtime pace's step latencies in simulated time, exactly, without the wall clock.
+
+A :class:`RealtimePacer` gives the guest's steps their latencies on the simulated clock (it postpones the
+work each step queues); the wall clock only decides when those simulated instants are played. So the
+machine's own event times (``OstReport.time_ns``, ``DeviceDeleted.time_ns``) and the guest's kernel-log
+timestamps show the model exactly, here with the clock run to idle as fast as it goes.
+"""
+
+from __future__ import annotations
+
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
+from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
+from vcpu_hotplug.qmp.pacing import DEFAULT_LATENCIES, RealtimePacer, StepLatencies
+from vcpu_hotplug.vm import VirtualMachine, VmSpec, build_vm
+from vcpu_hotplug.vmm.machine import DeviceDeleted, OstReport, UnplugFailed
+
+SLACK_NS = 20 * NS_PER_US
+"""The guest model's own microsecond steps (IRQ thread, work item, udev) on top of the latencies."""
+LAT = DEFAULT_LATENCIES
+
+
+def paced_vm(latencies: StepLatencies = LAT, **spec) -> tuple[VirtualMachine, RealtimePacer, list]:
+    vm = build_vm(VmSpec(**({"smp": "cpus=2,maxcpus=6"} | spec)))
+    pacer = RealtimePacer(vm.backend, latencies)
+    events: list = []
+    vm.backend.subscribe(events.append)
+    return vm, pacer, events
+
+
+def settle(vm: VirtualMachine) -> None:
+    assert vm.system is not None
+    vm.system.run_until_idle()
+
+
+def after(events: list, kind: type, start_ns: int, **match: int) -> list[int]:
+    return [e.time_ns - start_ns for e in events
+            if isinstance(e, kind) and e.time_ns >= start_ns and all(getattr(e, k) == v for k, v in match.items())]
+
+
+def close_to(measured: int, expected: int) -> bool:
+    return expected <= measured <= expected + SLACK_NS
+
+
+def test_a_hot_add_answers_ost_after_notify_and_work_and_comes_online_after_bring_up() -> None:
+    vm, _, events = paced_vm()
+    start = vm.now_ns()
+    vm.backend.plug(2)
+    settle(vm)
+    [ost] = after(events, OstReport, start, cpu=2, source=1)
+    assert close_to(ost, LAT.acpi_notify_ns + LAT.hot_add_work_ns)
+    assert vm.system is not None
+    booted = [r for r in vm.system.kernel.klog.records if "CPU2: Booted secondary processor" in r.text]
+    assert booted and booted[-1].time_ns - start >= ost + LAT.cpu_up_ns
+
+
+def test_an_unplug_is_deleted_after_notify_cpu_off_and_ej0() -> None:
+    vm, _, events = paced_vm()
+    vm.backend.plug(2)
+    settle(vm)
+    start = vm.now_ns()
+    vm.backend.unplug(2)
+    settle(vm)
+    [deleted] = after(events, DeviceDeleted, start, cpu=2)
+    assert close_to(deleted, LAT.acpi_notify_ns + LAT.cpu_off_ns + LAT.eject_ns)
+    assert all(close_to(t, deleted) for t in after(events, OstReport, start, cpu=2))  # 0x84 and the final
+
+
+def test_commands_before_the_evt_share_it_and_its_work_queues_in_order() -> None:
+    """As recorded (a guest without udev: no bring-up holds cpu_hotplug_lock against the next work)."""
+    vm, _, events = paced_vm(guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))
+    start = vm.now_ns()
+    for cpu in (2, 3, 4):
+        vm.backend.plug(cpu)
+    settle(vm)
+    osts = [after(events, OstReport, start, cpu=cpu, source=1)[0] for cpu in (2, 3, 4)]
+    first = LAT.acpi_notify_ns + LAT.hot_add_work_ns
+    assert [close_to(t, first + i * LAT.next_device_ns) for i, t in enumerate(osts)] == [True] * 3
+
+    start = vm.now_ns()
+    vm.backend.unplug(3)
+    vm.backend.unplug(4)  # offline CPUs: the eject's offline is quick on real Linux, charged all the same
+    settle(vm)
+    eject = LAT.cpu_off_ns + LAT.eject_ns
+    assert close_to(after(events, DeviceDeleted, start, cpu=3)[0], LAT.acpi_notify_ns + eject)
+    assert close_to(after(events, DeviceDeleted, start, cpu=4)[0],
+                    LAT.acpi_notify_ns + eject + LAT.next_device_ns + eject)
+
+
+def test_a_command_after_the_evt_waits_for_its_own() -> None:
+    vm, pacer, events = paced_vm(guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))
+    start = vm.now_ns()
+    vm.backend.plug(2)
+    assert vm.system is not None
+    vm.system.run_for(LAT.acpi_notify_ns + NS_PER_MS)  # the first _EVT has run; its work is queued
+    vm.backend.plug(3)
+    settle(vm)
+    first = after(events, OstReport, start, cpu=2, source=1)[0]
+    second = after(events, OstReport, start, cpu=3, source=1)[0]
+    assert close_to(first, LAT.acpi_notify_ns + LAT.hot_add_work_ns)
+    # its own _EVT 13 ms after its interrupt, then its work behind the first's
+    own_evt = LAT.acpi_notify_ns + NS_PER_MS + LAT.acpi_notify_ns
+    assert close_to(second, max(own_evt, first) + LAT.hot_add_work_ns)
+
+
+def test_a_refused_unplug_reports_after_the_eject_time() -> None:
+    """Known difference (README "Pacing"): the eject's work is charged whole before it runs, so a busy
+    CPU's refusal comes as late as an eject would."""
+    vm, _, events = paced_vm()
+    vm.backend.plug(2)
+    settle(vm)
+    assert vm.system is not None
+    vm.system.knobs.busy_cpus.add(2)
+    start = vm.now_ns()
+    vm.backend.unplug(2)
+    settle(vm)
+    [failed] = after(events, UnplugFailed, start, cpu=2)
+    assert close_to(failed, LAT.device_deleted_ns)
+    assert not after(events, DeviceDeleted, start)
+
+
+def test_a_bring_up_holds_cpu_hotplug_lock_against_the_next_hot_add_work() -> None:
+    """With udev onlining, the first CPU's bring-up (CPU_ON to online) holds cpu_hotplug_lock, which
+    the next processor's acpi_processor_add needs (cpu_maps_update_begin), so that work waits for it."""
+    vm, _, events = paced_vm()
+    start = vm.now_ns()
+    vm.backend.plug(2)
+    vm.backend.plug(3)
+    settle(vm)
+    first = after(events, OstReport, start, cpu=2, source=1)[0]
+    second = after(events, OstReport, start, cpu=3, source=1)[0]
+    udev = vm.spec.guest.latency.udev_ns  # KOBJ_ADD to udev's write of cpu2/online
+    assert close_to(second, first + udev + LAT.cpu_up_ns)
+
+
+def test_latencies_of_zero_leave_the_guest_models_own_timing() -> None:
+    zero = StepLatencies(acpi_notify_ns=0, hot_add_work_ns=0, next_device_ns=0, cpu_up_ns=0, cpu_off_ns=0,
+                         eject_ns=0)
+    vm, pacer, events = paced_vm(zero)
+    start = vm.now_ns()
+    vm.backend.plug(2)
+    settle(vm)
+    assert after(events, OstReport, start, cpu=2, source=1)[0] <= SLACK_NS
