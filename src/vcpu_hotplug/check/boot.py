@@ -5,8 +5,10 @@ tables break (:mod:`.report`'s conformance section) never changes what is
 predicted here. Nothing in this module reads a rule's result.
 
 The stand-in machine is our VMM's arm64 ``virt`` machine
-(:class:`~vcpu_hotplug.vmm.machine.Machine`): one vCPU per GICC of the MADT
-(KVM's default MPIDRs; a GICC whose MPIDR is no vCPU's cannot start), its
+(:class:`~vcpu_hotplug.vmm.machine.Machine`): one vCPU per GICC of the MADT,
+the GICC's vCPU being the one at its MADT position (QEMU's CPU index and
+register block selector; KVM's default MPIDRs, so a GICC naming another
+MPIDR makes Linux start whichever vCPU has it, or none), its
 GICv3 at QEMU virt's addresses, PSCI over HVC that answers ``DENIED`` to a
 vCPU its policy keeps disabled. The VMM's policy at boot is an assumption the
 tables cannot settle (:class:`BootPolicy`): by default the vCPUs whose GICC
