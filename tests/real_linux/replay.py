@@ -43,8 +43,8 @@ from vcpu_hotplug.vmm.machine import MachineConfig
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRANSCRIPTS = DATA / "real-linux"
-QEMU_TABLES = DATA / "qemu-rfc-v5" / "aarch64-virt-cpus2-maxcpus4"
-"""QEMU RFC V5's own tables for the recorded runs' ``-smp cpus=2,maxcpus=4`` (the firmware's set)."""
+QEMU_DUMPS = DATA / "qemu-rfc-v5"
+"""QEMU RFC V5's own tables per ``-smp`` shape (the firmware's set a run booted on), see its README."""
 MODEL_TABLES = ("APIC", "PPTT", "DSDT", "FACP", "GTDT")
 """The tables the guest model reads (QEMU's MCFG, SPCR, DBG2 and IORT describe devices it has not)."""
 UPGRADED = ("APIC", "PPTT", "DSDT")
@@ -75,9 +75,19 @@ def load(scenario: str) -> dict[str, Any]:
     return json.loads((TRANSCRIPTS / f"{scenario}.json").read_text())
 
 
+def qemu_tables_dir(smp: str) -> Path:
+    """The dump of QEMU's tables made with ``-accel tcg`` (CPU hotplug on) and this ``-smp``."""
+    for folder in sorted(QEMU_DUMPS.iterdir()):
+        command = folder / "command.txt"
+        if command.is_file() and " -accel tcg " in command.read_text() and f" -smp {smp} " in command.read_text():
+            return folder
+    raise LookupError(f"no dump of QEMU RFC V5's tables for -smp {smp} in {QEMU_DUMPS}")
+
+
 def tables_for(transcript: dict[str, Any]) -> list[bytes]:
     """QEMU's tables, with the run's upgraded APIC/PPTT/DSDT when it used ours (byte for byte as fed)."""
-    tables = {sig: (QEMU_TABLES / sig).read_bytes() for sig in MODEL_TABLES}
+    folder = qemu_tables_dir(transcript["smp"])
+    tables = {sig: (folder / sig).read_bytes() for sig in MODEL_TABLES}
     variant = transcript["tables"]["variant"]
     if variant != "qemu":
         for sig in UPGRADED:
@@ -132,12 +142,15 @@ class Replay:
         self.run.replies.append((command, reply))
         return reply
 
-    def plug(self, cores: list[int], hotpluggable: list[dict[str, Any]]) -> None:
-        for core in cores:
-            slot = next(c for c in hotpluggable if c["props"].get("core-id") == core)
-            props = {k: v for k, v in slot["props"].items() if k != "node-id"}
-            self.qmp("device_add", driver=slot["type"], id=f"cpu{core}", **props)
+    def plug(self, adds: list[dict[str, Any]]) -> None:
+        """The rig's ``device_add`` s (with the arguments it sent), then its ``query-cpus-fast``."""
+        for arguments in adds:
+            self.qmp("device_add", **arguments)
         self.qmp("query-cpus-fast")
+
+    def recorded(self, command: str) -> list[dict[str, Any]]:
+        return [e["send"].get("arguments", {}) for e in self.tr["qmp"]
+                if "send" in e and e["send"]["execute"] == command]
 
     # ---------------------------------------------------------------- guest side (guest-init.sh)
 
@@ -199,8 +212,9 @@ class Replay:
 
     def replay(self) -> ModelRun:
         flow = self.tr["flow"]
-        cores = flow["device_add_cores"]
-        hp = self.qmp("query-hotpluggable-cpus")["return"]
+        adds, dels = self.recorded("device_add"), self.recorded("device_del")
+        first = adds[:len(dels)] if dels else adds
+        self.qmp("query-hotpluggable-cpus")
         self.qmp("query-cpus-fast")
         self.show("BOOT")
         if not self.tr["result"]["ready"]:
@@ -212,7 +226,7 @@ class Replay:
         if pre:
             self.show("AFTER-PRE-ONLINE")
         base = (self._read("enabled"), tuple(self.cpu_dirs()))
-        self.plug(cores, hp)
+        self.plug(first)
         seen = (self._read("enabled"), tuple(self.cpu_dirs())) != base
         self.run.guest_actions.append("HOTADD-SEEN" if seen else "HOTADD-NOT-SEEN")
         self.show("AFTER-DEVICE_ADD")
@@ -221,14 +235,14 @@ class Replay:
             self.online(d)
         self.show("AFTER-ONLINE")
         self.loop_last, self.loop_dirs = None, self.cpu_dirs()
-        for core in cores:
-            self.qmp("device_del", id=f"cpu{core}")
-        deleted = sum(e["event"] == "DEVICE_DELETED" for e in self.run.events) >= len(cores)
+        for arguments in dels:
+            self.qmp("device_del", **arguments)
+        deleted = sum(e["event"] == "DEVICE_DELETED" for e in self.run.events) >= len(dels)
         self.poll()
         self.qmp("query-hotpluggable-cpus")
         self.qmp("query-cpus-fast")
         if flow["replug"] and deleted:
-            self.plug(cores, hp)
+            self.plug(adds[len(first):])
             self.poll()
             self.qmp("query-cpus-fast")
         return self.run
@@ -239,16 +253,29 @@ class Replay:
         while True:
             cur = self.state_key()
             changed = cur != self.loop_last
+            late_first = self.next_recorded_step() == "AFTER-LATE-ONLINE" and self.late_dirs()
+            if changed and late_first:
+                # the real loop read the masks just before the re-plug's CPU appeared and found it when
+                # it listed the directories (a race of its 2 s polling): no state printed in between
+                changed = False
             if changed:
                 self.show("STATE-CHANGE")
                 self.loop_last = cur
-            late = [d for d in self.cpu_dirs() if d not in self.loop_dirs and self.online_file(d) == "0"]
+            late = self.late_dirs()
             for d in late:
                 self.online(d, late=True)
                 self.show("AFTER-LATE-ONLINE")
             self.loop_dirs = self.cpu_dirs()
-            if not changed and not late:
+            if not changed and not late and self.state_key() == self.loop_last:
                 return
+
+    def late_dirs(self) -> list[str]:
+        """CPU directories that appeared since the loop last looked, offline (the loop onlines them)."""
+        return [d for d in self.cpu_dirs() if d not in self.loop_dirs and self.online_file(d) == "0"]
+
+    def next_recorded_step(self) -> str | None:
+        steps = self.tr["steps"]
+        return steps[len(self.run.steps)]["step"] if len(self.run.steps) < len(steps) else None
 
 
 def replay(transcript: dict[str, Any]) -> tuple[ModelRun, System]:

@@ -136,14 +136,16 @@ def timing(timeline):
     device_add/device_del of that device; the OST's source must be the command's (1 insert, 3 eject).
     """
     out, slot_of = [], {}
+    for e in timeline:       # the slot (CPU index) of each device, from the OSTs that name both
+        info = (e.get("data") or {}).get("info", {}) if e.get("event") == "ACPI_DEVICE_OST" else {}
+        if "device" in info:
+            slot_of.setdefault(info["device"], info.get("slot"))
     for k, e in enumerate(timeline):
         if "send" not in e or e["send"]["execute"] not in ("device_add", "device_del"):
             continue
         cmd = e["send"]["execute"]
         args = e["send"].get("arguments", {})
         dev = args.get("id")
-        if cmd == "device_add" and "core-id" in args:
-            slot_of[dev] = str(args["core-id"])
         row = {"command": cmd, "device": dev, "t": e["t"]}
         for f in timeline[k + 1:]:
             if "send" in f and f["send"]["execute"] in ("device_add", "device_del") \

@@ -14,7 +14,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--qemu", required=True); ap.add_argument("--bios", required=True)
 ap.add_argument("--kernel", required=True); ap.add_argument("--initrd", required=True)
 ap.add_argument("--out", required=True); ap.add_argument("--smp", default="cpus=2,maxcpus=4")
-ap.add_argument("--core", default="2", help="core-id(s) to hot-add, comma separated (added back to back)")
+ap.add_argument("--core", default="2", help="core-id(s) to hot-add, comma separated (added back to back); "
+                "socket-id:core-id where -smp has sockets")
 ap.add_argument("--replug", action="store_true", help="after the unplug, device_add the same core(s) again and wait for the guest")
 ap.add_argument("--boot-timeout", type=int, default=600)
 ap.add_argument("--append", default="")
@@ -105,17 +106,25 @@ def wait_deleted(n, timeout):
         if sum(e["event"] == "DEVICE_DELETED" for e in events) >= n: return True
         time.sleep(1)
     return False
+def slot_matches(props, spec):
+    """spec: a core-id ("2"), or socket-id:core-id ("1:0") for -smp shapes with sockets"""
+    if ":" in spec:
+        socket, core = (int(x) for x in spec.split(":"))
+        return props.get("socket-id") == socket and props.get("core-id") == core
+    return props.get("core-id") == int(spec)
+def dev_id(spec):
+    return "cpu" + spec.replace(":", "-")
 def plug(cores, tag):
     for core in cores:
-        slot = [c for c in hp["return"] if c["props"].get("core-id") == core]
+        slot = [c for c in hp["return"] if slot_matches(c["props"], core)]
         if not slot:
             log("no slot with core-id", core); continue
         args = dict(slot[0]["props"]); args.pop("node-id", None)
         result.setdefault("device_add" + tag, []).append(
-            qmp("device_add", driver=slot[0]["type"], id="cpu%d" % core, **args))
+            qmp("device_add", driver=slot[0]["type"], id=dev_id(core), **args))
     qmp("query-cpus-fast")
 if ok:
-    cores = [int(x) for x in a.core.split(",")]
+    cores = a.core.split(",")
     t1 = time.time()
     plug(cores, "")
     done = wait_serial("STAGE3-DONE", 300)
@@ -124,7 +133,7 @@ if ok:
     if done and not a.no_unplug:
         t2 = time.time()
         for core in cores:
-            result.setdefault("device_del", []).append(qmp("device_del", id="cpu%d" % core))
+            result.setdefault("device_del", []).append(qmp("device_del", id=dev_id(core)))
         deleted = wait_deleted(len(cores), 60)
         log("DEVICE_DELETED x%d seen:" % len(cores), deleted, "(%.1fs after device_del)" % (time.time() - t2))
         result["device_deleted"] = deleted

@@ -8,6 +8,8 @@ cd "$W"
 for d in runs/*/; do
   sc=$(basename "$d"); [ -f "$d/result.json" ] || continue
   case $sc in
+    qemu-tables-cpus1-maxcpus8) v=qemu; td=$R/../../qemu-rfc-v5/aarch64-virt-cpus1-maxcpus8 ;;
+    qemu-tables-sockets2) v=qemu; td=$R/../../qemu-rfc-v5/aarch64-virt-sockets2-cores2-cpus2 ;;
     qemu-tables*) v=qemu; td=qtables ;;
     ours-*) v=${sc#ours-}; v=${v%-core3}; v=${v%-2and3}; td=ovl2/$v/kernel/firmware/acpi ;;
     *) continue ;;
