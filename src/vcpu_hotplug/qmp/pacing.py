@@ -122,10 +122,10 @@ class StepLatencies:
 
 
 DEFAULT_LATENCIES = StepLatencies(
-    acpi_notify_ns=13 * NS_PER_MS,
-    hot_add_work_ns=30 * NS_PER_MS,
+    acpi_notify_ns=12 * NS_PER_MS,
+    hot_add_work_ns=27 * NS_PER_MS,
     next_device_ns=3 * NS_PER_MS,
-    cpu_up_ns=7 * NS_PER_MS,
+    cpu_up_ns=6 * NS_PER_MS,
     cpu_off_ns=110 * NS_PER_MS,
     eject_ns=5 * NS_PER_MS,
 )
