@@ -23,6 +23,7 @@ from vcpu_hotplug.migration.stream import MAGIC  # noqa: E402
 from vcpu_hotplug.migration.transport import FileUri  # noqa: E402
 from vcpu_hotplug.migration.vm_state import enable_migration  # noqa: E402
 from vcpu_hotplug.qmp.migration import load_incoming, wait_for_incoming  # noqa: E402
+from vcpu_hotplug.qmp.pacing import Pace, make_pacer  # noqa: E402
 from vcpu_hotplug.qmp.server import QmpServer, UnixAddress  # noqa: E402
 from vcpu_hotplug.vm import VirtualMachine, VmSpec, build_vm  # noqa: E402
 
@@ -74,8 +75,9 @@ class Session:
 
 
 @contextlib.asynccontextmanager
-async def session(vm: VirtualMachine, path: Path, *, events: bool = True) -> AsyncIterator[Session]:
-    server = QmpServer(vm.backend)
+async def session(vm: VirtualMachine, path: Path, *, events: bool = True,
+                  pace: Pace = Pace.INSTANT) -> AsyncIterator[Session]:
+    server = QmpServer(vm.backend, pacer=make_pacer(pace, vm.backend))
     await server.start(UnixAddress(path))
     client = QMPClient("migration-test")
     try:
@@ -419,3 +421,41 @@ def test_an_unplug_saved_midway_ends_in_its_device_deleted_on_the_destination(tm
 def test_an_unplug_of_a_busy_cpu_saved_midway_fails_there_as_it_would_have(tmp_path: Path) -> None:
     events = _mid_operation(tmp_path, "busy-unplug", _paused_unplug, busy=frozenset({6}))
     assert events.count("DEVICE_UNPLUG_GUEST_ERROR") == 1 and "DEVICE_DELETED" not in events
+
+
+def test_realtime_an_unplug_in_flight_at_the_save_ends_once_across_source_and_destination(
+        tmp_path: Path) -> None:
+    """Under realtime pacing the guest takes its time (CPU_OFF alone about 110 ms): a migrate sent
+    right after device_del saves the unplug in flight; it ends in exactly one DEVICE_DELETED,
+    on the source if it got there before the vCPUs stopped, else on the destination."""
+    state = tmp_path / "vm.state"
+    deleted: list[str] = []
+
+    async def save() -> None:
+        async with session(source_vm(), tmp_path / "src.sock", pace=Pace.REALTIME) as src:
+            await src.execute("device_add", {"driver": "host-arm-cpu", "id": "cpu5", "core-id": 5})
+            await src.event("ACPI_DEVICE_OST")
+            await src.execute("device_del", {"id": "cpu5"})
+            await src.execute("migrate", {"uri": f"file:{state}"})
+            await src.event("MIGRATION")
+            await asyncio.sleep(0.3)  # the source is stopped: nothing more may happen there
+            deleted.extend("source" for n, _ in await src.drain() if n == "DEVICE_DELETED")
+
+    run(save())
+    dst_vm = destination_vm()
+
+    async def restore() -> None:
+        async with session(dst_vm, tmp_path / "dst.sock", pace=Pace.REALTIME) as dst:
+            await dst.execute("migrate-incoming", {"uri": f"file:{state}"})
+            if not deleted:
+                event = await dst.event("DEVICE_DELETED")
+                assert event["data"] == {"device": "cpu5", "path": "/machine/peripheral/cpu5"}
+                deleted.append("destination")
+            await dst.drain()
+            await asyncio.sleep(0.3)
+            assert [n for n, _ in await dst.drain()].count("DEVICE_DELETED") == 0
+            assert (await dst.execute("x-query-guest-cpus"))["enabled"] == [0, 1]  # type: ignore[index]
+            assert [c["cpu-index"] for c in await dst.execute("query-cpus-fast")] == [0, 1]  # type: ignore[union-attr]
+
+    run(restore())
+    assert len(deleted) == 1

@@ -20,9 +20,11 @@ callbacks), the trace's listeners (the live view), the clock's schedule listener
 (a wall-clock pacer) and the faults kept for the host. In the stream each is a *token*; on restore the token resolves to the
 destination's own object, so a restored machine reports to the destination's
 QMP server and live view without anyone re-subscribing. The
-:class:`~vcpu_hotplug.system.System` object itself is a token too: a restore
-fills the destination's ``System`` in place, so whoever holds it (the VM's
-guest view, its settle and start callables) sees the restored state.
+:class:`~vcpu_hotplug.system.System` object and its
+:class:`~vcpu_hotplug.hw.clock.SimClock` are tokens too, with their attributes
+saved beside the graph: a restore fills the destination's ``System`` and clock
+in place, so whoever holds them (the VM's guest view, its settle and start
+callables, a wall-clock pacer) sees the restored state.
 
 :class:`VmStateIO` does this for a :class:`~vcpu_hotplug.vm.VirtualMachine`
 and adds what management needs to check and show before anything is
