@@ -382,3 +382,30 @@ def test_bad_pacing_settings_are_refused() -> None:
     machine.trace.enabled = True
     assert isinstance(make_pacer(Pace.INSTANT, machine.backend), InstantPacer)
     assert isinstance(make_pacer(Pace.REALTIME, machine.backend), RealtimePacer)
+
+
+def test_a_fault_in_a_timed_step_is_counted_and_serving_goes_on(tmp_path: Path) -> None:
+    """A host callback that fails while the guest runs on the timer (not inside a command) reaches the
+    server's internal error summary; the timer keeps running and later commands are answered."""
+    machine = vm()
+    pacer = RealtimePacer(machine.backend)
+    failures = []
+
+    def failing(event: object) -> None:
+        if not failures:
+            failures.append(event)
+            raise RuntimeError("an observer fell over")
+    machine.backend.subscribe(failing)
+
+    async def main() -> tuple[list, object]:
+        async with serving(tmp_path / "qmp.sock", machine, pacer) as server, \
+                client(tmp_path / "qmp.sock") as qmp_client:
+            with qmp_client.listener(("ACPI_DEVICE_OST",)) as listener:
+                await execute(qmp_client, "device_add", ADD)
+                await asyncio.wait_for(listener.get(), TIMEOUT)  # the guest's step still completed
+                status = await execute(qmp_client, "query-status")
+                return server.internal_errors.lines(), status
+
+    errors, status = asyncio.run(main())
+    assert len(errors) == 1 and "an observer fell over" in errors[0], errors
+    assert status == {"status": "running", "running": True}
