@@ -54,15 +54,15 @@ CPU_DIR = "/sys/devices/system/cpu"
 MASKS = ("possible", "present", "enabled", "online", "offline")
 
 
-def _load_recording_module():
-    path = TRANSCRIPTS / "recording" / "make_transcript.py"
-    spec = importlib.util.spec_from_file_location("make_transcript", path)
+def recording_script(name: str):
+    """A script of ``tests/data/real-linux/recording/`` as a module (they are plain scripts, no package)."""
+    spec = importlib.util.spec_from_file_location(name, TRANSCRIPTS / "recording" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-RECORDING = _load_recording_module()
+RECORDING = recording_script("make_transcript")
 KEEP, SKIP = RECORDING.KEEP, RECORDING.SKIP
 """The transcripts' kernel log filter (CPUs, ACPI processors, PSCI, GIC), applied to the model's log too."""
 
@@ -177,7 +177,7 @@ class Replay:
             uid = kernel.acpi.evaluate(adev.path + "._UID", trace=False) \
                 if kernel.acpi.exists(adev.path + "._UID") else None
             bound = adev.cpu is not None and adev.cpu in kernel.devices.registered
-            out.append({"path": adev.path, "uid": "" if uid is None else str(uid),
+            out.append({"device": adev.name, "path": adev.path, "uid": "" if uid is None else str(uid),
                         "status": "NA" if sta is None else str(sta),
                         "physical_node": f"cpu{adev.cpu}" if bound else "none"})
         return sorted(out, key=lambda d: d["path"])

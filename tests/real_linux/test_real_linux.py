@@ -7,7 +7,7 @@ tables and drives the same QMP commands and guest actions; these tests compare, 
 
 - the masks (possible/present/enabled/online/offline), the ``cpuN`` directories and their ``online``
   files at every step the guest printed;
-- the ACPI processor devices (path, ``_UID``, ``_STA``, bound CPU) at every step;
+- the ACPI processor devices (name, path, ``_UID``, ``_STA``, bound CPU) at every step;
 - the guest's ``echo 1 > cpuN/online`` results;
 - the kernel log lines about CPUs, ACPI processor devices, PSCI and the GIC (text, not timestamps;
   addresses normalised), in order, and the ACPI tables Linux listed;
@@ -129,7 +129,7 @@ def test_acpi_processor_devices_at_every_step(scenario: str) -> None:
     transcript, run, _ = recorded_and_model(scenario)
 
     def view(steps, fix_path):
-        return [(s["step"], [(fix_path(p["path"]), p["uid"], p["status"], p["physical_node"])
+        return [(s["step"], [(p["device"], fix_path(p["path"]), p["uid"], p["status"], p["physical_node"])
                              for p in s["acpi_processors"]]) for s in steps]
     assert view(run.steps, str) == view(transcript["steps"], linux_path)
 

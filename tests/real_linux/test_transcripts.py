@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.real_linux.replay import RECORDING, TRANSCRIPTS, UPGRADED, load, scenarios
+from tests.real_linux.replay import RECORDING, TRANSCRIPTS, UPGRADED, load, recording_script, scenarios
 
 SCENARIOS = scenarios()
 VERSION_KEYS = {"kernel", "qemu", "edk2", "busybox", "uname"}
-
-
-def _timing_module():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("timing_table", TRANSCRIPTS / "recording" / "timing_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -51,7 +43,7 @@ def test_every_variant_changes_what_it_names_and_no_more() -> None:
 
 
 def test_readme_timing_table_is_the_transcripts() -> None:
-    timing = _timing_module()
+    timing = recording_script("timing_table")
     readme = (TRANSCRIPTS / "README.md").read_text()
     for line in timing.summary(TRANSCRIPTS) + timing.guest_steps(TRANSCRIPTS) + timing.table(TRANSCRIPTS):
         assert line in readme, line
