@@ -110,6 +110,8 @@ class ModelRun:
     kernel_log: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     replies: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    guest_cpus: dict[str, Any] = field(default_factory=dict)
+    """``x-query-guest-cpus`` at the end: the guest's masks (vCPU indexes) and its kernel log tail."""
 
 
 class Replay:
@@ -281,5 +283,6 @@ class Replay:
 def replay(transcript: dict[str, Any]) -> tuple[ModelRun, System]:
     r = Replay(transcript)
     run = r.replay()
+    run.guest_cpus = dispatch({"execute": "x-query-guest-cpus"}, r.ctx)["return"]
     run.kernel_log = [rec.text for rec in r.system.kernel.klog.records]
     return run, r.system

@@ -24,6 +24,8 @@ from functools import lru_cache
 
 import pytest
 
+from vcpu_hotplug.guest.cpumask import format_range_list
+
 from tests.real_linux.replay import KEEP, MODEL_TABLES, SKIP, linux_path, load, replay, scenarios
 
 SCENARIOS = scenarios()
@@ -176,3 +178,17 @@ def test_qmp_replies(scenario: str) -> None:
             if "reply" in q and q["to"] not in ("qmp_capabilities", "quit")]
     model = [(command, without_thread_ids(command, reply)) for command, reply in run.replies]
     assert model == real
+
+
+@pytest.mark.parametrize("scenario", params("masks"))
+def test_x_query_guest_cpus_ends_where_real_linux_ended(scenario: str) -> None:
+    """What a management client reads over QMP (``x-query-guest-cpus``) is the last state real Linux printed,
+    and its log tail is the model's kernel log."""
+    transcript, run, _ = recorded_and_model(scenario)
+    last = transcript["steps"][-1]["masks"]
+    view = run.guest_cpus
+    assert {name: format_range_list(view[name]) for name in ("possible", "present", "enabled", "online")} == \
+        {name: last[name] for name in ("possible", "present", "enabled", "online")}
+    tail = [re.sub(r"^\[\s*\d+\.\d+\] ", "", line) for line in view["log"]]
+    assert tail == run.kernel_log[-len(tail):]
+    assert view.get("kernel", {}).get("release", "6.12") == "6.12"
