@@ -1,16 +1,18 @@
 """``check --json``'s prediction against recorded real-Linux runs (tests/data/real-linux, issue 12).
 
 Each transcript is one run of real Linux (Debian's 6.12.95 arm64 kernel)
-under QEMU RFC V5 (``-smp cpus=2,maxcpus=4``, TCG), recorded by the rig
+under QEMU RFC V5 (TCG; ``-smp cpus=2,maxcpus=4`` and two other shapes), recorded by the rig
 (tests/data/real-linux/README.md): the masks after boot and after each step
 (``device_add`` of one or two cores, ``echo 1 > cpuN/online`` since that
 guest has no udev, ``device_del``, maybe a replug), the kernel log and the
-QMP traffic. The tables Linux used are QEMU's own
-(tests/data/qemu-rfc-v5/aarch64-virt-cpus2-maxcpus4) with, for ``ours-*``,
-the MADT, PPTT and DSDT replaced by the variant's (tables/<variant>/).
+QMP traffic. The tables Linux used are QEMU's own for
+that ``-smp`` (tests/data/qemu-rfc-v5/, the dump whose command.txt has it)
+with, for ``ours-*``, the MADT, PPTT and DSDT replaced by the variant's
+(tables/<variant>/). The vCPU a ``device_add`` plugs is QEMU's CPU index of
+its socket/cluster/core/thread ids.
 
 ``check`` runs on that same table set with what the tables cannot say given
-as the rig had it: ``--boot-cpus 2`` (``-smp cpus=2``), ``--no-udev`` and
+as the rig had it: ``--boot-cpus N`` (``-smp cpus=N``), ``--no-udev`` and
 ``--guest-kernel 6.12``. Then, step by step:
 
 - the masks: each transcript step is matched with the prediction's step of
@@ -81,7 +83,8 @@ class Run:
 
     @property
     def cores(self) -> list[int]:
-        return list(self.doc["flow"]["device_add_cores"])
+        """The vCPUs (QEMU CPU indexes) the run plugged, from its device_add arguments and -smp."""
+        return sorted(set(_plugged(self.doc).values()))
 
     def steps_of(self, vcpu: int) -> list[dict]:
         return [s for s in self.prediction["steps"] if s["vcpu"] == vcpu]
@@ -90,22 +93,50 @@ class Run:
         return next(c for c in self.prediction["cpus"] if c["vcpu"] == vcpu)
 
 
-def _smp(doc: dict) -> tuple[int, int]:
-    found = re.fullmatch(r"cpus=(\d+),maxcpus=(\d+)", doc["smp"])
-    assert found, doc["smp"]
-    return int(found.group(1)), int(found.group(2))
+def _smp(doc: dict) -> dict[str, int]:
+    """The -smp of the run as numbers (sockets, clusters, cores, threads default to a flat topology)."""
+    values = dict(item.split("=") for item in doc["smp"].split(","))
+    smp = {key: int(value) for key, value in values.items()}
+    smp.setdefault("maxcpus", smp["cpus"])
+    for key in ("sockets", "clusters", "threads"):
+        smp.setdefault(key, 1)
+    smp.setdefault("cores", smp["maxcpus"] // (smp["sockets"] * smp["clusters"] * smp["threads"]))
+    return smp
+
+
+def _plugged(doc: dict) -> dict[str, int]:
+    """device id -> vCPU index of every device_add, as QEMU numbers CPUs (socket, cluster, core, thread)."""
+    smp = _smp(doc)
+    out = {}
+    for entry in doc["qmp"]:
+        send = entry.get("send", {})
+        if send.get("execute") != "device_add":
+            continue
+        a = send["arguments"]
+        index = ((a.get("socket-id", 0) * smp["clusters"] + a.get("cluster-id", 0)) * smp["cores"]
+                 + a.get("core-id", 0)) * smp["threads"] + a.get("thread-id", 0)
+        out[a["id"]] = index
+    return out
 
 
 def _kernel_release(doc: dict) -> str:
     return ".".join(doc["versions"]["kernel"]["version"].split(".")[:2])
 
 
+def _qemu_dump(doc: dict) -> Path:
+    """QEMU's tables for the run's -smp with CPU hotplug on (-accel tcg, MTTCG), from their command.txt."""
+    for folder in sorted(QEMU_DUMPS.glob("*")) if QEMU_DUMPS.is_dir() else []:
+        command = folder / "command.txt"
+        if command.is_file():
+            text = command.read_text()
+            if f"-smp {doc['smp']} " in text and "-accel tcg " in text:
+                return folder
+    pytest.skip(f"no dump of QEMU's tables for -smp {doc['smp']} in {QEMU_DUMPS}")
+
+
 def _tables(doc: dict, out: Path) -> Path:
     """The table set Linux used: QEMU's dump for that -smp, with the variant's MADT, PPTT and DSDT over it."""
-    cpus, maxcpus = _smp(doc)
-    base = QEMU_DUMPS / f"aarch64-virt-cpus{cpus}-maxcpus{maxcpus}"
-    if not base.is_dir():
-        pytest.skip(f"{base} (QEMU's tables for {doc['smp']}) is not there")
+    base = _qemu_dump(doc)
     out.mkdir()
     for path in base.iterdir():
         if path.is_file() and re.fullmatch(r"[A-Z0-9]{4}", path.name):
@@ -119,10 +150,9 @@ def _tables(doc: dict, out: Path) -> Path:
 
 def _predict(path: Path, tmp_path: Path) -> Run:
     doc = json.loads(path.read_text())
-    cpus, _ = _smp(doc)
     tables = _tables(doc, tmp_path / "tables")
-    result = CliRunner().invoke(main, ["check", str(tables), "--json", "--boot-cpus", str(cpus), "--no-udev",
-                                       "--guest-kernel", _kernel_release(doc)])
+    args = ["--boot-cpus", str(_smp(doc)["cpus"]), "--no-udev", "--guest-kernel", _kernel_release(doc)]
+    result = CliRunner().invoke(main, ["check", str(tables), "--json", *args])
     assert result.exit_code in (0, 1), result.output
     report = json.loads(result.stdout)
     [prediction] = report["prediction"]["kernels"]
@@ -140,23 +170,33 @@ def _predicted(step: dict) -> dict[str, set[int]]:
 # -- matching the transcript's steps with the prediction's --------------------------------------------------------
 
 
-def _wanted_actions(doc: dict) -> list[str | None]:
-    """For each transcript step after BOOT, the prediction's action it corresponds to (None: no change)."""
-    out: list[str | None] = []
-    changes = 0
+def _wanted_actions(doc: dict) -> list[list[str]]:
+    """For each transcript step after BOOT, the prediction's actions it corresponds to (none: no change)."""
+    out: list[list[str]] = []
+    removed = readded = False
     for step in doc["steps"][1:]:
         name = step["step"]
         if name == "AFTER-DEVICE_ADD":
-            out.append("hot-add")
-        elif name in ("AFTER-ONLINE", "AFTER-LATE-ONLINE"):
-            out.append("online")
+            out.append(["hot-add"])
+        elif name == "AFTER-ONLINE":
+            out.append(["online"])
         elif name == "STATE-CHANGE":
-            out.append(("hot-remove", "re-add", None)[min(changes, 2)])
-            changes += 1
+            if not removed:
+                out.append(["hot-remove"])
+                removed = True
+            elif doc["flow"]["replug"] and not readded:
+                out.append(["re-add"])
+                readded = True
+            else:
+                out.append([])
+        elif name == "AFTER-LATE-ONLINE":
+            # the replug's own STATE-CHANGE is missing when the guest saw the CPU only once it onlined it
+            out.append(([] if readded else ["re-add"]) + ["online"])
+            readded = True
         elif name == "AFTER-PRE-ONLINE":
             # the guest tried to online a CPU registered at boot before any device_add: the VMM keeps the vCPU
             # disabled, so PSCI refuses and nothing changes (real Linux: EPERM); the prediction does not try
-            out.append(None)
+            out.append([])
         else:
             raise AssertionError(f"unknown transcript step {name!r}")
     return out
@@ -189,10 +229,10 @@ def _expected(run: Run) -> list[tuple[str, dict[str, set[int]], list[str], list[
     cursors = {c: _Cursor(run.steps_of(c), boot) for c in run.cores}
     state = {m: set(v) for m, v in boot.items()}
     out = []
-    for tstep, action in zip(run.doc["steps"][1:], _wanted_actions(run.doc)):
+    for tstep, actions in zip(run.doc["steps"][1:], _wanted_actions(run.doc)):
         lines: list[str] = []
         events: list[tuple] = []
-        if action is not None:
+        for action in actions:
             for core in run.cores:
                 before, after, step = cursors[core].take(action)
                 for m in MASKS:
@@ -215,7 +255,8 @@ def _norm(lines: list[str]) -> list[str]:
 
 
 def _real_events(doc: dict) -> dict[int, list[tuple]]:
-    """The ACPI_DEVICE_OST and DEVICE_DELETED events about each slot, in order."""
+    """The ACPI_DEVICE_OST and DEVICE_DELETED events about each vCPU (``slot``; a device id), in order."""
+    plugged = _plugged(doc)
     out: dict[int, list[tuple]] = {}
     for entry in doc["qmp"]:
         name, data = entry.get("event"), entry.get("data", {})
@@ -223,8 +264,8 @@ def _real_events(doc: dict) -> dict[int, list[tuple]]:
             info = data["info"]
             out.setdefault(int(info["slot"]), []).append((name, int(info["slot"]), info["source"], info["status"]))
         elif name == "DEVICE_DELETED":
-            slot = int(re.fullmatch(r"cpu(\d+)", data["device"]).group(1))
-            out.setdefault(slot, []).append((name, slot, None, None))
+            vcpu = plugged[data["device"]]
+            out.setdefault(vcpu, []).append((name, vcpu, None, None))
     return out
 
 
