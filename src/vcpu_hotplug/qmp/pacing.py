@@ -126,8 +126,8 @@ DEFAULT_LATENCIES = StepLatencies(
     hot_add_work_ns=27 * NS_PER_MS,
     next_device_ns=3 * NS_PER_MS,
     cpu_up_ns=6 * NS_PER_MS,
-    cpu_off_ns=110 * NS_PER_MS,
-    eject_ns=5 * NS_PER_MS,
+    cpu_off_ns=107 * NS_PER_MS,
+    eject_ns=8 * NS_PER_MS,
 )
 """Real Linux 6.12.95 under real QEMU RFC V5 with TCG (``tests/data/real-linux/``; README "Pacing")."""
 
