@@ -459,3 +459,30 @@ def test_realtime_an_unplug_in_flight_at_the_save_ends_once_across_source_and_de
 
     run(restore())
     assert len(deleted) == 1
+
+
+def test_migration_parameters_are_reported_and_remembered_as_qemu_checks_them(tmp_path: Path) -> None:
+    """libvirt sets parameters before it saves (virsh save: migrate-set-parameters first)."""
+    vm = source_vm()
+
+    async def main() -> None:
+        async with session(vm, tmp_path / "src.sock") as src:
+            params = await src.execute("query-migrate-parameters")
+            assert params["downtime-limit"] == 300 and params["max-bandwidth"] == 128 << 20  # type: ignore[index]
+            assert params["tls-creds"] == "" and params["mode"] == "normal"  # type: ignore[index]
+            await src.execute("migrate-set-parameters", {"max-bandwidth": 1 << 40, "tls-creds": None,
+                                                         "downtime-limit": 1000})
+            params = await src.execute("query-migrate-parameters")
+            assert (params["max-bandwidth"], params["downtime-limit"]) == (1 << 40, 1000)  # type: ignore[index]
+            for arguments, says in (({"max-bandwidth": "fast"}, "Invalid parameter type for 'max-bandwidth', "
+                                     "expected: integer"),
+                                    ({"no-such": 1}, "Parameter 'no-such' is unexpected")):
+                with pytest.raises(ExecuteError) as caught:
+                    await src.execute("migrate-set-parameters", arguments)
+                assert str(caught.value) == says
+            # checked whole: nothing of a refused request is applied
+            with pytest.raises(ExecuteError):
+                await src.execute("migrate-set-parameters", {"downtime-limit": 5, "mode": 3})
+            assert (await src.execute("query-migrate-parameters"))["downtime-limit"] == 1000  # type: ignore[index]
+
+    run(main())

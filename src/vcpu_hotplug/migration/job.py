@@ -120,6 +120,23 @@ class MigrationJob:
         return info
 
 
+#: ``MigrationParameters`` (qapi/migration.json, QEMU 9.1) with QEMU's defaults
+#: (migration/options.c ``migration_properties``); ``query-migrate-parameters`` reports them and
+#: ``migrate-set-parameters`` changes them (remembered; none changes how this VMM saves).
+DEFAULT_PARAMETERS: dict[str, object] = {
+    "announce-initial": 50, "announce-max": 550, "announce-rounds": 5, "announce-step": 100,
+    "throttle-trigger-threshold": 50, "cpu-throttle-initial": 20, "cpu-throttle-increment": 10,
+    "cpu-throttle-tailslow": False, "tls-creds": "", "tls-hostname": "", "tls-authz": "",
+    "max-bandwidth": 128 << 20, "avail-switchover-bandwidth": 0, "downtime-limit": 300,
+    "x-checkpoint-delay": 20000, "multifd-channels": 2, "xbzrle-cache-size": 64 << 20,
+    "max-postcopy-bandwidth": 0, "max-cpu-throttle": 99, "multifd-compression": "none",
+    "multifd-zlib-level": 1, "multifd-zstd-level": 1, "x-vcpu-dirty-limit-period": 1000,
+    "vcpu-dirty-limit": 1, "mode": "normal", "zero-page-detection": "multifd",
+}
+#: ``StrOrNull`` members of ``MigrateSetParameters``: a null resets them to "".
+NULLABLE_PARAMETERS = frozenset({"tls-creds", "tls-hostname", "tls-authz"})
+
+
 @dataclass
 class MigrationJobs:
     """The VM's outgoing and incoming migration (QEMU's ``current_migration``, ``current_incoming``)."""
@@ -128,6 +145,7 @@ class MigrationJobs:
     incoming: MigrationJob = field(default_factory=MigrationJob)
     incoming_started: bool = False
     """``migrate-incoming`` (or ``-incoming URI``) was used: QEMU allows it once."""
+    parameters: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
 
     def query(self) -> dict[str, object]:
         """``qmp_query_migrate``: the destination's status, overridden by the source's when it has one."""
@@ -136,4 +154,4 @@ class MigrationJobs:
         return info
 
 
-__all__ = ["MigrationJob", "MigrationJobs", "MigrationStatus", "PAGE_SIZE"]
+__all__ = ["DEFAULT_PARAMETERS", "NULLABLE_PARAMETERS", "MigrationJob", "MigrationJobs", "MigrationStatus", "PAGE_SIZE"]

@@ -41,12 +41,13 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from vcpu_hotplug.migration.errors import MigrationError, UriError
-from vcpu_hotplug.migration.job import MigrationJob, MigrationJobs, MigrationStatus
+from vcpu_hotplug.migration.job import (DEFAULT_PARAMETERS, NULLABLE_PARAMETERS, MigrationJob,
+                                        MigrationJobs, MigrationStatus)
 from vcpu_hotplug.migration.transport import MigrationUri, Outgoing, parse_uri, read_stream
 
 from .backend import RunState
 from .devices import CpuDevice, CpuDeviceTable
-from .errors import QmpError
+from .errors import QmpError, invalid_parameter_type, unexpected_parameter
 
 MIGRATION_EVENT = "MIGRATION"
 #: ``-incoming defer``: wait in ``inmigrate`` for ``migrate-incoming``.
@@ -188,6 +189,40 @@ def query_migrate(ctx: Any, args: dict[str, Any]) -> object:
     return jobs_of(ctx.backend).query()
 
 
+# ------------------------------------------------------------------ parameters
+
+def query_migrate_parameters(ctx: Any, args: dict[str, Any]) -> object:
+    """``query-migrate-parameters``: every ``MigrationParameters`` member."""
+    return dict(jobs_of(ctx.backend).parameters)
+
+
+def migrate_set_parameters(ctx: Any, args: dict[str, Any]) -> object:
+    """``migrate-set-parameters``: checked whole (types as the QAPI visitor checks them), then
+    remembered; ``block-bitmap-mapping`` is accepted and not reported."""
+    wanted: dict[str, object] = {}
+    for name, value in args.items():
+        if name == "block-bitmap-mapping":
+            if not isinstance(value, list):
+                raise invalid_parameter_type(name, "array")
+            continue
+        default = DEFAULT_PARAMETERS.get(name)
+        if default is None:
+            raise unexpected_parameter(name)
+        if value is None and name in NULLABLE_PARAMETERS:
+            value = ""
+        if isinstance(default, bool):
+            ok, kind = isinstance(value, bool), "boolean"
+        elif isinstance(default, int):
+            ok, kind = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "integer"
+        else:
+            ok, kind = isinstance(value, str), "string"
+        if not ok:
+            raise invalid_parameter_type(name, kind)
+        wanted[name] = value
+    jobs_of(ctx.backend).parameters.update(wanted)
+    return {}
+
+
 # ------------------------------------------------------------------ incoming
 
 def migrate_incoming(ctx: Any, args: dict[str, Any]) -> object:
@@ -265,5 +300,6 @@ def _saved_run_state(value: Any, source: str) -> RunState:
     return state if state in RESTORABLE_STATES else RunState.PAUSED
 
 
-__all__ = ["INCOMING_DEFER", "devices_state", "jobs_of", "load_incoming", "migrate", "migrate_incoming", "query_migrate",
+__all__ = ["INCOMING_DEFER", "devices_state", "jobs_of", "load_incoming", "migrate", "migrate_incoming",
+           "migrate_set_parameters", "query_migrate", "query_migrate_parameters",
            "wait_for_incoming"]
