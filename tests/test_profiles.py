@@ -14,7 +14,7 @@ from vcpu_hotplug.emulator.main import EmulatorError, plan
 from vcpu_hotplug.profiles import (COLD_BOOTED_UNPLUG_REFUSAL, DEFAULT_PROFILE, PROFILES, QEMU_RFC_V5, REFERENCE,
                                    ProfileError, ProfileName, get_profile)
 from vcpu_hotplug.vm import VmSpec, build_vm
-from vcpu_hotplug.vmm.errors import BootVcpuError, ColdBootedVcpuError
+from vcpu_hotplug.vmm.errors import BootVcpuError, ColdBootedVcpuError, EjectPendingError
 from vcpu_hotplug.vmm.firmware_tables import build_firmware
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
@@ -115,3 +115,39 @@ def test_demo_runs_on_the_qemu_profile():
     result = CliRunner().invoke(main, ["demo", "--profile", "qemu-rfc-v5", "--smp", "cpus=2,maxcpus=4", "--json"])
     assert result.exit_code == 0, result.output
     assert '"DEVICE_DELETED"' in result.output
+
+
+def test_a_standing_unplug_request_has_no_timeout_survives_a_refusal_and_is_asked_again():
+    """QEMU (qemu-rfc-v5): no timeout, a failing eject _OST only reported, a repeat re-raises the event."""
+    machine = Machine(QEMU_RFC_V5.machine_config(smp="cpus=1,maxcpus=4"))
+    failed, osts = [], []
+    machine.observers.unplug_failed.append(failed.append)
+    machine.observers.ost.append(osts.append)
+    machine.enable(2)
+    machine.cpuhp.clear_insert(2)
+    machine.disable(2)
+    machine.clock.advance_ns(100 * machine.config.unplug_timeout_ns)
+    assert machine.pending_unplugs() == [2] and failed == []
+    machine.cpuhp.write(0, 4, 2)                              # the guest: _OST(eject, 0x82 busy)
+    machine.cpuhp.write(5, 1, 1)
+    machine.cpuhp.write(8, 4, 3)
+    machine.cpuhp.write(5, 1, 2)
+    machine.cpuhp.write(8, 4, 0x82)
+    machine.cpuhp.write(4, 1, 4)                              # and acknowledges the remove event
+    assert [(o.cpu, o.source, o.status) for o in osts] == [(2, 3, 0x82)]
+    assert machine.pending_unplugs() == [2] and failed == [] and machine.cpuhp.pending_events() == []
+    raised = machine.ged.raised
+    assert machine.disable(2) == 2                            # asked again
+    assert machine.cpuhp.pending_events() == [2] and machine.ged.raised == raised + 1
+
+
+def test_a_reference_unplug_request_is_one_attempt():
+    machine = Machine(REFERENCE.machine_config(smp="cpus=1,maxcpus=4"))
+    failed = []
+    machine.observers.unplug_failed.append(failed.append)
+    machine.enable(2)
+    machine.disable(2)
+    with pytest.raises(EjectPendingError):
+        machine.disable(2)
+    machine.clock.advance_ns(machine.config.unplug_timeout_ns + 1)
+    assert [f.cpu for f in failed] == [2] and machine.pending_unplugs() == []

@@ -33,6 +33,8 @@ from typing import Any
 
 import pytest
 
+from vcpu_hotplug.acpi.notify import OstStatus
+from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.profiles import COLD_BOOTED_UNPLUG_REFUSAL, ProfileName
 from vcpu_hotplug.qmp.server import QmpServer, UnixAddress
 from vcpu_hotplug.vm import VmSpec, build_vm
@@ -146,8 +148,9 @@ class Wire(RawClient):
         return message
 
 
-async def _replay(profile: ProfileName, session, tmp_path: Path) -> tuple[dict, list, list, list]:
-    vm = build_vm(VmSpec(smp=SMP, cpu_type="cortex-a57", profile=profile))
+async def _replay(profile: ProfileName, session, tmp_path: Path,
+                  guest: GuestConfig | None = None) -> tuple[dict, list, list, list]:
+    vm = build_vm(VmSpec(smp=SMP, cpu_type="cortex-a57", profile=profile, guest=guest or GuestConfig()))
     server = QmpServer(vm.backend, thread_id=lambda index: TID_BASE + index, clock=lambda: FIXED_TIME)
     path = tmp_path / "qmp.sock"
     await server.start(UnixAddress(path))
@@ -203,6 +206,29 @@ def test_the_profiles_agree_on_everything_else(tmp_path):
         results.append(asyncio.run(_replay(profile, session, tmp_path / profile.value)))
     assert results[0][1:] == results[1][1:]
     _check(session, results[0])
+
+
+def _refused_unplug_session(profile: ProfileName) -> list[tuple[str, dict | None, dict, list[dict]]]:
+    """A guest whose CPU 2 cannot go offline refuses each eject (_OST 0x84, then 0x82 busy)."""
+    refused = [_ost(2, 3, OstStatus.EJECT_IN_PROGRESS, "cpu2"), _ost(2, 3, OstStatus.DEVICE_BUSY, "cpu2")]
+    if profile is ProfileName.REFERENCE:
+        refused.append({"event": "DEVICE_UNPLUG_GUEST_ERROR",
+                        "data": {"device": "cpu2", "path": WITH_CPU2[2]}})
+    return [("qmp_capabilities", None, OK, []),
+            ("device_add", ADD_CPU2, OK, [_ost(2, 1, 0, "cpu2")]),
+            ("device_del", {"id": "cpu2"}, OK, refused),
+            ("device_del", {"id": "cpu2"}, OK, refused),
+            ("query-cpus-fast", None, _cpus_fast(WITH_CPU2), [])]
+
+
+@pytest.mark.parametrize("profile", list(ProfileName), ids=lambda p: p.value)
+def test_a_refused_eject_ends_the_unplug_only_in_reference(profile, tmp_path):
+    """QEMU's hw/acpi/cpu.c forwards the refusing _OST as ACPI_DEVICE_OST and nothing else: the request
+    stands (no DEVICE_UNPLUG_GUEST_ERROR) and a repeated device_del asks the guest again; reference ends
+    the unplug with DEVICE_UNPLUG_GUEST_ERROR, after which device_del is a new request."""
+    session = _refused_unplug_session(profile)
+    guest = GuestConfig(knobs=GuestKnobs(busy_cpus={2}))
+    _check(session, asyncio.run(_replay(profile, session, tmp_path, guest)))
 
 
 # --------------------------------------------------- the rig's transcripts, when they are there --

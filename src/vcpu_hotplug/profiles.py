@@ -13,6 +13,10 @@ as the real tables in ``tests/data/qemu-rfc-v5/`` and
 - ``hw/arm/virt.c`` ``virt_cpu_unplug_request`` refuses every vCPU that was
   there at boot ("Hot-unplug of cold-booted CPU not supported!", checked
   before the boot-CPU check), :attr:`Profile.unplug_cold_booted`;
+- an unplug request stands until the guest ejects: no timeout, a refusal is
+  only an ``ACPI_DEVICE_OST`` (never ``DEVICE_UNPLUG_GUEST_ERROR``), a
+  repeated ``device_del`` asks the guest again (``hw/acpi/cpu.c``,
+  ``system/qdev-monitor.c``), :attr:`Profile.unplug_request_stands`;
 - ``hw/acpi/cpu.c`` ``cpu_hotplug_wr`` lets the guest eject any plugged vCPU
   but the first, whether or not management asked for it,
   :attr:`Profile.guest_may_eject` (``reference`` honours an eject only for a
@@ -65,13 +69,18 @@ class Profile:
     unplug_cold_booted: bool
     """False: ``device_del`` of a vCPU present at boot is refused with :data:`COLD_BOOTED_UNPLUG_REFUSAL`
     (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.unplug_cold_booted`)."""
+    unplug_request_stands: bool = False
+    """True: an unplug request stands until the guest ejects (no timeout, no DEVICE_UNPLUG_GUEST_ERROR, a
+    repeated ``device_del`` asks again), as QEMU's
+    (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.unplug_request_stands`)."""
     guest_may_eject: bool = False
     """True: the guest may eject any enabled vCPU but the boot one unasked, as QEMU's register block lets
     it (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.guest_may_eject`)."""
 
     def machine_config(self, **fields) -> MachineConfig:
         """A machine configuration with this profile's rules (``fields``: smp, ram_size, ...)."""
-        return MachineConfig(unplug_cold_booted=self.unplug_cold_booted, guest_may_eject=self.guest_may_eject,
+        return MachineConfig(unplug_cold_booted=self.unplug_cold_booted,
+                             unplug_request_stands=self.unplug_request_stands, guest_may_eject=self.guest_may_eject,
                              **fields)
 
 
@@ -102,6 +111,7 @@ QEMU_RFC_V5 = Profile(
                              hypervisor_vendor=QEMU_HYPERVISOR_VENDOR,
                              pptt_cluster_level=PpttClusterLevel.NAMED, dsdt=DsdtStyle.QEMU_RFC_V5),
     unplug_cold_booted=False,
+    unplug_request_stands=True,
     guest_may_eject=True,
 )
 

@@ -46,6 +46,10 @@ class HotpluggableCpu:
     unplug_refusal: str | None = None
     """Why the machine never unplugs this vCPU, checked before anything else (QEMU RFC V5 refuses
     every cold-booted vCPU: ``hw/arm/virt.c`` ``virt_cpu_unplug_request``); None: no such rule."""
+    unplug_repeats: bool = False
+    """True: a ``device_del`` while this vCPU's unplug is pending asks the guest again, as QEMU's CPU
+    hotplug does (``qmp_device_del`` refuses only a device with ``pending_deleted_event``, which a CPU
+    sets only when unrealized); False: it is refused as already in the process of unplug."""
 
     @property
     def topology(self) -> tuple[int, int, int, int]:

@@ -22,8 +22,9 @@ keeps that mapping the way QEMU does:
   ``qdev_device_add_from_qdict``) and the RFC's ``virt_cpu_pre_plug``,
   whose topology properties default to 0 (target/arm/cpu.c);
 - ``device_del`` follows ``qmp_device_del``: ``DeviceNotFound``, "already in
-  the process of unplug"; the device disappears, and ``DEVICE_DELETED`` is
-  emitted, only when the guest completes the eject.
+  the process of unplug" (unless the machine asks the guest again, as QEMU
+  does for a CPU: the slot's ``unplug_repeats``); the device disappears, and
+  ``DEVICE_DELETED`` is emitted, only when the guest completes the eject.
 
 Query shapes follow qapi/machine.json (``HotpluggableCPU``, ``CpuInfoFast``),
 events qapi/qdev.json (``DEVICE_DELETED``, ``DEVICE_UNPLUG_GUEST_ERROR``) and
@@ -339,7 +340,8 @@ class CpuDeviceTable:
     def device_del(self, name: str) -> CpuDevice:
         """Ask the guest to eject the vCPU device ``name``."""
         device = self.resolve(name)
-        if device.unplug_pending:
+        slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
+        if device.unplug_pending and not slot.unplug_repeats:
             raise QmpError(f"Device {name} is already in the process of unplug")
         self._check_unpluggable(device)
         self._unplug(device)

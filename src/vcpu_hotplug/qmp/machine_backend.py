@@ -96,7 +96,8 @@ class MachineBackend:
         for vcpu in self.machine.vcpus:
             socket, cluster, core, thread = vcpu.topology.ids
             slots.append(HotpluggableCpu(vcpu.index, socket, cluster, core, thread, vcpu.enabled,
-                                 vcpu.mpidr, self.machine.unplug_refusal(vcpu.index)))
+                                 vcpu.mpidr, self.machine.unplug_refusal(vcpu.index),
+                                 self.machine.config.unplug_request_stands))
         return slots
 
     def plug(self, index: int) -> None:

@@ -182,6 +182,14 @@ class MachineConfig:
     unplug_cold_booted: bool = True
     """False: refuse to disable a vCPU enabled when the machine was built, as QEMU RFC V5 does
     (:data:`COLD_BOOTED_REFUSAL`; the ``qemu-rfc-v5`` profile)."""
+    unplug_request_stands: bool = False
+    """True: an unplug request stands until the guest ejects the vCPU, as in QEMU: no timeout, a
+    failing eject ``_OST`` is only reported (QEMU's ``hw/acpi/cpu.c`` forwards it as
+    ``ACPI_DEVICE_OST`` and nothing else), and a repeated request raises the remove event and the
+    GED interrupt again (``acpi_cpu_unplug_request_cb``; ``qmp_device_del`` refuses a repeat only
+    for a device with ``pending_deleted_event``, which a CPU sets only when it is unrealized). The
+    ``qemu-rfc-v5`` profile. False: a request is one attempt, failed by the guest's refusal or the
+    timeout, and a repeat while it is pending is refused."""
     guest_may_eject: bool = False
     """True: the guest may eject any enabled vCPU but the boot one without an unplug request, as
     QEMU's register block lets it (``hw/acpi/cpu.c`` ``cpu_hotplug_wr``); it completes as an unplug
@@ -483,6 +491,11 @@ class Machine:
         if vcpu.is_boot:
             raise BootVcpuError(f"vCPU {i} is the boot vCPU and cannot be disabled", i)
         if i in self._unplugs:
+            if self.config.unplug_request_stands:
+                self.cpuhp.request_remove(i)
+                self._log(f"vCPU {i} unplug requested again; remove event raised")
+                self.ged.event(GedEvent.CPU_HOTPLUG)
+                return i
             raise EjectPendingError(f"an unplug of vCPU {i} is already pending", i)
         if not vcpu.enabled:
             raise AlreadyDisabledError(f"vCPU {i} is already disabled", i)
@@ -492,8 +505,9 @@ class Machine:
             self._complete(i)
             return i
         request = UnplugRequest(i, self.clock.now_ns())
-        request.timeout = self.clock.schedule(self.config.unplug_timeout_ns, lambda: self._timed_out(i),
-                                              f"unplug timeout vcpu{i}")
+        if not self.config.unplug_request_stands:
+            request.timeout = self.clock.schedule(self.config.unplug_timeout_ns, lambda: self._timed_out(i),
+                                                  f"unplug timeout vcpu{i}")
         self._unplugs[i] = request
         # A pending insert stays (QEMU's acpi_cpu_unplug_request_cb leaves is_inserting): the scan
         # reports it first, then the removal. Dropping it would lose the hot-add for good if this
@@ -562,4 +576,7 @@ class Machine:
         self.hw.faults.dispatch(self.observers.ost, report)
         failing = status not in (OstStatus.SUCCESS, OstStatus.EJECT_IN_PROGRESS)
         if i in self._unplugs and source in (OstEvent.EJECT_REQUEST, OstEvent.OSPM_EJECT) and failing:
+            if self.config.unplug_request_stands:
+                self._log(f"vCPU {i}: the guest refused the eject (_OST status {status:#x}); the request stands")
+                return
             self._fail(i, f"guest reported _OST source {source:#x} status {status:#x}", status)
