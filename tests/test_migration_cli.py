@@ -10,6 +10,7 @@ ends the destination with one error line, as QEMU exits after "load of migration
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -204,3 +205,23 @@ def test_the_qemu_compatible_emulator_restores_from_an_inherited_fd_as_libvirt_p
             proc.wait()
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_a_deferred_load_that_fails_ends_the_process_with_the_reason(tmp_path: Path, servers: list) -> None:
+    state = tmp_path / "vm.state"
+    state.write_bytes(b"VCPUHP-VMSTATE\n{")
+    path = tmp_path / "dst.sock"
+    server = start(servers, tmp_path, "--smp", SMP, "--qmp", f"unix:{path},server", "--pace", "instant",
+                   "--incoming", "defer")
+    server.wait_for_socket(path)
+
+    async def drive() -> None:
+        client = await connect(path)
+        assert await execute(client, "migrate-incoming", {"uri": f"file:{state}"}) == {}
+        with contextlib.suppress(EOFError):
+            await asyncio.wait_for(client.disconnect(), TIMEOUT)
+
+    asyncio.run(drive())
+    assert server.wait() == 1
+    assert server.stderr == (f"error: load of migration failed: file '{state}': the stream is truncated "
+                             f"({len(state.read_bytes())} bytes, inside the header)\n")

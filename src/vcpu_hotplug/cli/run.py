@@ -45,7 +45,7 @@ from vcpu_hotplug.migration.errors import UriError
 from vcpu_hotplug.migration.transport import MigrationUri, parse_uri
 from vcpu_hotplug.migration.vm_state import enable_migration
 from vcpu_hotplug.qmp.errors import QmpError
-from vcpu_hotplug.qmp.migration import INCOMING_DEFER, load_incoming, wait_for_incoming
+from vcpu_hotplug.qmp.migration import INCOMING_DEFER, incoming_failure, load_incoming, wait_for_incoming
 from vcpu_hotplug.qmp.machine_backend import DEFAULT_CPU_TYPE
 from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
@@ -224,6 +224,9 @@ def run(smp: str, qmp_specs: Sequence[str], cpu_type: str, guest_kernel: str, bu
                              incoming=incoming))
     except (RunError, QmpError) as exc:
         fail(str(exc))
+    failure = incoming_failure(vm.backend)
+    if failure is not None:  # migrate-incoming failed and ended the server: QEMU exits with the reason
+        fail(failure)
 
 
 def parse_incoming(spec: Optional[str]) -> Optional[MigrationUri]:

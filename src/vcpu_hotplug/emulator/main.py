@@ -72,7 +72,7 @@ from vcpu_hotplug.qmp.backend import RunState
 from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
 from vcpu_hotplug.qmp.errors import QmpError
-from vcpu_hotplug.qmp.migration import INCOMING_DEFER, load_incoming, wait_for_incoming
+from vcpu_hotplug.qmp.migration import INCOMING_DEFER, incoming_failure, load_incoming, wait_for_incoming
 from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
 from vcpu_hotplug.qmp.server import QmpServer, TcpAddress, UnixAddress
 from vcpu_hotplug.vm import VirtualMachine, VmConfigError, VmSpec, build_vm, normalize_cpu_type
@@ -496,6 +496,10 @@ def _run(emulator_plan: EmulatorPlan, prog: str, on_ready: Callable[[], None]) -
                 os.unlink(cl.pidfile)
             except OSError:
                 pass
+    failure = incoming_failure(emulator.vm.backend) if emulator.vm is not None else None
+    if failure is not None:  # migrate-incoming failed: QEMU exits, EXIT_FAILURE, with the reason
+        print(f"{prog}: {failure}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
     return EXIT_OK
 
 

@@ -452,6 +452,7 @@ COMMAND_LIST: tuple[Command, ...] = (
             (Arg("uri", ArgType.STR, required=False), Arg("channels", ArgType.LIST, required=False),
              Arg("detach", ArgType.BOOL, required=False), Arg("resume", ArgType.BOOL, required=False))),
     Command("query-migrate", qmp_migration.query_migrate),
+    Command("migrate_cancel", qmp_migration.migrate_cancel),
     Command("query-migrate-parameters", qmp_migration.query_migrate_parameters),
     Command("migrate-set-parameters", qmp_migration.migrate_set_parameters, open_arguments=True),
     Command("migrate-incoming", qmp_migration.migrate_incoming,

@@ -242,6 +242,20 @@ def migrate_incoming(ctx: Any, args: dict[str, Any]) -> object:
     return {}
 
 
+def incoming_failure(backend: Any) -> Optional[str]:
+    """Why the incoming migration failed (the process should exit with it), or None."""
+    jobs = getattr(backend, "migration", None)
+    if jobs is None or jobs.incoming.status is not MigrationStatus.FAILED:
+        return None
+    return jobs.incoming.error
+
+
+def migrate_cancel(ctx: Any, args: dict[str, Any]) -> object:
+    """``migrate_cancel``: a migration here runs within its ``migrate`` command, so none is ever
+    running when another command arrives; as QEMU's with no migration running, nothing happens."""
+    return {}
+
+
 def wait_for_incoming(backend: Any, *, autostart: bool) -> None:
     """Put a VM built stopped (``VmSpec.start_paused``, with migration enabled) in ``inmigrate``:
     QEMU's ``-incoming``. ``autostart`` is QEMU's (no ``-S``): run once loaded if saved running."""
@@ -300,6 +314,6 @@ def _saved_run_state(value: Any, source: str) -> RunState:
     return state if state in RESTORABLE_STATES else RunState.PAUSED
 
 
-__all__ = ["INCOMING_DEFER", "devices_state", "jobs_of", "load_incoming", "migrate", "migrate_incoming",
-           "migrate_set_parameters", "query_migrate", "query_migrate_parameters",
+__all__ = ["INCOMING_DEFER", "devices_state", "incoming_failure", "jobs_of", "load_incoming", "migrate",
+           "migrate_cancel", "migrate_incoming", "migrate_set_parameters", "query_migrate", "query_migrate_parameters",
            "wait_for_incoming"]
