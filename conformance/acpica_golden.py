@@ -482,6 +482,145 @@ for access in ("ByteAcc", "WordAcc", "DWordAcc", "QWordAcc", "AnyAcc"):
                 f"BN{n:02X} = 0x0123456789ABCDEF\nLocal0 [1] = {raw}\nLocal0 [2] = BN{n:02X}\nReturn (Local0)")
         INDEX_BANK_CASES.append((f"bankfield_{access}_{bank}", decls, body))
 
+# -- edge cases of operators (ACPI 6.5 section 19.6; ACPICA exoparg*.c, exmisc.c) ----------------
+EDGE_DECLS = """Name (EP00, Package () {1, "s", Buffer () {2}, Package () {3}})
+    Name (ES00, "abc")
+    Name (EB00, Buffer () {1, 2, 3})
+    Mutex (EM00, 5)
+    Mutex (EM01, 2)
+    Event (EE00)
+    Device (ED00) { Name (_ADR, 0) }
+    Method (EA02, 2) { Return (Arg0 + Arg1) }
+"""
+EDGE_CASES = [
+    ("mod_zero", "", "Local0 = 0; Return (10 % Local0)"),
+    ("divide_zero_remainder", "", "Local0 = 0; Divide (10, Local0, Local1); Return (Local1)"),
+    ("shl_64", "", "Local0 = 1; Local1 = 64; Return (Local0 << Local1)"),
+    ("shr_63", "", "Local0 = Ones; Local1 = 63; Return (Local0 >> Local1)"),
+    ("from_bcd_bad_digit", "", "Local0 = 0x1A; Return (FromBCD (Local0))"),
+    ("to_bcd_big", "", "Local0 = 99999999999999999; Return (ToBCD (Local0))"),
+    ("to_bcd_too_big", "", "Local0 = Ones; Return (ToBCD (Local0))"),
+    ("find_left_ones", "", "Local0 = Ones; Return (FindSetLeftBit (Local0))"),
+    ("increment_string", "", 'Local0 = "12"; Local0++; Return (Local0)'),
+    ("decrement_buffer", "", "Local0 = Buffer () {1, 1}; Local0--; Return (Local0)"),
+    ("lnot_string", "", 'Local0 = "0"; Return (!Local0)'),
+    ("land_buffer", "", "Local0 = Buffer () {0, 0}; Return (LAnd (Local0, 1))"),
+    ("lequal_str_embedded_nul", "", 'Local0 = "a"; Return (Local0 == Buffer () {0x61, 0})'),
+    ("lless_buffers_len", "", "Local0 = Buffer () {1, 2}; Return (Local0 < Buffer () {1, 2, 0})"),
+    ("lgreater_strings_case", "", 'Local0 = "a"; Return (Local0 > "B")'),
+    ("lequal_int_str_prefix", "", 'Local0 = 0x10; Return (Local0 == "10zz")'),
+    ("sizeof_int", "", "Local0 = 5; Return (SizeOf (Local0))"),
+    ("sizeof_device", "", "Return (SizeOf (ED00))"),
+    ("sizeof_empty_str", "", 'Local0 = ""; Return (SizeOf (Local0))'),
+    ("object_type_all", "",
+     "Local0 = ObjectType (EP00) | (ObjectType (ES00) << 4) | (ObjectType (EB00) << 8)\n"
+     "Local0 |= (ObjectType (ED00) << 12) | (ObjectType (EA02) << 16) | (ObjectType (EM00) << 20)\n"
+     "Local0 |= (ObjectType (\\_SB) << 24) | (ObjectType (EE00) << 28)\nReturn (Local0)"),
+    ("object_type_index_str", "", "Return (ObjectType (ES00 [1]))"),
+    ("object_type_index_buf", "", "Return (ObjectType (EB00 [1]))"),
+    ("object_type_index_pkg_pkg", "", "Return (ObjectType (EP00 [3]))"),
+    ("object_type_ref", "", "Local0 = RefOf (EB00); Return (ObjectType (Local0))"),
+    ("index_str_past_end", "", "Return (DerefOf (ES00 [3]))"),
+    ("index_buf_past_end", "", "Return (DerefOf (EB00 [3]))"),
+    ("index_buf_store_past_end", "Name (EB01, Buffer () {1})", "EB01 [1] = 5; Return (EB01)"),
+    ("index_int", "", "Local0 = 5; Return (DerefOf (Local0 [0]))"),
+    ("index_store_target", "", "Index (EP00, 2, Local0); Return (DerefOf (Local0))"),
+    ("index_store_into_str", "Name (ES01, \"xyz\")", "ES01 [0] = 0x141; Return (ES01)"),
+    ("index_store_str_into_buf", "Name (EB02, Buffer () {1, 2})", 'EB02 [0] = "9"; Return (EB02)'),
+    ("index_store_buf_into_pkg", "Name (EP01, Package () {1, 2})",
+     "EP01 [0] = Buffer () {7}; Return (EP01)"),
+    ("deref_string_name", "", 'Local0 = "ES00"; Return (DerefOf (Local0))'),
+    ("deref_string_missing", "", 'Local0 = "NOPE"; Return (DerefOf (Local0))'),
+    ("deref_int", "", "Local0 = 5; Return (DerefOf (Local0))"),
+    ("refof_local", "", "Local0 = 5; Local1 = RefOf (Local0); Local1 = 7; Return (Local0)"),
+    ("refof_store_through_deref", "Name (EI00, 1)",
+     "Local1 = RefOf (EI00); DerefOf (Local1) = 9; Return (EI00)"),
+    ("cond_ref_of_local_target", "", "Local0 = CondRefOf (ES00, Local1); Return (SizeOf (Local1) + Local0)"),
+    ("mid_index_past", "", 'Return (Mid (ES00, 10, 2))'),
+    ("mid_buffer_len_big", "", "Return (Mid (EB00, 1, 0x100))"),  # Ones: acpiexec 20240827 crashes
+    ("mid_int", "", "Local0 = 0x41424344; Return (Mid (Local0, 1, 2))"),
+    ("match_package_with_nested", "", "Return (Match (EP00, MEQ, 3, MTR, 0, 0))"),
+    ("match_string_vs_int", "", 'Return (Match (EP00, MEQ, "1", MTR, 0, 0))'),
+    ("match_start_past_end", "", "Return (Match (EP00, MTR, 0, MTR, 0, 4))"),
+    ("acquire_sync_level_violation", "", "Acquire (EM00, 0xFFFF)\nLocal0 = Acquire (EM01, 0xFFFF)\n"
+     "Release (EM01)\nRelease (EM00)\nReturn (Local0)"),
+    ("release_not_owned", "", "Release (EM01)\nReturn (1)"),
+    ("release_order", "", "Acquire (EM01, 0xFFFF)\nAcquire (EM00, 0xFFFF)\nRelease (EM01)\n"
+     "Release (EM00)\nReturn (1)"),
+    ("wait_timeout", "", "Return (Wait (EE00, 0))"),
+    ("sleep_stall", "", "Sleep (1)\nStall (10)\nReturn (1)"),
+    ("method_too_many_args_text", "", "Return (EA02 (1, 2))"),
+    ("create_field_zero_bits", "Name (EB03, Buffer (4) {})", "CreateField (EB03, 0, 0, EF00)\nReturn (1)"),
+    ("create_field_past_end", "Name (EB04, Buffer (2) {})", "CreateDWordField (EB04, 0, EF01)\nReturn (EF01)"),
+    ("buffer_size_smaller_than_init", "", "Local0 = 1; Return (Buffer (Local0) {1, 2, 3})"),
+    ("buffer_size_zero", "", "Local0 = 0; Local1 = Buffer (Local0) {}; Return (SizeOf (Local1))"),
+    ("var_package_fewer", "", "Local0 = 1; Local1 = Package (Local0) {1, 2, 3}; Return (SizeOf (Local1))"),
+    ("concat_res_empty", "", "Local0 = Buffer () {0x79, 0}; Return (ConcatenateResTemplate (Local0, Local0))"),
+    ("concat_res_bad", "", "Local0 = Buffer () {1, 2}; Return (ConcatenateResTemplate (Local0, Local0))"),
+    ("to_string_non_buffer", "", "Local0 = Package () {1}; Return (ToString (Local0, Ones))"),
+    ("to_decimal_string_zero_buf", "", "Return (ToDecimalString (Buffer () {0, 0}))"),
+    ("to_hex_string_str_passthrough", "", 'Local0 = "xyz"; Return (ToHexString (Local0))'),
+    ("to_buffer_pkg", "", "Local0 = Package () {1}; Return (ToBuffer (Local0))"),
+    ("to_integer_pkg", "", "Local0 = Package () {1}; Return (ToInteger (Local0))"),
+    ("store_int_to_buffer_field_big", "Name (EB06, Buffer (2) {})",
+     "CreateField (EB06, 0, 12, EF03)\nEF03 = Ones\nReturn (EB06)"),
+    ("store_string_to_buffer_field", "Name (EB07, Buffer (4) {})",
+     'CreateDWordField (EB07, 0, EF04)\nEF04 = "ABCDEFG"\nReturn (EB07)'),
+    ("copy_object_to_buffer_field", "Name (EB08, Buffer (4) {})",
+     "CreateDWordField (EB08, 0, EF05)\nCopyObject (0x11223344, EF05)\nReturn (EB08)"),
+    ("arg_store_ref", "Name (EI02, 3)\nMethod (EW00, 1) { Arg0 = 4\nReturn (Arg0) }",
+     "Local0 = EW00 (RefOf (EI02)); Return (EI02 + (Local0 << 4))"),
+    ("arg_deref_store", "Name (EI03, 3)\nMethod (EW01, 1) { DerefOf (Arg0) = 8 }",
+     "EW01 (RefOf (EI03)); Return (EI03)"),
+    ("local_ref_store_chain", "Name (EI04, 1)",
+     "Local0 = RefOf (EI04)\nLocal1 = RefOf (Local0)\nReturn (ObjectType (Local1))"),
+    ("while_break_nested", "", "Local0 = 0; Local1 = 0\nWhile (Local0 < 3) { Local0++\n"
+     "While (One) { Local1++\nBreak }\nIf (Local0 == 2) { Break } }\nReturn (Local1)"),
+    ("switch_no_match_default_absent", "Method (EW02, 1, Serialized) { Switch (Arg0) { Case (1) "
+     "{ Return (1) } }\nReturn (0x44) }", "Return (EW02 (5))"),
+    ("switch_buffer", "Method (EW03, 1, Serialized) { Switch (ToBuffer (Arg0)) { Case (Buffer () {1}) "
+     "{ Return (1) } Default { Return (2) } } }", "Return (EW03 (Buffer () {1}))"),
+    ("return_package_ref_elements", "", "Local0 = Package () {ED00, EA02}; Return (Local0)"),
+    ("return_local_uninit_in_pkg", "", "Local0 = Package (2) {}; Local0 [1] = Local0; Return (SizeOf (Local0))"),
+    ("timer_monotonic", "", "Local0 = Timer; Sleep (2); Return (Timer - Local0 >= 20000)"),
+    ("revision", "", "Return (Revision >= 2)"),
+]
+
+# -- references as operands and targets (ACPICA exresolv.c, exresop.c, exstore.c, dsmthdat.c) ---
+REFERENCE_DECLS = """Name (RI00, 5)
+    Name (RP00, Package () {7, 8})
+    Name (RB00, Buffer () {9, 10})
+    Method (RM01, 1) { Return (Arg0 + 1) }
+    Method (RM02, 1) { Local0 = Arg0\nReturn (Local0 + 1) }
+    Method (RM03, 1) { Arg0 = 3 }
+    Method (RM04, 1) { Local0 = Arg0\nLocal0 = 4 }
+"""
+REFERENCE_CASES = [
+    ("local_refof_add", "", "Local0 = RefOf (RI00); Return (Local0 + 1)"),
+    ("local_index_pkg_add", "", "Local0 = RP00 [0]; Return (Local0 + 1)"),
+    ("local_index_buf_add", "", "Local0 = RB00 [1]; Return (Local0 + 1)"),
+    ("direct_index_pkg_add", "", "Return (RP00 [1] + 1)"),
+    ("direct_index_buf_add", "", "Return (RB00 [1] + 1)"),
+    ("direct_refof_add", "", "Return (RefOf (RI00) + 1)"),
+    ("arg_refof_add", "", "Return (RM01 (RefOf (RI00)))"),
+    ("arg_copied_to_local_add", "", "Return (RM02 (RefOf (RI00)))"),
+    ("arg_index_add", "", "Return (RM01 (RP00 [1]))"),
+    ("local_refof_to_integer", "", "Local0 = RefOf (RI00); Return (ToInteger (Local0))"),
+    ("local_refof_lequal", "", "Local0 = RefOf (RI00); Return (Local0 == 5)"),
+    ("local_refof_predicate", "", "Local0 = RefOf (RI00); If (Local0) { Return (1) }\nReturn (2)"),
+    ("local_index_lequal", "", "Local0 = RP00 [0]; Return (Local0 == 7)"),
+    ("local_refof_sizeof", "", "Local0 = RefOf (RI00); Return (SizeOf (Local0))"),
+    ("local_refof_concat", "", 'Local0 = RefOf (RI00); Return (Concatenate ("x", Local0))'),
+    ("local_refof_deref", "", "Local0 = RefOf (RI00); Return (DerefOf (Local0) + 1)"),
+    ("local_store_over_refof", "", "Local0 = RefOf (RI00); Local0 = 9; Return (RI00)"),
+    ("arg_store_through_refof", "", "RM03 (RefOf (RI00)); Return (RI00)"),
+    ("arg_copy_local_store", "Name (RI01, 6)", "RM04 (RefOf (RI01)); Return (RI01)"),
+    ("package_names_in_method", "", "Local0 = Package () {RI00, RP00}; Return (Local0)"),
+    ("package_device_name", "", "Local0 = Package () {\\_SB}; Return (ObjectType (DerefOf (Local0 [0])))"),
+    ("deref_target_index", "", "Local0 = RP00 [0]; DerefOf (Local0) = 1; Return (RP00)"),
+    ("index_target_store", "", "RP00 [1] = 0x55; Return (RP00)"),
+]
+
 #: group -> (DSDT revision, declarations shared by the group, programs)
 GROUPS = {
     "main": (2, "", CASES),
@@ -495,6 +634,8 @@ GROUPS = {
     "buffer_fields": (2, "", BUFFER_FIELD_CASES),
     "buffer_fields_rev1": (1, "", REV1_BUFFER_FIELD_CASES),
     "index_bank_fields": (2, "", INDEX_BANK_CASES),
+    "edges": (2, EDGE_DECLS, EDGE_CASES),
+    "references": (2, REFERENCE_DECLS, REFERENCE_CASES),
 }
 
 #: Programs on which ACPICA 20240827 and 20200925 answer differently: id -> why.

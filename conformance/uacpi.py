@@ -69,6 +69,22 @@ ACPICA_ANSWERS_OTHERWISE = {
                          "AE_AML_NO_RETURN_VALUE in ACPICA without interpreter slack (Linux leaves "
                          "acpi_gbl_enable_interpreter_slack off); uACPI stores an empty object; "
                          "acpiexec 20240827 fails as we do",
+    **{name: "Store to a Local holding a reference overwrites the Local in ACPICA "
+             "(dsmthdat.c AcpiDsStoreObjectToLocal: only an Arg holding a RefOf stores through "
+             f"it), and references are not dereferenced implicitly; uACPI stores through as NT "
+             f"does; acpiexec 20240827 {answer}"
+       for name, answer in {
+           "indices-0.asl": "fails with AE_AML_OPERAND_TYPE (we return 1 from the case's FAIL)",
+           "ref_modify_indirect.asl": "fails with AE_AML_UNINITIALIZED_LOCAL, as we do",
+           "ref_modify_via_method_call.asl": "fails with AE_AML_OPERAND_TYPE (we give 0xc9: our "
+                                             "Increment goes through the Arg's reference)",
+           "references-3.asl": "returns 'MyST', as we do",
+           "references-5.asl": "returns 'MyString', as we do",
+           "references-9.asl": "returns 0xDEADC0DEDEADBEEF, as we do",
+           "table-loading-2.asl": "crashes; the case counts on the store through a Local failing",
+           "table-loading-3.asl": "fails with AE_ALREADY_EXISTS; the case counts on the store "
+                                  "through a Local failing",
+       }.items()},
 }
 
 #: Loop bound for the cases (uACPI aborts an endless While after a timeout).

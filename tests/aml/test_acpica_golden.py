@@ -24,6 +24,30 @@ GOLDEN_DIR = Path(__file__).resolve().parent.parent / "data" / "acpica-20240827"
 GOLDEN = json.loads((GOLDEN_DIR / "golden.json").read_text())
 PROGRAMS = [(group, p) for group, g in GOLDEN["groups"].items() for p in g["programs"]]
 
+#: Programs on which we knowingly answer otherwise than ACPICA 20240827: (group, id) -> why.
+#: Their tests are strict xfails, so a fix shows.
+KNOWN_DIFFERENCES = {
+    ("edges", "object_type_all"):
+        "ObjectType (\\_SB) is 6 in ACPICA, whose predefined \\_SB and \\_TZ are Devices "
+        "(utglobal.c AcpiGbl_PreDefinedNames); ours are Scopes (0), which the guest model's "
+        "device walk relies on",
+    ("references", "package_device_name"):
+        "the same \\_SB: ObjectType of the Device it names is 6 in ACPICA, 0 (Scope) here",
+    ("edges", "return_package_ref_elements"):
+        "ACPICA fails 'Local0 = Package () {ED00, EA02}' (a Method named as a Package element, "
+        "stored in a Local) with AE_AML_UNINITIALIZED_LOCAL; we keep the reference to the Method",
+}
+
+
+def program_params(programs=None):
+    """``pytest.param`` per program, the known differences as strict xfails."""
+    params = []
+    for group, p in programs or PROGRAMS:
+        why = KNOWN_DIFFERENCES.get((group, p["id"]))
+        marks = [pytest.mark.xfail(strict=True, reason=why)] if why else []
+        params.append(pytest.param(group, p, id=f"{group}-{p['id']}", marks=marks))
+    return params
+
 
 def as_acpiexec_shows(interp: Interpreter, value) -> dict:
     """Our result typed the way acpiexec prints an evaluation's result.
@@ -81,7 +105,7 @@ def test_golden_data_is_acpica_20240827():
         assert (GOLDEN_DIR / g["aml"]).read_bytes()[:4] == b"DSDT", group
 
 
-@pytest.mark.parametrize("group,program", PROGRAMS, ids=[f"{g}-{p['id']}" for g, p in PROGRAMS])
+@pytest.mark.parametrize("group,program", program_params())
 def test_same_result_as_acpica_20240827(ours, group, program):
     got = ours[group, program["id"]]
     expected = program["expected"]

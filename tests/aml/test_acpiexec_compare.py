@@ -19,7 +19,8 @@ from __future__ import annotations
 import pytest
 
 from tests.aml.interp_support import acpica_version, run_acpiexec_typed
-from tests.aml.test_acpica_golden import GOLDEN, GOLDEN_DIR, PROGRAMS, evaluate_like_acpiexec, same_as_acpica
+from tests.aml.test_acpica_golden import (GOLDEN, GOLDEN_DIR, PROGRAMS, evaluate_like_acpiexec, program_params,
+                                          same_as_acpica)
 from vcpu_hotplug.acpi.aml import Interpreter
 
 
@@ -46,7 +47,7 @@ def test_the_differences_are_explained():
     assert {p["expected"]["value"] for p in differing if p["id"] == "ToHexString_if"} == {"0xF"}
 
 
-@pytest.mark.parametrize("group,program", PROGRAMS, ids=[f"{g}-{p['id']}" for g, p in PROGRAMS])
+@pytest.mark.parametrize("group,program", program_params())
 def test_same_result_as_installed_acpiexec(compared, group, program):
     version, results = compared
     ours, theirs = results[group, program["id"]]

@@ -396,7 +396,7 @@ class Compiler:
                 v = f.L[i]
                 return v if type(v) is int else conv(v)
             return local_int
-        e = self.expr(node)
+        e = self.operand(node)
         conv = self.to_int
 
         def as_int(f):
@@ -404,20 +404,40 @@ class Compiler:
             return v if type(v) is int else conv(v)
         return as_int
 
+    def operand(self, node):
+        """Closure ``f -> value`` for an operand that must be data: an ``Index (...)`` written
+        as the operand gives the element (ACPICA exresolv.c resolves an Index reference on the
+        operand stack), while a reference held in a Local or Arg, or made by RefOf, stays a
+        reference, which :meth:`to_int` and :meth:`data` refuse, as ACPICA does."""
+        e = self.expr(node)
+        if isinstance(node, t.Op) and node.opcode == Opcode.INDEX:
+            load = self.stores.load_initialized
+
+            def element_value(f):
+                r = e(f)
+                # only a Package element; an Index into a Buffer or String is a Buffer
+                # Field reference, which ACPICA leaves unresolved
+                if type(r) is IndexRef and type(r.container) is Package:
+                    return load(r)
+                return r
+            return element_value
+        return e
+
     def to_int(self, v) -> int:
         if v is None:
             raise AmlError("operand is uninitialized (no value)")
         if isinstance(v, Reference):
-            v = self.stores.resolve_value(v)
+            raise AmlError(NOT_DATA)
         t_ = type(v)
         if t_ is FieldUnit or t_ is BufferField:
             v = self.interp.read_object(v)
         return to_integer(v, self.width) & self.ones
 
     def data(self, v):
-        """An operand that must be Integer, String or Buffer (references dereferenced)."""
+        """An operand that must be Integer, String or Buffer (a field is read; a Reference is
+        AE_AML_OPERAND_TYPE: ACPICA does not dereference one implicitly)."""
         if isinstance(v, Reference):
-            v = self.stores.resolve_value(v)
+            raise AmlError(NOT_DATA)
         t_ = type(v)
         if t_ is FieldUnit or t_ is BufferField:
             v = self.interp.read_object(v)
@@ -444,8 +464,7 @@ class Compiler:
             if isinstance(el, t.NameRef):
                 get = self.node_getter(str(el.name), optional=True)
                 text = str(el.name)
-                elements.append(lambda f, get=get, text=text:
-                                NodeRef(n) if (n := get(f)) is not None else UnresolvedName(text))
+                elements.append(lambda f, get=get, text=text: self.package_element(get(f), text))
             else:
                 elements.append(self.expr(el))
         if isinstance(node.count, t.Node):
@@ -463,8 +482,26 @@ class Compiler:
             values = [e(f) for e in elements]
             if n > len(values):
                 values.extend([None] * (n - len(values)))
+            elif n < len(values):
+                # ACPICA dspkginit.c: "Actual Package length (%u) is larger than NumElements
+                # field (%u), truncated"
+                del values[n:]
             return Package(values)
         return make
+
+    def package_element(self, node, text: str):
+        """A name as a Package element (ACPICA dspkginit.c AcpiDsResolvePackageElement): a
+        data object's value is copied in (a field is read), anything else (a Device, a
+        Method ...) stays a reference to it, a name that does not exist an unresolved one."""
+        if node is None:
+            return UnresolvedName(text)
+        v = node.value
+        tv = type(v)
+        if tv is int or tv is AmlString or tv is bytearray or tv is Package:
+            return copy_value(v)
+        if tv is FieldUnit or tv is BufferField:
+            return self.interp.read_object(v)
+        return NodeRef(node)
 
     def method_call(self, node: t.MethodCall, need_value: bool = True):
         get = self.node_getter(node.path if node.path else str(node.name))
@@ -510,7 +547,9 @@ class Compiler:
             if op == Opcode.DEBUG:
                 interp = self.interp
                 return lambda f, v: interp.debug_store(v)
-            ref = self.location(node) if op == Opcode.DEREF_OF else self.expr(node)
+            if op == Opcode.DEREF_OF:
+                return self.deref_target(node)
+            ref = self.expr(node)
             return lambda f, v: stores.store_ref(ref(f), v)
         if isinstance(node, t.NameRef):
             get = self.node_getter(str(node.name))
@@ -521,6 +560,31 @@ class Compiler:
         if isinstance(node, t.Integer) and node.value == 0:
             return None
         raise AmlError(f"invalid store target {type(node).__name__}", offset=node.offset)
+
+    def deref_target(self, node):
+        """``Store (v, DerefOf (X))``: ACPICA's DerefOf yields the object X refers to, and a
+        Store target that is not a reference is AE_AML_OPERAND_TYPE ("Target is not a
+        Reference or Constant object", exstore.c AcpiExStore); only when that object is
+        itself a reference does the store go through it."""
+        loc = self.location(node)
+        stores = self.stores
+
+        def store_deref(f, v):
+            r = loc(f)
+            tr = type(r)
+            if tr is NodeRef:
+                obj = r.node.value
+            elif tr is SlotRef:
+                obj = r.slots[r.index]
+            elif tr is IndexRef and type(r.container) is Package:
+                obj = element(r)
+            else:
+                obj = None
+            if not isinstance(obj, Reference):
+                raise AmlError("AE_AML_OPERAND_TYPE: the target DerefOf (...) is the object "
+                               "referred to, not a reference to store through")
+            stores.store_ref(obj, v)
+        return store_deref
 
     def copy_target(self, node):
         """Closure ``(f, value)`` for CopyObject's target (no conversion)."""
@@ -630,8 +694,8 @@ class Compiler:
         return run
 
     def comparison(self, node: t.Op, wanted):
-        ea = self.expr(node.args[0])
-        eb = self.expr(node.args[1])
+        ea = self.operand(node.args[0])
+        eb = self.operand(node.args[1])
         ones = self.ones
         width = self.width
         data = self.data
@@ -670,7 +734,7 @@ class Compiler:
 
     def with_target(self, node: t.Op, compute, n_operands: int):
         """Operators ``Op(operands..., Target)`` whose result is stored then returned."""
-        operands = [self.expr(a) for a in node.args[:n_operands]]
+        operands = [self.operand(a) for a in node.args[:n_operands]]
         w = self.target(node.args[n_operands]) if len(node.args) > n_operands else None
         data = self.data
 
@@ -685,6 +749,12 @@ class Compiler:
 #: How often (in iterations) a While checks the budget; a runaway loop runs at most this many
 #: iterations of its body past the budget.
 BUDGET_CHECK_ITERATIONS = 32
+
+
+#: ACPICA's answer to a Reference where data is needed ("Needed [Integer/String/Buffer],
+#: found [Reference]", exresop.c).
+NOT_DATA = ("AE_AML_OPERAND_TYPE: a Reference is not an Integer, String or Buffer "
+            "(use DerefOf: references are not dereferenced implicitly)")
 
 
 class Reparse:

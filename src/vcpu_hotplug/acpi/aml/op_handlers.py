@@ -258,8 +258,8 @@ def _op_concat(c: CompilerServices, node: t.Op):
     """Concatenate's operands are ARGI_ANYTYPE in ACPICA: a Reference held in a Local or
     Arg stays a Reference (``[Reference Object]``) instead of being dereferenced."""
     width = c.width
-    a = c.expr(node.args[0])
-    b = c.expr(node.args[1])
+    a = c.operand(node.args[0])
+    b = c.operand(node.args[1])
     w = c.target(node.args[2]) if len(node.args) > 2 else None
     data = c.data
     keep_a = _holds_reference(node.args[0])
@@ -424,7 +424,11 @@ def _op_object_type(c: CompilerServices, node: t.Op):
     loc = c.location(node.args[0])
 
     def object_type(f):
-        obj = c.object_at(loc(f))
+        where = unwind(loc(f))
+        if type(where) is IndexRef and type(where.container) is not Package:
+            # ACPICA: an Index into a String or Buffer is a Buffer Field (exoparg2.c Index)
+            return int(ObjectType.BUFFER_FIELD)
+        obj = c.object_at(where)
         if obj is DEBUG:
             return int(ObjectType.DEBUG_OBJECT)
         code = type_of(obj)
@@ -448,11 +452,11 @@ def _op_size_of(c: CompilerServices, node: t.Op):
 
 
 def _op_match(c: CompilerServices, node: t.Op):
-    pkg = c.expr(node.args[0])
+    pkg = c.operand(node.args[0])
     op1 = node.args[1]
-    v1 = c.expr(node.args[2])
+    v1 = c.operand(node.args[2])
     op2 = node.args[3]
-    v2 = c.expr(node.args[4])
+    v2 = c.operand(node.args[4])
     start = c.int_expr(node.args[5])
     width, ones = c.width, c.ones
     data = c.data

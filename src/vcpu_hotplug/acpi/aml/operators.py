@@ -93,13 +93,15 @@ def mid(source, index: int, length: int, width: int):
 
 
 def _match_one(op: int, element, value, width: int) -> bool:
+    """``P[i] op M``, computed as ACPICA does (exoparg6.c AcpiExDoMatch): as ``M op' P[i]``, so
+    the element is converted to the type of the match value, not the other way round."""
     if op == MTR:
         return True
     try:
-        c = compare(element, value, width)
+        c = compare(value, element, width)
     except AmlError:
         return False
-    return {MEQ: c == 0, MLE: c <= 0, MLT: c < 0, MGE: c >= 0, MGT: c > 0}.get(op, False)
+    return {MEQ: c == 0, MLE: c >= 0, MLT: c > 0, MGE: c <= 0, MGT: c < 0}.get(op, False)
 
 
 def match(package, op1: int, v1, op2: int, v2, start: int, width: int, ones: int) -> int:

@@ -209,12 +209,9 @@ class Stores:
             raise AmlError(f"cannot store a {type_name(v)} into a {type_name(cur)}")
 
     def store_local(self, slots: list, index: int, v) -> None:
-        """``Store(v, LocalX)``."""
-        cur = slots[index]
-        if _is_chain_ref(cur):
-            self.nt_assign(unwind(cur), v)
-        else:
-            slots[index] = copy_value(v)
+        """``Store(v, LocalX)``: the Local is overwritten, a reference it held included
+        (ACPICA dsmthdat.c AcpiDsStoreObjectToLocal: only an Arg stores through one)."""
+        slots[index] = copy_value(v)
 
     def store_arg(self, slots: list, index: int, v) -> None:
         """``Store(v, ArgX)`` and ``CopyObject(v, ArgX)``."""

@@ -1,0 +1,107 @@
+DefinitionBlock ("", "DSDT", 2, "VCPUHP", "GOLDEN", 1)
+{
+Name (RI00, 5)
+    Name (RP00, Package () {7, 8})
+    Name (RB00, Buffer () {9, 10})
+    Method (RM01, 1) { Return (Arg0 + 1) }
+    Method (RM02, 1) { Local0 = Arg0
+Return (Local0 + 1) }
+    Method (RM03, 1) { Arg0 = 3 }
+    Method (RM04, 1) { Local0 = Arg0
+Local0 = 4 }
+
+Method (T000, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (Local0 + 1)
+}
+Method (T001, 0, Serialized)
+{
+Local0 = RP00 [0]; Return (Local0 + 1)
+}
+Method (T002, 0, Serialized)
+{
+Local0 = RB00 [1]; Return (Local0 + 1)
+}
+Method (T003, 0, Serialized)
+{
+Return (RP00 [1] + 1)
+}
+Method (T004, 0, Serialized)
+{
+Return (RB00 [1] + 1)
+}
+Method (T005, 0, Serialized)
+{
+Return (RefOf (RI00) + 1)
+}
+Method (T006, 0, Serialized)
+{
+Return (RM01 (RefOf (RI00)))
+}
+Method (T007, 0, Serialized)
+{
+Return (RM02 (RefOf (RI00)))
+}
+Method (T008, 0, Serialized)
+{
+Return (RM01 (RP00 [1]))
+}
+Method (T009, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (ToInteger (Local0))
+}
+Method (T00A, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (Local0 == 5)
+}
+Method (T00B, 0, Serialized)
+{
+Local0 = RefOf (RI00); If (Local0) { Return (1) }
+Return (2)
+}
+Method (T00C, 0, Serialized)
+{
+Local0 = RP00 [0]; Return (Local0 == 7)
+}
+Method (T00D, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (SizeOf (Local0))
+}
+Method (T00E, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (Concatenate ("x", Local0))
+}
+Method (T00F, 0, Serialized)
+{
+Local0 = RefOf (RI00); Return (DerefOf (Local0) + 1)
+}
+Method (T010, 0, Serialized)
+{
+Local0 = RefOf (RI00); Local0 = 9; Return (RI00)
+}
+Method (T011, 0, Serialized)
+{
+RM03 (RefOf (RI00)); Return (RI00)
+}
+Name (RI01, 6)
+Method (T012, 0, Serialized)
+{
+RM04 (RefOf (RI01)); Return (RI01)
+}
+Method (T013, 0, Serialized)
+{
+Local0 = Package () {RI00, RP00}; Return (Local0)
+}
+Method (T014, 0, Serialized)
+{
+Local0 = Package () {\_SB}; Return (ObjectType (DerefOf (Local0 [0])))
+}
+Method (T015, 0, Serialized)
+{
+Local0 = RP00 [0]; DerefOf (Local0) = 1; Return (RP00)
+}
+Method (T016, 0, Serialized)
+{
+RP00 [1] = 0x55; Return (RP00)
+}
+}
