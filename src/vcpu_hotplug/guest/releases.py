@@ -68,7 +68,10 @@ from dataclasses import dataclass
 
 
 class PresentPolicy(enum.Enum):
-    """How the guest fills ``cpu_present_mask`` (the ``check --present-policy`` values)."""
+    """How the guest fills ``cpu_present_mask``.
+
+    Each release in :class:`GuestKernel` names one; ``check --guest-kernel`` and
+    ``run --guest-kernel`` pick the release."""
 
     LINUX_6_11 = "linux-6.11"
     """``smp_prepare_cpus`` marks every possible CPU present; hot-add/eject never change it."""
