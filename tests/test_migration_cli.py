@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from qemu.qmp import QMPClient
+from qemu.qmp.protocol import ConnectError
 
 from tests.cli.test_run import TIMEOUT, Server, command, execute, next_event, quit_server, servers, start  # noqa: F401
 
@@ -28,8 +29,16 @@ SMP = "cpus=2,maxcpus=8"
 
 
 async def connect(path: Path) -> QMPClient:
-    client = QMPClient("test-migration")
-    await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+    # The socket file exists from bind(); listen() follows a moment later: retry a refusal briefly.
+    for attempt in range(50):
+        client = QMPClient("test-migration")
+        try:
+            await asyncio.wait_for(client.connect(str(path)), TIMEOUT)
+            break
+        except ConnectError as exc:
+            if not isinstance(exc.exc, ConnectionRefusedError) or attempt == 49:
+                raise
+            await asyncio.sleep(0.02)
     await execute(client, "migrate-set-capabilities", EVENTS_ON)
     return client
 

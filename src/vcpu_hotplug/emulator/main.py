@@ -72,7 +72,8 @@ from vcpu_hotplug.qmp.backend import RunState
 from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
 from vcpu_hotplug.qmp.errors import QmpError
-from vcpu_hotplug.qmp.migration import INCOMING_DEFER, incoming_failure, load_incoming, wait_for_incoming
+from vcpu_hotplug.qmp.migration import (INCOMING_DEFER, incoming_failure, jobs_of, load_incoming,
+                                        wait_for_incoming)
 from vcpu_hotplug.qmp.pacing import DEFAULT_FACTOR, Pace, make_pacer
 from vcpu_hotplug.qmp.server import QmpServer, TcpAddress, UnixAddress
 from vcpu_hotplug.vm import VirtualMachine, VmConfigError, VmSpec, build_vm, normalize_cpu_type
@@ -107,6 +108,11 @@ class EmulatorError(Exception):
     def __init__(self, message: str, hint: Optional[str] = None) -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class IncomingFailed(EmulatorError):
+    """The saved VM could not be loaded; the reason went to stderr as it failed (QEMU's
+    ``error_report`` "load of migration failed: ..." before ``exit(EXIT_FAILURE)``)."""
 
 
 @dataclass
@@ -340,6 +346,9 @@ class Emulator:
             backend = self.vm.backend
             backend.on_guest_started.append(self._guest_started)
             enable_migration(self.vm)
+            # QEMU's error_report before it exits: into the domain log, which libvirt quotes.
+            jobs_of(backend).on_incoming_failure.append(
+                lambda text: print(f"{self.prog}: {text}", file=sys.stderr, flush=True))
             if self.plan.command_line.incoming is not None:
                 # -incoming: inmigrate until the state is loaded; -S decides whether it then runs.
                 wait_for_incoming(backend, autostart=not self.plan.command_line.start_paused)
@@ -380,7 +389,7 @@ class Emulator:
             failure = load_incoming(self.vm.backend, self.server.devices, self.plan.incoming,
                                     events=False, emit=self.server.emit_event)
             if failure is not None:
-                raise EmulatorError(failure)
+                raise IncomingFailed(failure)
             self.server.pacer.after_command(True)
         agent = self.plan.agent
         if agent is not None:
@@ -496,10 +505,8 @@ def _run(emulator_plan: EmulatorPlan, prog: str, on_ready: Callable[[], None]) -
                 os.unlink(cl.pidfile)
             except OSError:
                 pass
-    failure = incoming_failure(emulator.vm.backend) if emulator.vm is not None else None
-    if failure is not None:  # migrate-incoming failed: QEMU exits, EXIT_FAILURE, with the reason
-        print(f"{prog}: {failure}", file=sys.stderr, flush=True)
-        return EXIT_FAILURE
+    if emulator.vm is not None and incoming_failure(emulator.vm.backend) is not None:
+        return EXIT_FAILURE  # migrate-incoming failed (reported as it failed): QEMU exits EXIT_FAILURE
     return EXIT_OK
 
 
@@ -537,6 +544,8 @@ def _daemonize_and_run(emulator_plan: EmulatorPlan, prog: str) -> int:
 
 
 def _report(prog: str, exc: BaseException) -> None:
+    if isinstance(exc, IncomingFailed):
+        return  # said already, as it happened
     if isinstance(exc, (EmulatorError, CommandLineError)):
         print(f"{prog}: {exc}", file=sys.stderr)
         if exc.hint:

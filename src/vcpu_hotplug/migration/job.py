@@ -146,6 +146,9 @@ class MigrationJobs:
     incoming_started: bool = False
     """``migrate-incoming`` (or ``-incoming URI``) was used: QEMU allows it once."""
     parameters: dict[str, object] = field(default_factory=lambda: dict(DEFAULT_PARAMETERS))
+    on_incoming_failure: list[Callable[[str], None]] = field(default_factory=list)
+    """Host callbacks told why a load failed, before the process ends (QEMU's ``error_report``
+    "load of migration failed" reaches its log before it exits: libvirt quotes that log)."""
 
     def query(self) -> dict[str, object]:
         """``qmp_query_migrate``: the destination's status, overridden by the source's when it has one."""

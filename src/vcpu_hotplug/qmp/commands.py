@@ -130,6 +130,10 @@ class CommandContext:
     request_quit: Callable[[], None]
     identity: VmIdentity = field(default_factory=VmIdentity)
     emit_event: Callable[[str, Optional[dict[str, object]]], None] = lambda name, data: None
+    emit_event_now: Optional[Callable[[str, Optional[dict[str, object]]], None]] = None
+    """Sends an event the command raises itself *before* its reply, as QEMU's monitor does with an
+    event emitted synchronously in a handler (``MIGRATION`` ``setup`` from ``migrate_init``); None
+    when the server offers no such path (then :attr:`emit_event`: after the reply)."""
 
 
 Handler = Callable[[CommandContext, dict[str, Any]], object]

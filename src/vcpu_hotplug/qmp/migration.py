@@ -84,6 +84,11 @@ def _set_status(job: MigrationJob, status: MigrationStatus, events_on: bool, emi
         emit(MIGRATION_EVENT, {"status": status.value})
 
 
+def _emit_now(ctx: Any) -> EmitEvent:
+    """The emitter for an event QEMU sends before the command's reply (see ``CommandContext``)."""
+    return getattr(ctx, "emit_event_now", None) or ctx.emit_event
+
+
 def _events_on(ctx: Any) -> bool:
     return bool(ctx.identity.migrate_capabilities.get(EVENTS_CAPABILITY, False))
 
@@ -152,7 +157,7 @@ def migrate(ctx: Any, args: dict[str, Any]) -> object:
     state_io = _state_io(backend)
     events = _events_on(ctx)
     job.begin()
-    _set_status(job, MigrationStatus.SETUP, events, ctx.emit_event)
+    _set_status(job, MigrationStatus.SETUP, events, _emit_now(ctx))  # migrate_init, before the reply
     try:
         outgoing = Outgoing(uri)
     except UriError as exc:  # migrate_fd_error: failed, and the command fails
@@ -236,7 +241,8 @@ def migrate_incoming(ctx: Any, args: dict[str, Any]) -> object:
     uri = _parse(uri_text)
     exit_on_error = args.get("exit-on-error", True)
     jobs.incoming_started = True
-    failure = load_incoming(ctx.backend, ctx.devices, uri, events=_events_on(ctx), emit=ctx.emit_event)
+    failure = load_incoming(ctx.backend, ctx.devices, uri, events=_events_on(ctx), emit=ctx.emit_event,
+                            emit_setup=_emit_now(ctx))
     if failure is not None and exit_on_error:
         ctx.request_quit()
     return {}
@@ -265,18 +271,19 @@ def wait_for_incoming(backend: Any, *, autostart: bool) -> None:
 
 
 def load_incoming(backend: Any, devices: CpuDeviceTable, uri: MigrationUri, *, events: bool,
-                  emit: EmitEvent) -> Optional[str]:
+                  emit: EmitEvent, emit_setup: Optional[EmitEvent] = None) -> Optional[str]:
     """Read, check and load the saved VM from ``uri`` into a VM waiting in ``inmigrate``.
 
     Returns None when loaded (the VM is then running, paused or shut down as
     the module says), else the error text (the VM stays in ``inmigrate`` and
-    the job ``failed``).
+    the job ``failed``). ``emit_setup`` sends the ``setup`` event (QEMU sends it before
+    ``migrate-incoming`` returns: ``qemu_start_incoming_migration``); ``emit`` the others.
     """
     jobs = jobs_of(backend)
     jobs.incoming_started = True
     job = jobs.incoming
     job.begin()
-    _set_status(job, MigrationStatus.SETUP, events, emit)
+    _set_status(job, MigrationStatus.SETUP, events, emit_setup or emit)
     _set_status(job, MigrationStatus.ACTIVE, events, emit)
     source = str(uri)
     try:
@@ -291,6 +298,8 @@ def load_incoming(backend: Any, devices: CpuDeviceTable, uri: MigrationUri, *, e
         job.error = f"load of migration failed: {exc}"
         job.finished(0)
         _set_status(job, MigrationStatus.FAILED, events, emit)
+        for callback in list(jobs.on_incoming_failure):
+            callback(job.error)
         return job.error
     job.finished(len(data))
     if saved_state is RunState.RUNNING:
