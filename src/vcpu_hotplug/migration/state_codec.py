@@ -20,7 +20,8 @@ What makes it safe to load:
   never touches the host: no files, processes or sockets, which
   ``tests/test_migration_stream.py`` checks in their source; the one module
   there that reads files, ``acpi/tableio.py``, is left out), a short list of
-  container builtins, and this module's four rebuilders. Anything else
+  container builtins and pure ``operator`` functions (never ``attrgetter`` or
+  ``methodcaller``), and this module's rebuilders. Anything else
   (``os.system``, ``builtins.eval``, ``getattr``, a class of the CLI or the
   QMP server) is refused with :class:`PayloadError` before it is called, so a
   hostile file cannot run code of its choosing;
@@ -37,11 +38,17 @@ What makes it safe to load:
   (:func:`code_fingerprint`) and a stream from another build is refused
   (:mod:`.stream`).
 
-Non-state objects are stripped explicitly before the dump
-(:mod:`.vm_state`): the machine's observers and the trace's listeners are
-host callbacks (the QMP backend, the live view), and faults kept for the host
-are host data. The pickler refuses, rather than carries, anything left that
-does not belong to the simulation (:class:`PayloadError` naming it).
+Non-state objects are stripped explicitly (:mod:`.vm_state` names each one
+and the pickler writes a token in its place): the machine's observers, the
+trace's and the clock's listeners are host callbacks (the QMP backend, the
+live view, a wall-clock pacer), and faults kept for the host are host data.
+The pickler refuses, rather than carries, anything else that does not belong
+to the simulation, a host callback left on a simulation hook for instance
+(:class:`PayloadError` naming it).
+
+The payload is trusted no further than this: a file that passes the checks
+decodes into simulation objects only, but those objects are whatever the
+file says (a stream is checked for damage by its SHA-256, not signed).
 """
 
 from __future__ import annotations
