@@ -619,6 +619,17 @@ REFERENCE_CASES = [
     ("package_device_name", "", "Local0 = Package () {\\_SB}; Return (ObjectType (DerefOf (Local0 [0])))"),
     ("deref_target_index", "", "Local0 = RP00 [0]; DerefOf (Local0) = 1; Return (RP00)"),
     ("index_target_store", "", "RP00 [1] = 0x55; Return (RP00)"),
+    ("store_to_element_holding_refof", "Name (RI02, 1)\nName (RP01, Package (1) {})",
+     "RP01 [0] = RefOf (RI02)\nRP01 [0] = 0x22\nReturn (RI02 + (ObjectType (RP01 [0]) << 8))"),
+    ("store_to_name_holding_refof", "Name (RI03, 1)\nName (RN00, 0)",
+     "CopyObject (RefOf (RI03), RN00)\nRN00 = 0x33\nReturn (RI03 + (ObjectType (RN00) << 8))"),
+    ("copy_object_to_local_holding_refof", "Name (RI04, 1)",
+     "Local0 = RefOf (RI04)\nCopyObject (0x44, Local0)\nReturn (RI04)"),
+    ("store_to_arg_holding_index", "Name (RP02, Package () {1, 2})\nMethod (RM05, 1) { Arg0 = 0x66 }",
+     "RM05 (RP02 [1])\nReturn (RP02)"),
+    ("increment_arg_holding_refof", "Name (RI05, 1)\nMethod (RM06, 1) { Arg0++ }",
+     "RM06 (RefOf (RI05))\nReturn (RI05)"),
+    ("increment_local_holding_refof", "Name (RI06, 1)", "Local0 = RefOf (RI06)\nLocal0++\nReturn (RI06)"),
 ]
 
 #: group -> (DSDT revision, declarations shared by the group, programs)

@@ -104,4 +104,48 @@ Method (T016, 0, Serialized)
 {
 RP00 [1] = 0x55; Return (RP00)
 }
+Name (RI02, 1)
+Name (RP01, Package (1) {})
+Method (T017, 0, Serialized)
+{
+RP01 [0] = RefOf (RI02)
+RP01 [0] = 0x22
+Return (RI02 + (ObjectType (RP01 [0]) << 8))
+}
+Name (RI03, 1)
+Name (RN00, 0)
+Method (T018, 0, Serialized)
+{
+CopyObject (RefOf (RI03), RN00)
+RN00 = 0x33
+Return (RI03 + (ObjectType (RN00) << 8))
+}
+Name (RI04, 1)
+Method (T019, 0, Serialized)
+{
+Local0 = RefOf (RI04)
+CopyObject (0x44, Local0)
+Return (RI04)
+}
+Name (RP02, Package () {1, 2})
+Method (RM05, 1) { Arg0 = 0x66 }
+Method (T01A, 0, Serialized)
+{
+RM05 (RP02 [1])
+Return (RP02)
+}
+Name (RI05, 1)
+Method (RM06, 1) { Arg0++ }
+Method (T01B, 0, Serialized)
+{
+RM06 (RefOf (RI05))
+Return (RI05)
+}
+Name (RI06, 1)
+Method (T01C, 0, Serialized)
+{
+Local0 = RefOf (RI06)
+Local0++
+Return (RI06)
+}
 }

@@ -170,6 +170,10 @@ def _incdec(delta):
         interp = c.interp
 
         def slow_at(f, ref):
+            if type(ref) is SlotRef and isinstance(ref.slots[ref.index], Reference):
+                # ACPICA: the Local or Arg's reference is the operand, not an Integer
+                raise AmlError("AE_AML_OPERAND_TYPE: Increment/Decrement of a Local or Arg "
+                               "holding a reference (use DerefOf)")
             final = unwind(ref)
             cur = c.object_at(final)
             tc = type(cur)

@@ -214,9 +214,12 @@ class Stores:
         slots[index] = copy_value(v)
 
     def store_arg(self, slots: list, index: int, v) -> None:
-        """``Store(v, ArgX)`` and ``CopyObject(v, ArgX)``."""
+        """``Store(v, ArgX)`` and ``CopyObject(v, ArgX)``: through the reference the Arg holds
+        when RefOf made it (dsmthdat.c AcpiDsStoreObjectToLocal, ACPI_REFCLASS_REFOF), else
+        the Arg is overwritten (an Index reference included)."""
         cur = slots[index]
-        if _is_chain_ref(cur):
+        tc = type(cur)
+        if tc is NodeRef or tc is SlotRef or (tc is IndexRef and cur.refof):
             self.overwrite(unwind(cur), v)
         else:
             slots[index] = copy_value(v)
@@ -227,11 +230,9 @@ class Stores:
         if i >= len(c):
             raise AmlError(f"Index {i} beyond the end of a {len(c)}-element object")
         if type(c) is Package:
-            cur = c[i]
-            if _is_chain_ref(cur):
-                self.nt_assign(unwind(cur), v)
-            else:
-                c[i] = copy_value(v)
+            # ACPICA AcpiExStoreObjectToIndex: the element is replaced, a reference it held
+            # included (no store through it, no conversion)
+            c[i] = copy_value(v)
             return
         v = self.resolve_value(v)
         vt = type(v)
