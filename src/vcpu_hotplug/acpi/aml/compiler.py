@@ -1,8 +1,12 @@
 """Compile the parser's term tree (:mod:`.tree`) into Python closures (ACPI 6.5 chapter 19/20).
 
 Each term becomes a closure taking the method's :class:`~.frame.Frame`; a
-method body is compiled once, on its first call, so a loop runs closures,
-not a tree walk. This is the core, as uACPI's execution loop
+method body is parsed and compiled once, on its first call (ACPICA parses a
+body when it runs), so a loop runs closures, not a tree walk. When a name
+changes between method and not-method while a body runs (CopyObject, Load),
+the rest of each running TermList is parsed again from the table
+(:class:`Reparse`), as uACPI, which parses a statement when it reaches it.
+This is the core, as uACPI's execution loop
 (``source/interpreter.c``): blocks and control flow, names, expressions,
 store targets. The operators are in :mod:`.op_handlers` (the operator
 table), named-object declarations in :mod:`.declarations`, regions and
@@ -53,6 +57,7 @@ from vcpu_hotplug.acpi.aml.objects import (
 )
 from vcpu_hotplug.acpi.aml.op_handlers import OPERATORS
 from vcpu_hotplug.acpi.aml.opcodes import Opcode
+from vcpu_hotplug.acpi.aml.parser import parse_method_terms
 from vcpu_hotplug.acpi.aml.store import copy_value, element, unwind
 from vcpu_hotplug.acpi.errors import AmlError
 
@@ -197,8 +202,6 @@ class Compiler:
 
     def reparsed(self, start: int, end: int, f) -> tuple:
         """The statements of ``start..end`` parsed now, with the namespace as it is."""
-        from vcpu_hotplug.acpi.aml.parser import parse_method_terms
-
         try:
             nodes = parse_method_terms(self.source, start, end, scope_segments(f.scope),
                                        live=self.interp.live_argc, table=self.table, whole_body=False)
