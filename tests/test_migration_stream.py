@@ -170,9 +170,9 @@ def test_a_bound_method_is_rebuilt_only_for_methods_simulation_code_defines() ->
         with pytest.raises(PayloadError):
             bound_method(clock, name)
     with pytest.raises(PayloadError, match="not simulation code"):
-        rebuild_function("os", "system", 1, 0, None, None, 0)
+        rebuild_function("os", "system", 1, (1, 0), None, None, 0)
     with pytest.raises(PayloadError, match="no function"):
-        rebuild_function("vcpu_hotplug.system", "nothing", 1, 0, None, None, 0)
+        rebuild_function("vcpu_hotplug.system", "nothing", 1, (1, 0), None, None, 0)
 
 
 def test_garbage_payload_is_a_payload_error_not_a_crash() -> None:
@@ -246,3 +246,29 @@ def test_the_code_a_payload_may_name_never_touches_the_host() -> None:
                         assert uses <= {"strerror", "PathLike"}, f"{path}: uses os.{uses}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in HOST_CALLS, f"{path}:{node.lineno}: calls {node.func.id}()"
+
+
+def test_the_vmm_state_the_issue_names_survives_a_round_trip() -> None:
+    """Admin states, the register block's pending events and selector, the GED's latched event,
+    PSCI power states, the clock and its queue: each the same after a save and a restore."""
+    system = System.build("cpus=2,maxcpus=6")
+    system.enable(3)                      # settled: vCPU 3 enabled and on
+    machine = system.machine
+    machine.enable(4)                     # in flight: insert event pending, GED latched, IRQ raised
+    machine.disable(3)                    # in flight: remove event pending, unplug timeout queued
+    machine.cpuhp.selector = 5            # as a guest's AML leaves it between two accesses
+    restored = load_system(stream.decode(stream.encode({}, save_system(system)), SOURCE).payload)
+    mine, theirs = machine, restored.machine
+    assert [(v.admin, v.power) for v in theirs.vcpus] == [(v.admin, v.power) for v in mine.vcpus]
+    assert theirs.cpuhp.selector == 5 and theirs.cpuhp.pending_events() == mine.cpuhp.pending_events()
+    assert [theirs.cpuhp.flags(i) for i in range(6)] == [mine.cpuhp.flags(i) for i in range(6)]
+    assert (theirs.ged.selector, theirs.ged.raised) == (mine.ged.selector, mine.ged.raised) != (0, 0)
+    assert restored.clock.now_ns() == system.clock.now_ns()
+    assert [(e.when_ns, e.label) for e in sorted(restored.clock._queue) if not e.cancelled] == \
+        [(e.when_ns, e.label) for e in sorted(system.clock._queue) if not e.cancelled]
+    assert restored.clock.pending() == system.clock.pending() > 0
+    # and both finish the same way
+    system.run_until_idle()
+    restored.run_until_idle()
+    assert restored.guest_view() == system.guest_view()
+    assert restored.guest_view().online == {0, 1, 4}

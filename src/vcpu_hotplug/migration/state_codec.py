@@ -27,7 +27,7 @@ What makes it safe to load:
   hostile file cannot run code of its choosing;
 - functions are never carried as code: a closure or lambda in the graph (the
   clock's callbacks, the AML compiler's closures) is written as *where it is
-  defined* (module, qualified name, first line, ordinal) plus its cell values,
+  defined* (module, qualified name, first line and column) plus its cell values,
   and rebuilt from the code object already loaded in this process
   (:func:`rebuild_function`); a bound method is written as its object and
   method name and rebuilt only if the name is a function defined in a
@@ -130,9 +130,21 @@ def _walk_code(code: types.CodeType):
             yield from _walk_code(const)
 
 
+def _first_position(code: types.CodeType) -> tuple:
+    """Where a code object's first located instruction is (line, column): tells apart two lambdas
+    defined on one line, whatever order the modules were imported in."""
+    for position in code.co_positions():
+        if position[0] is not None and position[2] is not None:
+            return (position[0], position[2])
+    return ()
+
+
 @functools.lru_cache(maxsize=None)
 def _code_index(module_name: str) -> dict[tuple[str, int], list[types.CodeType]]:
-    """Every code object of a module, by (qualified name, first line), in source order."""
+    """Every code object of a module, by (qualified name, first line), ordered by position: those
+    of its functions, of its classes' methods, of functions kept in module-level tables (dicts,
+    lists, tuples) of any loaded simulation module, and every code nested in them (closures,
+    lambdas)."""
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     source_file = getattr(module, "__file__", None)
     roots: list[types.CodeType] = []
@@ -150,17 +162,26 @@ def _code_index(module_name: str) -> dict[tuple[str, int], list[types.CodeType]]
                     visit(f, depth + 1)
             return
         if isinstance(obj, functools.partial):
+            visit(obj.func, depth + 1)
             return
         if isinstance(obj, types.FunctionType):
             if obj.__code__.co_filename == source_file:
                 roots.append(obj.__code__)
             return
-        if isinstance(obj, type) and obj.__module__ == module_name:
+        if isinstance(obj, type) and is_simulation_module(obj.__module__):
             for value in vars(obj).values():
                 visit(value, depth + 1)
+        elif isinstance(obj, (dict, types.MappingProxyType)):  # tables of lambdas (opcode -> function)
+            for key, value in obj.items():
+                visit(key, depth + 1)
+                visit(value, depth + 1)
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            for value in obj:
+                visit(value, depth + 1)
 
-    for value in list(vars(module).values()):
-        visit(value)
+    for name in sorted(n for n in list(sys.modules) if is_simulation_module(n)):
+        for value in list(vars(sys.modules[name]).values()):
+            visit(value)
     index: dict[tuple[str, int], list[types.CodeType]] = {}
     done: set[int] = set()
     for root in roots:
@@ -169,32 +190,55 @@ def _code_index(module_name: str) -> dict[tuple[str, int], list[types.CodeType]]
                 continue
             done.add(id(code))
             index.setdefault((code.co_qualname, code.co_firstlineno), []).append(code)
+    for candidates in index.values():
+        candidates.sort(key=_first_position)
     return index
 
 
-def _function_reference(func: types.FunctionType) -> tuple[str, str, int, int]:
+def _candidates(module: str, qualname: str, line: int) -> list[types.CodeType]:
+    """The code objects at (qualname, line) of ``module``; on a miss every simulation module is
+    imported (a function may live in another module's table) and the index rebuilt once."""
+    found = _code_index(module).get((qualname, line))
+    if found is None:
+        _import_simulation()
+        _code_index.cache_clear()
+        found = _code_index(module).get((qualname, line), [])
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _import_simulation() -> None:
+    import pkgutil
+    for package in SIMULATION_PACKAGES:
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, package + "."):
+            if is_simulation_module(info.name):
+                importlib.import_module(info.name)
+
+
+def _function_reference(func: types.FunctionType) -> tuple[str, str, int, tuple]:
     module = func.__module__
     if not isinstance(module, str) or not is_simulation_module(module):
         raise PayloadError(f"cannot save {func.__qualname__} of {module}: not simulation code "
                            "(a host callback left attached to the VM?)")
     code = func.__code__
-    candidates = _code_index(module).get((code.co_qualname, code.co_firstlineno), [])
-    for ordinal, candidate in enumerate(candidates):
-        if candidate is code:
-            return module, code.co_qualname, code.co_firstlineno, ordinal
+    candidates = _candidates(module, code.co_qualname, code.co_firstlineno)
+    if any(candidate is code for candidate in candidates):
+        return module, code.co_qualname, code.co_firstlineno, _first_position(code)
     raise PayloadError(f"cannot save {code.co_qualname} ({module}, line {code.co_firstlineno}): "
                        "its code is not reachable from its module")
 
 
-def rebuild_function(module: str, qualname: str, line: int, ordinal: int, defaults: Any,
+def rebuild_function(module: str, qualname: str, line: int, position: Any, defaults: Any,
                      kwdefaults: Any, ncells: int) -> types.FunctionType:
-    """A function of this process's code at (module, qualname, line, ordinal), with empty cells."""
+    """A function of this process's code at (module, qualname, line, position), with empty cells."""
     if not is_simulation_module(module):
         raise PayloadError(f"function {qualname} of module {module} is not simulation code")
-    candidates = _code_index(module).get((qualname, line), [])
-    if not 0 <= ordinal < len(candidates):
+    if not isinstance(qualname, str) or not isinstance(line, int) or not isinstance(position, tuple):
+        raise PayloadError(f"a function reference to {module} is malformed")
+    code = next((c for c in _candidates(module, qualname, line) if _first_position(c) == position), None)
+    if code is None:
         raise PayloadError(f"no function {qualname} at line {line} of {module} in this build")
-    code = candidates[ordinal]
     if len(code.co_freevars) != ncells:
         raise PayloadError(f"{qualname} ({module}, line {line}) has {len(code.co_freevars)} "
                            f"free variables, the stream {ncells}")
@@ -309,16 +353,16 @@ class StatePickler(pickle.Pickler):
         if kind is types.FunctionType:
             if _is_global(obj):
                 return NotImplemented  # by name, resolved by StateUnpickler.find_class
-            module, qualname, line, ordinal = _function_reference(obj)
+            module, qualname, line, position = _function_reference(obj)
             cells = obj.__closure__ or ()
             values, empty = [], []
-            for position, cell in enumerate(cells):
+            for slot, cell in enumerate(cells):
                 try:
                     values.append(cell.cell_contents)
                 except ValueError:  # a cell not yet bound
                     values.append(None)
-                    empty.append(position)
-            return (rebuild_function, (module, qualname, line, ordinal, obj.__defaults__,
+                    empty.append(slot)
+            return (rebuild_function, (module, qualname, line, position, obj.__defaults__,
                                        obj.__kwdefaults__, len(cells)),
                     (tuple(values), tuple(empty)), None, None, set_closure)
         if kind is types.MethodType:
