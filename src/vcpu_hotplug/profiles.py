@@ -77,11 +77,15 @@ class Profile:
     """True: the guest may eject any enabled vCPU but the boot one unasked, as QEMU's register block lets
     it (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.guest_may_eject`)."""
 
+    cpuhp_fast: bool = True
+    """True: the register block has the fast path beside QEMU's registers (64 KiB); False: QEMU's 12 bytes
+    (:attr:`vcpu_hotplug.vmm.machine.MachineConfig.cpuhp_fast`)."""
+
     def machine_config(self, **fields) -> MachineConfig:
         """A machine configuration with this profile's rules (``fields``: smp, ram_size, ...)."""
         return MachineConfig(unplug_cold_booted=self.unplug_cold_booted,
                              unplug_request_stands=self.unplug_request_stands, guest_may_eject=self.guest_may_eject,
-                             **fields)
+                             cpuhp_fast=self.cpuhp_fast, **fields)
 
 
 REFERENCE = Profile(
@@ -113,6 +117,7 @@ QEMU_RFC_V5 = Profile(
     unplug_cold_booted=False,
     unplug_request_stands=True,
     guest_may_eject=True,
+    cpuhp_fast=False,
 )
 
 PROFILES: dict[ProfileName, Profile] = {p.name: p for p in (REFERENCE, QEMU_RFC_V5)}

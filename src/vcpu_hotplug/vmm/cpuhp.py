@@ -1,4 +1,4 @@
-"""The CPU hotplug register block (MMIO, 12 bytes).
+"""The CPU hotplug register block: QEMU's 12 bytes, plus this project's fast path.
 
 The interface of QEMU's ``docs/specs/acpi_cpu_hotplug.rst`` and
 ``hw/acpi/cpu.c``, plus the arm64 RFC's *present* bit (Salil Mehta's vCPU
@@ -65,6 +65,44 @@ firmware (bit 4), as QEMU's does.
 "Next CPU with event" finds the next vCPU with an event at or after the
 selector, wrapping around, in O(log n) VMM work, so one event costs the guest
 a constant number of register accesses whatever ``maxcpus`` is.
+
+The fast path (``fast=True``; the ``reference`` profile)
+--------------------------------------------------------
+
+QEMU's protocol costs an exit per step: select, command, read flags, read the
+index, clear; ``_STA`` selects then reads; ``_OST`` takes five accesses. The
+fast path puts each of the OS's questions in one access, beside QEMU's
+registers (which keep working unchanged, on the same state), in a 64 KiB
+block at the same base (:data:`CPUHP_FAST_REGION_SIZE`):
+
+==========  ======  =====================================================
+offset      access  meaning
+==========  ======  =====================================================
+0x00-0x0B   1-4     QEMU's registers, as above
+0x10        read 4  *next event*: the lowest-numbered vCPU with an insert
+                    or remove event, acknowledged by this very read:
+                    bits 15:0 its index, bit 16 insert (Device Check),
+                    bit 17 remove (Eject Request), bit 31 another event
+                    is still pending; 0 when none is. One event per read
+                    (a vCPU with both gives its insert first, as QEMU's
+                    ``CSCN`` handles inserts first).
+0x14        write 4 *eject*: the vCPU index to eject (flags bit 3 for that
+                    vCPU, same policy, no selector)
+0x1000+i    read 1  *status* of vCPU i: its ``_STA`` (0x0F enabled, 0x0D
+                    present and not enabled; 0 past the last vCPU)
+0x8000+8i   write 8 *_OST* of vCPU i: bits 31:0 the source event, 63:32 the
+                    status (QEMU's ``ACPI_DEVICE_OST``); it leaves QEMU's
+                    ``_OST`` latch and command alone
+==========  ======  =====================================================
+
+No fast register uses or moves the selector, so they need no lock and may
+run in the middle of another user's QEMU-protocol sequence. The one caveat
+is the event itself: QEMU's protocol *observes* an event (flags read) some
+accesses before it acknowledges it, so an OS that also scans with QEMU's
+command 0 must serialize that scan with its fast scans (the AML's ``CPLK``),
+or both could deliver the same event. Accesses of other widths at the fast
+offsets, and everything else in the 64 KiB, read 0 and are ignored.
+QEMU RFC V5's device has none of this: on it the fast offsets are unassigned.
 """
 
 from __future__ import annotations
@@ -74,6 +112,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.hw.errors import AccessRejected
 from vcpu_hotplug.hw.trace import Trace, TraceKind
 from vcpu_hotplug.vmm.vcpu import VcpuSet
@@ -83,6 +122,45 @@ CPUHP_REGION_SIZE = 12
 
 CPUHP_MAX_ACCESS = 4
 """QEMU's ``cpu_hotplug_ops`` decode 1- to 4-byte accesses (valid max_access_size = 4)."""
+
+CPUHP_FAST_REGION_SIZE = 0x1_0000
+"""The block with the fast path: QEMU's registers at 0, the fast ones above (64 KiB, one ``virt`` slot)."""
+
+CPUHP_FAST_MAX_CPUS = 0x1000
+"""vCPUs the fast windows have room for (the ``Cxxx`` device names' limit too)."""
+
+FAST_EVENT_SIZE = 4
+FAST_EJECT_SIZE = 4
+FAST_STATUS_SIZE = 1
+FAST_OST_SIZE = 8
+"""Widths of the fast registers (bytes); the ``_OST`` one is a single 64-bit store."""
+
+
+class FastReg(enum.IntEnum):
+    """Offsets of the fast-path registers and windows."""
+
+    EVENT = 0x10
+    """read: next event, acknowledged (:class:`FastEvent`)."""
+    EJECT = 0x14
+    """write: index of the vCPU to eject."""
+    STATUS = 0x1000
+    """read: one ``_STA`` byte per vCPU."""
+    OST = 0x8000
+    """write: one 64-bit ``_OST`` (event | status << 32) per vCPU."""
+
+
+class FastEvent(enum.IntFlag):
+    """Bits of the *next event* value above the vCPU index."""
+
+    INSERT = 1 << 16
+    REMOVE = 1 << 17
+    MORE = 1 << 31
+
+
+FAST_EVENT_INDEX_MASK = 0xFFFF
+"""Bits 15:0 of the *next event* value: the vCPU index."""
+OST_STATUS_SHIFT = 32
+"""The ``_OST`` window's status is the upper half of the 64-bit store."""
 
 
 class CpuhpReg(enum.IntEnum):
@@ -131,6 +209,20 @@ class CpuSlot:
 _PRESENT, _ENABLED, _INSERT, _REMOVE, _FW_EJECT = (int(f) for f in (
     CpuhpFlag.PRESENT, CpuhpFlag.ENABLED, CpuhpFlag.INSERT, CpuhpFlag.REMOVE, CpuhpFlag.FW_EJECT))
 
+_STA_ENABLED, _STA_DISABLED = int(ProcessorStatus.ENABLED), int(ProcessorStatus.DISABLED)
+_FAST_INSERT, _FAST_REMOVE, _FAST_MORE = (int(f) for f in (FastEvent.INSERT, FastEvent.REMOVE, FastEvent.MORE))
+
+
+def _keep(indexes: list[int], index: int, member: bool) -> None:
+    """Make ``index``'s membership of the sorted list ``indexes`` be ``member`` (O(log n) search)."""
+    i = bisect.bisect_left(indexes, index)
+    present = i < len(indexes) and indexes[i] == index
+    if member and not present:
+        indexes.insert(i, index)
+    elif present and not member:
+        del indexes[i]
+
+
 EjectHandler = Callable[[int], None]
 OstHandler = Callable[[int, int, int], None]
 
@@ -141,18 +233,24 @@ class CpuHotplugRegisters:
     name = "cpuhp"
 
     def __init__(self, vcpus: VcpuSet, trace: Trace | None = None, boot_vcpu: int = 0,
-                 guest_may_eject: bool = False) -> None:
+                 guest_may_eject: bool = False, fast: bool = False) -> None:
         self.vcpus = vcpus
         self.trace = trace
         self.boot_vcpu = boot_vcpu
         self.guest_may_eject = guest_may_eject
         """True: bits 3 and 4 act for any enabled vCPU but the boot one, requested or not (QEMU)."""
+        self.fast = fast
+        """True: the fast-path registers are decoded (map :attr:`size` bytes)."""
+        if fast and len(vcpus) > CPUHP_FAST_MAX_CPUS:
+            raise ValueError(f"the fast path's windows hold {CPUHP_FAST_MAX_CPUS} vCPUs, not {len(vcpus)}")
         self.slots = [CpuSlot() for _ in range(len(vcpus))]
         self._vcpu_list = list(vcpus)
         self.selector = 0
         self.command = CpuhpCommand.NEXT_CPU_WITH_EVENT
         self._with_event: list[int] = []
-        """Sorted indexes of slots with an insert or remove event."""
+        """Sorted indexes of slots with an insert or remove event (or an eject handed to firmware)."""
+        self._fast_pending: list[int] = []
+        """Sorted indexes of slots with an insert or remove event: what *next event* takes from."""
         self.on_eject: list[EjectHandler] = []
         self.on_ost: list[OstHandler] = []
 
@@ -196,15 +294,15 @@ class CpuHotplugRegisters:
         firmware that has not happened): what "next CPU with event" stops at."""
         return list(self._with_event)
 
+    @property
+    def size(self) -> int:
+        """Bytes the block decodes: QEMU's 12, or the 64 KiB with the fast path."""
+        return CPUHP_FAST_REGION_SIZE if self.fast else CPUHP_REGION_SIZE
+
     def _event_changed(self, index: int) -> None:
         slot = self.slots[index]
-        has = slot.inserting or slot.removing or slot.fw_remove
-        i = bisect.bisect_left(self._with_event, index)
-        present = i < len(self._with_event) and self._with_event[i] == index
-        if has and not present:
-            self._with_event.insert(i, index)
-        elif present and not has:
-            del self._with_event[i]
+        _keep(self._with_event, index, slot.inserting or slot.removing or slot.fw_remove)
+        _keep(self._fast_pending, index, slot.inserting or slot.removing)
 
     # guest side (MMIO) ----------------------------------------------------
 
@@ -223,6 +321,8 @@ class CpuHotplugRegisters:
         return value
 
     def read(self, offset: int, size: int) -> int:
+        if offset >= CPUHP_REGION_SIZE:
+            return self._fast_read(offset, size)
         if size > CPUHP_MAX_ACCESS:
             raise AccessRejected(f"the CPU hotplug block decodes accesses of up to {CPUHP_MAX_ACCESS} bytes")
         index = self.selector
@@ -241,6 +341,9 @@ class CpuHotplugRegisters:
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
+        if offset >= CPUHP_REGION_SIZE:
+            self._fast_write(offset, size, value)
+            return
         if size > CPUHP_MAX_ACCESS:
             raise AccessRejected(f"the CPU hotplug block decodes accesses of up to {CPUHP_MAX_ACCESS} bytes")
         if offset == CpuhpReg.SELECTOR:
@@ -266,16 +369,19 @@ class CpuHotplugRegisters:
             slot.removing = False
             self._event_changed(index)
         elif value & CpuhpFlag.EJECT:
-            if not self._may_eject(index):
-                self._log(f"eject of vCPU {index} ignored: "
-                          + ("the boot vCPU" if index == self.boot_vcpu else "no removal was requested"))
-                return
-            for handler in self.on_eject:
-                handler(index)
+            self._eject(index)
         elif value & CpuhpFlag.FW_EJECT:
             if self._may_eject(index):
                 slot.fw_remove = True
                 self._event_changed(index)
+
+    def _eject(self, index: int) -> None:
+        if not self._may_eject(index):
+            self._log(f"eject of vCPU {index} ignored: "
+                      + ("the boot vCPU" if index == self.boot_vcpu else "no removal was requested"))
+            return
+        for handler in self.on_eject:
+            handler(index)
 
     def _may_eject(self, index: int) -> bool:
         if index == self.boot_vcpu:
@@ -300,11 +406,68 @@ class CpuHotplugRegisters:
             slot.ost_event = value
         elif self.command is CpuhpCommand.OST_STATUS:
             slot.ost_status = value
-            if self.trace is not None:
-                self.trace.record(TraceKind.OST, path=f"CPU slot {index}", vcpu=index, device=self.name,
-                                  source=slot.ost_event, status=value)
-            for handler in self.on_ost:
-                handler(index, slot.ost_event, value)
+            self._report_ost(index, slot.ost_event, value)
+
+    def _report_ost(self, index: int, event: int, status: int) -> None:
+        if self.trace is not None:
+            self.trace.record(TraceKind.OST, path=f"CPU slot {index}", vcpu=index, device=self.name,
+                              source=event, status=status)
+        for handler in self.on_ost:
+            handler(index, event, status)
+
+    # fast path (MMIO) -----------------------------------------------------
+
+    def status(self, index: int) -> int:
+        """The ``_STA`` byte of vCPU ``index`` (the fast *status* window)."""
+        return _STA_ENABLED if self._vcpu_list[index].enabled else _STA_DISABLED
+
+    def next_event(self) -> int:
+        """The *next event* read: take the lowest pending insert (else remove) event and acknowledge it."""
+        pending = self._fast_pending
+        if not pending:
+            return 0
+        index = pending[0]
+        slot = self.slots[index]
+        if slot.inserting:
+            slot.inserting = False
+            event = _FAST_INSERT
+        else:
+            slot.removing = False
+            event = _FAST_REMOVE
+        self._event_changed(index)
+        return index | event | (_FAST_MORE if pending else 0)
+
+    def _fast_read(self, offset: int, size: int) -> int:
+        if not self.fast:
+            return 0
+        if offset == FastReg.EVENT:
+            return self.next_event() if size == FAST_EVENT_SIZE else 0
+        if FastReg.STATUS <= offset < FastReg.STATUS + CPUHP_FAST_MAX_CPUS:
+            first = offset - FastReg.STATUS
+            value = 0
+            for k in range(size):
+                if first + k < len(self.slots):
+                    value |= self.status(first + k) << (8 * k)
+            return value
+        return 0
+
+    def _fast_write(self, offset: int, size: int, value: int) -> None:
+        if not self.fast:
+            return
+        if offset == FastReg.EJECT and size == FAST_EJECT_SIZE:
+            if value >= len(self.slots):
+                self._log(f"fast eject of vCPU {value} ignored: not a possible vCPU")
+            else:
+                self._eject(value)
+            return
+        if FastReg.OST <= offset < FastReg.OST + CPUHP_FAST_MAX_CPUS * FAST_OST_SIZE:
+            index, misaligned = divmod(offset - FastReg.OST, FAST_OST_SIZE)
+            if misaligned or size != FAST_OST_SIZE or index >= len(self.slots):
+                self._log(f"cpuhp _OST window write at {offset:#x}/{size} ignored: one 8-byte store per vCPU")
+                return
+            self._report_ost(index, value & 0xFFFF_FFFF, value >> OST_STATUS_SHIFT)
+            return
+        self._log(f"cpuhp write at {offset:#x}/{size} ignored: no fast register there")
 
     def _log(self, message: str) -> None:
         if self.trace is not None:

@@ -194,6 +194,9 @@ class MachineConfig:
     """True: the guest may eject any enabled vCPU but the boot one without an unplug request, as
     QEMU's register block lets it (``hw/acpi/cpu.c`` ``cpu_hotplug_wr``); it completes as an unplug
     does (``DEVICE_DELETED``), once the vCPU is off. The ``qemu-rfc-v5`` profile."""
+    cpuhp_fast: bool = True
+    """True: the CPU hotplug block decodes the fast path beside QEMU's registers (64 KiB at the same
+    base, :mod:`vcpu_hotplug.vmm.cpuhp`); False: QEMU's 12 bytes only (the ``qemu-rfc-v5`` profile)."""
 
     @property
     def smp_config(self) -> SmpConfig:
@@ -324,10 +327,11 @@ class Machine:
         self.started = started
         """Set by :meth:`start`: a guest runs, so admin operations are signalled to it."""
         self.cpuhp = CpuHotplugRegisters(self.vcpus, self.trace, boot_vcpu=BOOT_VCPU,
-                                         guest_may_eject=self.config.guest_may_eject)
+                                         guest_may_eject=self.config.guest_may_eject,
+                                         fast=self.config.cpuhp_fast)
         self.cpuhp.on_eject.append(self._eject_written)
         self.cpuhp.on_ost.append(self._ost_written)
-        self.hw.bus.map(mm.cpuhp[0], mm.cpuhp[1], self.cpuhp, self.cpuhp.name)
+        self.hw.bus.map(mm.cpuhp[0], self.cpuhp.size, self.cpuhp, self.cpuhp.name)
         self.ged = GenericEventDevice(lambda: self.gic.raise_spi(self.config.ged_gsi, "ged"), self.trace)
         self.hw.bus.map(mm.ged[0], mm.ged[1], self.ged, self.ged.name)
         self.gic.on_spi_enabled.append(self._spi_enabled)
