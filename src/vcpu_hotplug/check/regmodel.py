@@ -13,7 +13,11 @@ access goes to a zero-filled sparse store.
 
 The layout is recognised from the fields the AML declares (offsets and
 widths), not from their names, so a VMM that follows QEMU's layout under
-other names is recognised too.
+other names is recognised too. So is the fast path of our block
+(:class:`vcpu_hotplug.vmm.cpuhp.FastReg`: a 32-bit *next event* field at
+offset 0x10 of a region of at least 64 KiB), with or without QEMU's
+registers declared beside it: the model is then the whole 64 KiB block, its
+*status* and ``_OST`` windows and *eject* register included.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import dataclass, field
 
 from vcpu_hotplug.acpi.aml.objects import FieldUnit, OperationRegion
 from vcpu_hotplug.acpi.aml.regions import RegionSpace, SparseStore
-from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuHotplugRegisters, CpuhpReg
+from vcpu_hotplug.vmm.cpuhp import (CPUHP_FAST_MAX_CPUS, CPUHP_FAST_REGION_SIZE, CPUHP_REGION_SIZE,
+                                    FAST_EVENT_SIZE, CpuHotplugRegisters, CpuhpReg, FastReg)
 from vcpu_hotplug.vmm.ged import GED_EVT_SEL_OFFSET, GED_REGION_SIZE, GenericEventDevice
 
 BITS_PER_BYTE = 8
@@ -80,6 +85,16 @@ def is_qemu_cpuhp(region: RegionInfo) -> bool:
     """True when the region has QEMU's CPU hotplug register layout (fields at its offsets, any names)."""
     return (region.length >= CPUHP_REGION_SIZE and all(f in region.fields for f in QEMU_CPUHP_FIELDS)
             and _covers_enabled_bit(region.fields))
+
+
+FAST_EVENT_FIELD = (FastReg.EVENT * BITS_PER_BYTE, FAST_EVENT_SIZE * BITS_PER_BYTE)
+"""(bit offset, bit width) of the fast path's *next event* register."""
+
+
+def is_fast_cpuhp(region: RegionInfo) -> bool:
+    """True when the region is our block with the fast path (its *next event* field, the 64 KiB)."""
+    return (region.space == RegionSpace.SYSTEM_MEMORY and region.length >= CPUHP_FAST_REGION_SIZE
+            and FAST_EVENT_FIELD in region.fields)
 
 
 def is_ged_register(region: RegionInfo) -> bool:
@@ -152,12 +167,15 @@ def build_model(slots: list[Slot]) -> HotplugModel:
 
 
 def attach(model: HotplugModel, regions: list[RegionInfo], ged_paths: set[str]) -> None:
-    """Map QEMU's CPU hotplug block and the GED register where the AML declares them."""
+    """Map the CPU hotplug block (QEMU's layout, or ours with the fast path) and the GED register where the
+    AML declares them."""
     for region in regions:
-        if model.cpuhp is None and is_qemu_cpuhp(region):
-            model.cpuhp = CpuHotplugRegisters(model.slots)  # duck-typed vCPUs: .enabled and .mpidr
+        fast = is_fast_cpuhp(region) and len(model.slots) <= CPUHP_FAST_MAX_CPUS
+        if model.cpuhp is None and (fast or is_qemu_cpuhp(region)):
+            # duck-typed vCPUs: .enabled and .mpidr
+            model.cpuhp = CpuHotplugRegisters(model.slots, fast=fast)
             model.cpuhp_region = region
-            model.bus.map(region.space, region.address, CPUHP_REGION_SIZE, model.cpuhp)
+            model.bus.map(region.space, region.address, model.cpuhp.size, model.cpuhp)
         elif model.ged is None and is_ged_register(region) and \
                 any(region.path.startswith(p + ".") for p in ged_paths):
             model.ged = GenericEventDevice(raise_irq=lambda: None)
