@@ -26,10 +26,10 @@ What makes it safe to load:
   QMP server) is refused with :class:`PayloadError` before it is called, so a
   hostile file cannot run code of its choosing;
 - functions are never carried as code: a closure or lambda in the graph (the
-  clock's callbacks, the AML compiler's closures) is written as *where it is
-  defined* (module, qualified name, first line and column) plus its cell values,
-  and rebuilt from the code object already loaded in this process
-  (:func:`rebuild_function`); a bound method is written as its object and
+  clock's callbacks, the AML compiler's closures, the opcode tables' lambdas)
+  is written as *where it is defined* (module, qualified name, first line and
+  column) plus its cell values, and rebuilt from that module's own source,
+  compiled here (:func:`rebuild_function`), with the module's globals; a bound method is written as its object and
   method name and rebuilt only if the name is a function defined in a
   simulation module (:func:`bound_method`), never with ``getattr`` (which
   would reach ``__globals__`` and from there anything);
@@ -141,79 +141,22 @@ def _first_position(code: types.CodeType) -> tuple:
 
 @functools.lru_cache(maxsize=None)
 def _code_index(module_name: str) -> dict[tuple[str, int], list[types.CodeType]]:
-    """Every code object of a module, by (qualified name, first line), ordered by position: those
-    of its functions, of its classes' methods, of functions kept in module-level tables (dicts,
-    lists, tuples) of any loaded simulation module, and every code nested in them (closures,
-    lambdas)."""
+    """Every code object of a module's source, by (qualified name, first line).
+
+    The module's source is compiled again, so every function it defines is found wherever it is
+    kept (a method, a closure, a lambda in a module-level table or in an object built at import);
+    a saved function is matched by equality with these, and a restored one is built from them."""
     module = sys.modules.get(module_name) or importlib.import_module(module_name)
     source_file = getattr(module, "__file__", None)
-    roots: list[types.CodeType] = []
-    seen: set[int] = set()
-
-    def visit(obj: Any, depth: int = 0) -> None:
-        if id(obj) in seen or depth > 8:
-            return
-        seen.add(id(obj))
-        if isinstance(obj, (staticmethod, classmethod)):
-            obj = obj.__func__
-        if isinstance(obj, property):
-            for f in (obj.fget, obj.fset, obj.fdel):
-                if f is not None:
-                    visit(f, depth + 1)
-            return
-        if isinstance(obj, functools.partial):
-            visit(obj.func, depth + 1)
-            return
-        if isinstance(obj, types.FunctionType):
-            if obj.__code__.co_filename == source_file:
-                roots.append(obj.__code__)
-            return
-        if isinstance(obj, type) and is_simulation_module(obj.__module__):
-            for value in vars(obj).values():
-                visit(value, depth + 1)
-        elif isinstance(obj, (dict, types.MappingProxyType)):  # tables of lambdas (opcode -> function)
-            for key, value in obj.items():
-                visit(key, depth + 1)
-                visit(value, depth + 1)
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            for value in obj:
-                visit(value, depth + 1)
-
-    for name in sorted(n for n in list(sys.modules) if is_simulation_module(n)):
-        for value in list(vars(sys.modules[name]).values()):
-            visit(value)
+    if not source_file:
+        return {}
+    top = compile(Path(source_file).read_bytes(), source_file, "exec", dont_inherit=True)
     index: dict[tuple[str, int], list[types.CodeType]] = {}
-    done: set[int] = set()
-    for root in roots:
-        for code in _walk_code(root):
-            if id(code) in done:
-                continue
-            done.add(id(code))
-            index.setdefault((code.co_qualname, code.co_firstlineno), []).append(code)
+    for code in _walk_code(top):
+        index.setdefault((code.co_qualname, code.co_firstlineno), []).append(code)
     for candidates in index.values():
         candidates.sort(key=_first_position)
     return index
-
-
-def _candidates(module: str, qualname: str, line: int) -> list[types.CodeType]:
-    """The code objects at (qualname, line) of ``module``; on a miss every simulation module is
-    imported (a function may live in another module's table) and the index rebuilt once."""
-    found = _code_index(module).get((qualname, line))
-    if found is None:
-        _import_simulation()
-        _code_index.cache_clear()
-        found = _code_index(module).get((qualname, line), [])
-    return found
-
-
-@functools.lru_cache(maxsize=1)
-def _import_simulation() -> None:
-    import pkgutil
-    for package in SIMULATION_PACKAGES:
-        root = importlib.import_module(package)
-        for info in pkgutil.walk_packages(root.__path__, package + "."):
-            if is_simulation_module(info.name):
-                importlib.import_module(info.name)
 
 
 def _function_reference(func: types.FunctionType) -> tuple[str, str, int, tuple]:
@@ -222,11 +165,11 @@ def _function_reference(func: types.FunctionType) -> tuple[str, str, int, tuple]
         raise PayloadError(f"cannot save {func.__qualname__} of {module}: not simulation code "
                            "(a host callback left attached to the VM?)")
     code = func.__code__
-    candidates = _candidates(module, code.co_qualname, code.co_firstlineno)
-    if any(candidate is code for candidate in candidates):
+    candidates = _code_index(module).get((code.co_qualname, code.co_firstlineno), [])
+    if any(candidate == code for candidate in candidates):
         return module, code.co_qualname, code.co_firstlineno, _first_position(code)
-    raise PayloadError(f"cannot save {code.co_qualname} ({module}, line {code.co_firstlineno}): "
-                       "its code is not reachable from its module")
+    raise PayloadError(f"cannot save {code.co_qualname} ({module}, line {code.co_firstlineno}): its "
+                       "source changed since it was loaded (restart the VM's process to save it)")
 
 
 def rebuild_function(module: str, qualname: str, line: int, position: Any, defaults: Any,
@@ -236,7 +179,8 @@ def rebuild_function(module: str, qualname: str, line: int, position: Any, defau
         raise PayloadError(f"function {qualname} of module {module} is not simulation code")
     if not isinstance(qualname, str) or not isinstance(line, int) or not isinstance(position, tuple):
         raise PayloadError(f"a function reference to {module} is malformed")
-    code = next((c for c in _candidates(module, qualname, line) if _first_position(c) == position), None)
+    code = next((c for c in _code_index(module).get((qualname, line), []) if _first_position(c) == position),
+                None)
     if code is None:
         raise PayloadError(f"no function {qualname} at line {line} of {module} in this build")
     if len(code.co_freevars) != ncells:
