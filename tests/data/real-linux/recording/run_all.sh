@@ -25,7 +25,7 @@ run() {  # name initrd core [extra args]
 }
 mkdir -p "$RUNS"
 want() { [ $# -eq 0 ] && return 0; return 1; }
-ALL="qemu-tables ours-plain qemu-tables-2and3 ours-plain-2and3 ours-flags09 ours-flags09-core3 ours-dupmpidr ours-dupmpidr-core3 ours-nosta ours-sta0 ours-noej0 ours-uidnogicc ours-ppttnocpu2 ours-gicrshort qemu-tables-cpus1-maxcpus8 qemu-tables-sockets2"
+ALL="qemu-tables ours-plain qemu-tables-2and3 ours-plain-2and3 ours-flags09 ours-flags09-core3 ours-dupmpidr ours-dupmpidr-core3 ours-nosta ours-sta0 ours-noej0 ours-uidnogicc ours-ppttnocpu2 ours-gicrshort qemu-tables-cpus1-maxcpus8 qemu-tables-sockets2 ours-flags09-replug ours-nosta-replug"
 for sc in ${*:-$ALL}; do
   case $sc in
     qemu-tables)        run $sc initramfs.cpio.gz 2 --replug ;;
@@ -42,6 +42,8 @@ for sc in ${*:-$ALL}; do
     ours-uidnogicc)     run $sc initrd-uidnogicc.img 2 ;;
     ours-ppttnocpu2)    run $sc initrd-ppttnocpu2.img 2 ;;
     ours-gicrshort)     run $sc initrd-gicrshort.img 2 ;;
+    ours-flags09-replug) run $sc initrd-flags09.img 2 --replug ;;
+    ours-nosta-replug)  run $sc initrd-nosta.img 2 --replug ;;
     qemu-tables-cpus1-maxcpus8) run $sc initramfs.cpio.gz 5 --smp cpus=1,maxcpus=8 --replug ;;
     qemu-tables-sockets2) run $sc initramfs.cpio.gz 1:0 --smp cpus=2,maxcpus=4,sockets=2,clusters=1,cores=2,threads=1 --replug ;;
     *) echo "unknown scenario $sc" ;;

@@ -11,7 +11,7 @@ for d in runs/*/; do
     qemu-tables-cpus1-maxcpus8) v=qemu; td=$R/../../qemu-rfc-v5/aarch64-virt-cpus1-maxcpus8 ;;
     qemu-tables-sockets2) v=qemu; td=$R/../../qemu-rfc-v5/aarch64-virt-sockets2-cores2-cpus2 ;;
     qemu-tables*) v=qemu; td=qtables ;;
-    ours-*) v=${sc#ours-}; v=${v%-core3}; v=${v%-2and3}; td=ovl2/$v/kernel/firmware/acpi ;;
+    ours-*) v=${sc#ours-}; v=${v%-core3}; v=${v%-2and3}; v=${v%-replug}; td=ovl2/$v/kernel/firmware/acpi ;;
     *) continue ;;
   esac
   python3 "$R/make_transcript.py" "$d" "$sc" "$v" "$td" versions.json "$OUT/$sc.json"
