@@ -122,7 +122,7 @@ class Replay:
         guest = GuestConfig(kernel=GuestKernel.LINUX_6_12, midr=cpu_model_midr(transcript["cpu_type"]),
                             knobs=GuestKnobs(auto_online=False))
         # the machine rules of the VMM recorded (QEMU RFC V5 refuses to unplug cold-booted vCPUs)
-        machine = MachineConfig(smp=transcript["smp"], unplug_cold_booted=RECORDED_VMM.unplug_cold_booted)
+        machine = RECORDED_VMM.machine_config(smp=transcript["smp"])
         self.system = System.build(machine_config=machine, guest=guest, tables=tables_for(transcript))
         system = self.system
         self.backend = MachineBackend(system.machine, cpu_type=transcript["cpu_type"],

@@ -61,16 +61,10 @@ GICR_WALK_PANIC = (
     "past the 0x40000 bytes ioremapped: 'Unable to handle kernel paging request', Oops, 'Kernel panic - not "
     "syncing: Attempted to kill the idle task!'. The model's walk stops at the range's end and boots; it has "
     "no guest panic (a kernel that stops during boot, then panic=1's reboot) to reach")
-UNPLUG_GUEST_ERROR = (
-    "the VMM (both profiles) turns the guest's failing eject _OST (source 3, status 1 after 'No _EJ0 support "
-    "for device') into DEVICE_UNPLUG_GUEST_ERROR and ends the unplug; QEMU RFC V5's hw/acpi/cpu.c only "
-    "forwards ACPI_DEVICE_OST (only hw/acpi/memory_hotplug.c sends DEVICE_UNPLUG_GUEST_ERROR), so QEMU sends "
-    "nothing more. The qemu-rfc-v5 profile's VMM rules (issue 13) own this")
 KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
     ("ours-gicrshort", "masks"): GICR_WALK_PANIC,
     ("ours-gicrshort", "acpi"): GICR_WALK_PANIC,
     ("ours-gicrshort", "log"): GICR_WALK_PANIC,
-    ("ours-noej0", "events"): UNPLUG_GUEST_ERROR,
 }
 """(scenario, aspect) -> why the model still differs from real Linux there (an xfail, strict)."""
 
