@@ -39,7 +39,6 @@ from vcpu_hotplug.qmp.devices import CpuDeviceTable
 from vcpu_hotplug.qmp.machine_backend import MachineBackend
 from vcpu_hotplug.system import System
 from vcpu_hotplug.vm import guest_cpu_view
-from vcpu_hotplug.vmm.machine import MachineConfig
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TRANSCRIPTS = DATA / "real-linux"
