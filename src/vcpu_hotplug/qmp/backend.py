@@ -65,13 +65,13 @@ class RunState(str, Enum):
     PAUSED = "paused"
     SHUTDOWN = "shutdown"
     INTERNAL_ERROR = "internal-error"
-
-
-#: What the guest caused, as the VMM reports it: the guest completed an eject
     INMIGRATE = "inmigrate"
     """Started with ``-incoming``: waiting for the saved state (nothing runs)."""
     POSTMIGRATE = "postmigrate"
     """The state was migrated away: the source stays stopped (``cont`` runs it again)."""
+
+
+#: What the guest caused, as the VMM reports it: the guest completed an eject
 #: (``DeviceDeleted``), evaluated ``_OST`` (``OstReport``, ACPI 6.5 section 6.3.5), or
 #: refused or never completed an unplug (``UnplugFailed``). ``cpu`` is the vCPU index.
 #: ``SystemEvent`` is the guest's PSCI SYSTEM_OFF or SYSTEM_RESET.
