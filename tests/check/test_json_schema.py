@@ -54,8 +54,10 @@ CASES = {
     "no _EJ0 on C003 (never ejected)": (lambda: kit.patch_dsdt(kit.ours(SMP), b"_EJ0", b"XEJ0", device="C003"),
                                         ("--guest-kernel", "6.12")),
     # the region is 8 bytes instead of 12: not QEMU's layout, so nothing can drive the hotplug
-    "no register block": (lambda: kit.patch_dsdt(kit.ours(SMP), b"PRST\x00\x0c\x00\x00\x0c\x09\x0a\x0c",
-                                                 b"PRST\x00\x0c\x00\x00\x0c\x09\x0a\x08"), ("--guest-kernel", "7.2")),
+    # the block's region one byte short of the fast path's 64 KiB: not recognised
+    "no register block": (lambda: kit.patch_dsdt(kit.ours(SMP), b"PRST\x00\x0c\x00\x00\x0c\x09\x0c\x00\x00\x01\x00",
+                                                 b"PRST\x00\x0c\x00\x00\x0c\x09\x0c\xff\xff\x00\x00"),
+                          ("--guest-kernel", "7.2")),
     "--no-boot": (lambda: kit.ours(SMP), ("--no-boot",)),
 }
 

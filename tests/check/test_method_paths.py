@@ -37,27 +37,27 @@ def test_our_tables_run_every_ini_sta_ej0_and_ost_and_pass() -> None:
 
 
 def test_an_ej0_calling_an_undefined_method_fails_naming_both() -> None:
-    tables = kit.patch_dsdt(kit.ours(SMP), b"CEJ0\x09", b"XEJ0\x09", device="PRES")
+    tables = kit.patch_dsdt(kit.ours(SMP), b"FEJT\x20", b"XEJT\x20", device="PRES")   # the fast eject register
     result = kit.check(tables).by_id(RULE)
     assert result.status is Status.FAIL
-    assert ("\\_SB.C001._EJ0(1) fails with AE_NOT_FOUND: \\_SB.PRES.CEJ0 is not defined; Linux logs 'ACPI BIOS "
-            "Error (bug): Could not resolve symbol [\\_SB.PRES.CEJ0], AE_NOT_FOUND'") in result.problems[0]
+    assert ("\\_SB.C001._EJ0(1) fails with AE_NOT_FOUND: \\_SB.PRES.FEJT is not defined; Linux logs 'ACPI BIOS "
+            "Error (bug): Could not resolve symbol [\\_SB.PRES.FEJT], AE_NOT_FOUND'") in result.problems[0]
     assert len(result.problems) == 3                   # C001-C003: the boot CPU's device has no _EJ0
 
 
 def test_an_ost_with_linux_arguments_is_run() -> None:
-    tables = kit.patch_dsdt(kit.ours(SMP), b"COST\x0c", b"XOST\x0c", device="PRES")
+    tables = kit.patch_dsdt(kit.ours(SMP), b"O000\x40", b"X000\x40", device="PRES")   # C000's _OST register
     result = kit.check(tables).by_id(RULE)
     assert result.status is Status.FAIL
     assert result.problems[0].startswith("\\_SB.C000._OST(1, 0, Buffer) fails with AE_NOT_FOUND: "
-                                         "\\_SB.PRES.COST is not defined")
+                                         "\\_SB.PRES.O000 is not defined")
 
 
 def test_a_sta_using_an_undefined_name_fails() -> None:
-    tables = kit.patch_dsdt(kit.ours(SMP), b"CSTA\x09", b"XSTA\x09", device="PRES")
+    tables = kit.patch_dsdt(kit.ours(SMP), b"S002\x08", b"X002\x08", device="PRES")   # C002's status byte
     result = kit.check(tables).by_id(RULE)
     assert result.status is Status.FAIL
-    assert any(p.startswith("\\_SB.C002._STA() fails with AE_NOT_FOUND: \\_SB.PRES.CSTA is not defined")
+    assert any(p.startswith("\\_SB.C002._STA() fails with AE_NOT_FOUND: \\_SB.PRES.S002 is not defined")
                for p in result.problems)
 
 

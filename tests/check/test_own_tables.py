@@ -99,5 +99,5 @@ def test_findings_state_the_hotplug_plumbing() -> None:
     findings = kit.check(kit.ours("cpus=2,maxcpus=6")).findings
     assert "MADT: 6 GICC entries, possible CPUs 0-5: Enabled 0, to be enabled later 1-5" in findings
     assert any(f.startswith("CPU hotplug: the MADT marks CPUs 1-5 Online Capable") for f in findings)
-    assert any("\\_SB.PRES.PRST (SYSTEM_MEMORY 0x90c0000, 12 bytes)" in f for f in findings)
+    assert any("\\_SB.PRES.PRST (SYSTEM_MEMORY 0x90c0000, 65536 bytes)" in f for f in findings)
     assert any(f.startswith("event source: \\_SB.GED (GSI 41, _EVT") for f in findings)

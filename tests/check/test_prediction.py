@@ -51,8 +51,9 @@ def nosta(tables: kit.Tables) -> kit.Tables:
 
 
 def sta0(tables: kit.Tables) -> kit.Tables:
-    # Return (\_SB.PRES.CSTA (0x02)) -> Return (Zero), padded with Noop: the body keeps its length
-    return kit.patch_dsdt(tables, b"\xa4\\/\x03_SB_PRESCSTA\x0a\x02", b"\xa4\x00" + b"\xa3" * 16, device="C002")
+    # Return (Or (\_SB.PRES.S002, 0x0D)) -> Return (Zero), padded with Noop: the body keeps its length
+    return kit.patch_dsdt(tables, b"\xa4\x7d\\/\x03_SB_PRESS002\x0a\x0d\x00", b"\xa4\x00" + b"\xa3" * 18,
+                          device="C002")
 
 
 def _check(tables: kit.Tables, udev: bool = False, kernels: list[str] | None = None) -> CheckReport:

@@ -156,11 +156,13 @@ ARM64_BREAKS = [
           "add the GICC or remove the device"),
     Break("dsdt.device-uid-unique", lambda t: kit.added(t, "SSDT", kit.ssdt_with_processor("C099", LAST)),
           "give each device its CPU's UID"),
-    Break("dsdt.sta-present", lambda t: kit.patch_dsdt(t, b"\xa4\x0a\x0d", b"\xa4\x0a\x00", device="PRES"),
+    # _STA is Return (Or (\_SB.PRES.Sxxx, 0x0D)) over the fast status window: XOr clears bit 0 (0x0F -> 0x02,
+    # 0x0D -> 0), And keeps 0x0D whatever the VMM says
+    Break("dsdt.sta-present", lambda t: kit.patch_dsdt(t, b"\xa4\x7d", b"\xa4\x7f", device="C003"),
           "never clear bit 0"),
-    Break("dsdt.enabled-cpu-sta", lambda t: kit.patch_dsdt(t, b"CSTA\x00", b"CSTA\xff", device="C000"),
+    Break("dsdt.enabled-cpu-sta", lambda t: kit.patch_dsdt(t, b"\xa4\x7d", b"\xa4\x7b", device="C000"),
           "report 0x0f"),
-    Break("dsdt.sta-follows-policy", lambda t: kit.patch_dsdt(t, b"CSTA\x0a\x03", b"CSTA\x0a\xff", device="C003"),
+    Break("dsdt.sta-follows-policy", lambda t: kit.patch_dsdt(t, b"\xa4\x7d", b"\xa4\x7b", device="C003"),
           "return 0x0f when the CPU is enabled"),
     Break("dsdt.ej0", lambda t: kit.patch_dsdt(t, b"_EJ0", b"XEJ0", device="C003"), "add Method (_EJ0, 1)"),
     Break("dsdt.ost", lambda t: kit.patch_dsdt(t, b"_OST", b"XOST", device="C003"), "add Method (_OST, 3)"),
@@ -171,9 +173,9 @@ ARM64_BREAKS = [
     # the power-button branch of _EVT (event bit 0x2) notifies a device that does not exist
     Break("dsdt.event-names-resolve", lambda t: kit.patch_dsdt(t, b"PWRB", b"PWRX", device="GED"),
           "with event bit 0x2 fails with AE_NOT_FOUND"),
-    # the method every processor's _OST calls is gone: _OST(1, 0, Buffer) cannot resolve it
-    Break("dsdt.methods-resolve", lambda t: kit.patch_dsdt(t, b"COST\x0c", b"XOST\x0c", device="PRES"),
-          "define \\_SB.PRES.COST"),
+    # the _OST register C003's _OST stores to is gone: _OST(1, 0, Buffer) cannot resolve it
+    Break("dsdt.methods-resolve", lambda t: kit.patch_dsdt(t, b"O003\x40", b"X003\x40", device="PRES"),
+          "define \\_SB.PRES.O003"),
 ]
 
 Q35 = "qemu/x86-q35"

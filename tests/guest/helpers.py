@@ -9,7 +9,7 @@ from vcpu_hotplug.acpi.madt import Madt
 from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.guest.klog import TRACEPOINT_PREFIX
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
-from vcpu_hotplug.vmm.firmware_tables import build_firmware
+from vcpu_hotplug.vmm.firmware_tables import DsdtStyle, FirmwareOptions, build_firmware
 from vcpu_hotplug.vmm.machine import Machine, MachineConfig
 
 Step = tuple[str, Callable[[TraceEvent], bool]]
@@ -89,9 +89,13 @@ PLACED_BY_SYSTEM = ("RSDP", "XSDT")
 """Tables :func:`vcpu_hotplug.system.place_tables` makes itself."""
 
 
-def own_tables(smp: str) -> dict[str, bytes]:
-    """The VMM's firmware tables for ``-smp smp`` (the same bytes :meth:`System.build` installs)."""
-    return dict(build_firmware(Machine(MachineConfig(smp=smp))).tables)
+def own_tables(smp: str, qemu_block: bool = False) -> dict[str, bytes]:
+    """The VMM's firmware tables for ``-smp smp`` (the same bytes :meth:`System.build` installs).
+
+    ``qemu_block``: our AML on QEMU's 12-byte register interface (``DsdtStyle.REFERENCE_QEMU_BLOCK``),
+    whose ``CSTA`` helper computes ``_STA`` in the AML, for tests that rewrite that computation."""
+    options = FirmwareOptions(dsdt=DsdtStyle.REFERENCE_QEMU_BLOCK) if qemu_block else None
+    return dict(build_firmware(Machine(MachineConfig(smp=smp)), options).tables)
 
 
 def table_list(tables: dict[str, bytes]) -> list[bytes]:

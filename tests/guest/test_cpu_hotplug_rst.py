@@ -74,7 +74,8 @@ def test_physical_a_cpu_the_madt_does_not_describe_can_never_be_added() -> None:
 
 
 def _sta_drops_present(tables: dict[str, bytes]) -> dict[str, bytes]:
-    """Firmware whose processor ``_STA`` says "not present" (0) instead of "present, disabled" (0x0D)."""
+    """Firmware whose processor ``_STA`` says "not present" (0) instead of "present, disabled" (0x0D)
+    (our AML on QEMU's interface, whose ``CSTA`` returns the constant)."""
     disabled = bytes([AML_RETURN, AML_BYTE_PREFIX, 0x0D])
     absent = bytes([AML_RETURN, AML_BYTE_PREFIX, 0x00])
     tables = dict(tables)
@@ -86,7 +87,7 @@ def test_physical_a_cpu_whose_sta_drops_present_is_not_unregistered_by_6_11() ->
     """Ejecting a CPU and then reporting it *not present* looks like physical CPU hot-remove, which
     6.11's ``arch_unregister_cpu`` refuses: "Changing CPU present bit is not supported", the CPU stays
     registered (``enabled``, ``cpuN/``) although firmware removed it."""
-    system = System.build(SMP, tables=table_list(_sta_drops_present(own_tables(SMP))))
+    system = System.build(SMP, tables=table_list(_sta_drops_present(own_tables(SMP, qemu_block=True))))
     assert cpu_masks(system)["enabled"] == "0-1"     # 2..5 read _STA 0: not even present to ACPI
     system.disable(1)
     assert system.machine.vcpus[1].admin is AdminState.DISABLED
@@ -99,7 +100,7 @@ def test_physical_a_cpu_whose_sta_drops_present_is_not_unregistered_by_6_11() ->
 def test_physical_the_2026_fix_logs_the_refusal_but_unregisters() -> None:
     """With the 2026 fix ``arch_unregister_cpu`` only warns about the present bit and unregisters, and
     ``acpi_unmap_cpu`` clears *present*."""
-    system = System.build(SMP, tables=table_list(_sta_drops_present(own_tables(SMP))),
+    system = System.build(SMP, tables=table_list(_sta_drops_present(own_tables(SMP, qemu_block=True))),
                           guest=GuestConfig(present_policy=PresentPolicy.FIX_2026))
     system.disable(1)
     assert PRESENT_BIT in log_lines(system)

@@ -149,7 +149,7 @@ STA_SMP = "cpus=2,maxcpus=4"
 def sta_drops_present() -> list[bytes]:
     """Our tables with CSTA returning 0 (not present) instead of 0x0D for a vCPU that is not enabled:
     what QEMU's generic CPU hotplug AML answers, so the eject takes away *present* too."""
-    tables = own_tables(STA_SMP)
+    tables = own_tables(STA_SMP, qemu_block=True)       # CSTA returns the constant 0x0D
     tables["DSDT"] = replace_once(tables["DSDT"], b"\xa4\x0a\x0d", b"\xa4\x0a\x00")
     return table_list(tables)
 

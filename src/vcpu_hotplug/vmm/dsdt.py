@@ -1,9 +1,10 @@
 """The DSDT of the VMM: processor devices, CPU hotplug AML and the GED (ACPI 6.5 sections 5.6.9, 6.3, 8.4).
 
 The AML talks to the register block of :mod:`vcpu_hotplug.vmm.cpuhp`
-(QEMU's ``docs/specs/acpi_cpu_hotplug.rst`` layout plus the arm64 RFC's
-*present* bit) and to the GED of :mod:`vcpu_hotplug.vmm.ged`. It is built
-with :mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
+through its *fast path* (one access per question the OS asks, beside
+QEMU's ``docs/specs/acpi_cpu_hotplug.rst`` registers, which it does not use)
+and to the GED of :mod:`vcpu_hotplug.vmm.ged`. It is built with
+:mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
 
     Scope (\\_SB) {
       Device (GED)  { _HID "ACPI0013", _UID "GED",
@@ -14,16 +15,25 @@ with :mod:`vcpu_hotplug.acpi.aml.builder`. In ASL::
                         Local0 = ESEL                           // read clears the selector
                         If (Local0 & 0x2) { Notify (PWRB, 0x80) }
                         If (Local0 & 0x8) { \\_SB.PRES.CSCN () } } }
-      Device (PRES) { _HID PNP0A06, _CRS Memory32Fixed (<block base>, 12), Mutex (CPLK, 0)
-                      OperationRegion (PRST, SystemMemory, <block base>, 12)
-                      Field (PRST, ByteAcc, NoLock, WriteAsZeros)  { Offset (4), CFLG, 8, CCMD, 8 }
-                      Field (PRST, DWordAcc, NoLock, WriteAsZeros) { CSEL, 32, Offset (8), CDAT, 32 }
-                      Method CSTA (1), CEJ0 (1), COST (4), CTFY (2), CSCN (0) }
-      Device (C000) { _HID "ACPI0007", _UID 0, _STA, _OST }           // the boot vCPU: no _EJ0
-      Device (C001) { _HID "ACPI0007", _UID 1, _STA, _EJ0, _OST }
+      Device (PRES) { _HID PNP0A06, _CRS Memory32Fixed (<block base>, 0x10000), Mutex (CPLK, 0)
+                      OperationRegion (PRST, SystemMemory, <block base>, 0x10000)
+                      Field (PRST, DWordAcc, ...) { Offset (0x10), FEVT, 32, FEJT, 32 }
+                      Field (PRST, ByteAcc, ...)  { Offset (0x1000), S000, 8, S001, 8, ... }
+                      Field (PRST, QWordAcc, ...) { Offset (0x8000), O000, 64, O001, 64, ... }
+                      Method CTFY (2), CSCN (0) }
+      Device (C000) { _HID "ACPI0007", _UID 0,
+                      _STA: Return (\\_SB.PRES.S000 | 0x0D)
+                      _OST: \\_SB.PRES.O000 = Arg0 | (Arg1 << 32) }       // the boot vCPU: no _EJ0
+      Device (C001) { ..., _EJ0: \\_SB.PRES.FEJT = 1, ... }
       ...                                                             // one per possible vCPU
       Device (PWRB) { _HID "PNP0C0C", _UID 0 }                        // the power button
     }
+
+With :attr:`DsdtConfig.fast_path` False the same tree runs on QEMU's 12-byte
+interface alone (``CSTA``/``CEJ0``/``COST`` helpers in ``PRES``, the scan by
+command 0): the AML this project had before the fast path, still what a VMM
+whose block is QEMU's (real QEMU RFC V5, as the real-Linux rig runs it) can
+run (``DsdtStyle.REFERENCE_QEMU_BLOCK``).
 
 The power button and its GED event (0x2, ``system_powerdown``) are QEMU
 ``virt``'s (hw/arm/virt-acpi-build.c ``acpi_dsdt_add_power_button``,
@@ -37,39 +47,37 @@ Processor UID (:mod:`vcpu_hotplug.vmm.firmware_tables`).
 Design: what one event costs
 ----------------------------
 
-QEMU's ``CSCN`` walks the CPUs with the block's "next CPU with event"
-command, reads each field through its own access (``CDAT`` twice, ``CINS``,
-``CRMV``), queues inserts in a Package and notifies through ``CTFY``, an
-If-chain with one ``If (Arg0 == n)`` per possible CPU: every Notify runs
-O(maxcpus) opcodes. Here:
+The floor for one hot-added vCPU is four exits to the VMM: the GED's event
+read, learning which CPU changed, its ``_STA``, its ``_OST``. This AML is at
+that floor:
 
-* **Register accesses per event are constant: 4.** ``CCMD = 0`` (the block
-  moves the selector to the next CPU with an event, at or after the current
-  one), one *byte* read of the whole flags register (``CFLG``: insert and
-  remove together), one ``CDAT`` read (the selected index), one ``CFLG``
-  write that acknowledges the event (bit 1 clears insert, bit 2 remove).
-  The acknowledgement is the AML's job: the block keeps an event, the remove
-  event included, until the guest writes it clear, even after the eject
-  completed (QEMU's semantics, :mod:`vcpu_hotplug.vmm.cpuhp`); so, as QEMU's
-  ``CSCN`` does, the remove event is cleared right after ``Notify(Eject
-  Request)``, before the OS gets to ``_EJ0``, and no later scan sees that CPU
-  again (``tests/vmm/test_dsdt_remove_event.py``). A scan adds 4 accesses whatever the number of events: the GED ``ESEL`` read,
-  ``CSEL = 0`` (so the scan also works on a block whose search does not wrap
-  around, as QEMU's does not), and the final ``CCMD``/``CFLG`` pair that
-  finds no event. Plugging one vCPU costs 8 accesses, plugging ``n`` at once
-  ``4n + 4``; neither depends on ``maxcpus``.
+* **The scan (``CSCN``) is one access per event.** Each ``FEVT`` read hands
+  over the lowest vCPU with a pending event, its kind (insert or remove) and
+  whether another is pending, and acknowledges it in the same access; the
+  scan stops at the read that says nothing more is pending, so no read is
+  spent on finding nothing. An event raised after that read raises the GED
+  again, so none is lost. A remove event is acknowledged as it is handed
+  over, before the OS gets to ``_EJ0`` (as QEMU's ``CSCN`` clears ``CRMV``
+  right after ``Notify(Eject Request)``).
+* ``_STA`` is one read of the vCPU's byte of the *status* window (no
+  selector), ORed with 0x0D so that it says present whatever the byte reads
+  (``cpu-hotplug.rst``: a virtual CPU is always present): 0x0F when enabled,
+  0x0D otherwise, never 0. ``_OST`` is one 8-byte store (source event in the
+  low half, status in the high half), ``_EJ0`` one store of the index.
+* So a hot-add costs 4 exits (GED, ``FEVT``, ``_STA``, ``_OST``), each
+  further vCPU in the same scan 3, an unplug 6 (GED, ``FEVT``, ``_OST``
+  0x84, ``_EJ0``, ``_STA``, ``_OST`` result), none of it depending on
+  ``maxcpus`` (``benchmarks/hotplug_cost.py`` prints them).
 * **Notify dispatch is a balanced binary decision tree** on the index
   (``CTFY``: ``If (Arg0 < mid) {...} Else {...}`` down to one ``Notify``),
   so a Notify costs ``ceil(log2 maxcpus)`` comparisons, not ``maxcpus``; an
   index outside ``0..maxcpus-1`` is ignored by one guard comparison. The
-  table grows linearly (one leaf per CPU, like QEMU's chain), the work per
-  event does not.
-* ``_STA`` is 2 accesses (``CSEL`` write, one ``CFLG`` read; QEMU's RFC reads
-  ``CPRS`` and ``CPEN`` separately: 3); it is 0x0F when the enabled bit is set,
-  else 0x0D, never 0: every possible vCPU is present (DESIGN.md section 3).
-  ``_EJ0`` is 2 accesses, ``_OST`` 5 (as QEMU).
-* Every method that touches the block holds ``CPLK``, because the block's
-  selector is shared state.
+  table grows linearly (one leaf, one status and one ``_OST`` field per CPU,
+  like QEMU's chain), the work per event does not.
+* No fast register uses the block's selector, so ``_STA``, ``_OST`` and
+  ``_EJ0`` need no lock. ``CSCN`` still holds ``CPLK``: another OSPM user
+  scanning with QEMU's command 0 observes an event accesses before it
+  acknowledges it and must not have this scan take it in between.
 
 ``_EJ0`` policy: every vCPU but the boot vCPU (:data:`~vcpu_hotplug.vmm.vcpu.BOOT_VCPU`)
 has ``_EJ0``, including the vCPUs enabled at boot (1..cpus-1), as QEMU's RFC
@@ -93,7 +101,9 @@ from vcpu_hotplug.acpi.aml.resources import Interrupt, Memory32Fixed, ResourceTe
 from vcpu_hotplug.acpi.device_ids import CONTAINER_HID, GED_HID, PL011_UART_HID, POWER_BUTTON_HID, PROCESSOR_HID
 from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.acpi.notify import NotifyValue, PowerButtonNotify
-from vcpu_hotplug.vmm.cpuhp import CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
+from vcpu_hotplug.vmm.cpuhp import (CPUHP_FAST_MAX_CPUS, CPUHP_FAST_REGION_SIZE, CPUHP_REGION_SIZE,
+                                    FAST_EVENT_INDEX_MASK, FAST_EVENT_SIZE, FAST_OST_SIZE, FAST_STATUS_SIZE,
+                                    OST_STATUS_SHIFT, CpuhpCommand, CpuhpFlag, CpuhpReg, FastEvent, FastReg)
 from vcpu_hotplug.vmm.errors import ConfigError
 from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
 from vcpu_hotplug.vmm.vcpu import BOOT_VCPU
@@ -156,12 +166,18 @@ class DsdtConfig:
     oem_table_id: str = "VCPUHPTB"
     creator_id: str = "VCHP"
     creator_revision: int = 1
+    fast_path: bool = True
+    """True: the AML uses the register block's fast path (one access per question, see the module
+    docstring); False: only QEMU's 12-byte interface (the AML this project had before the fast path,
+    for a VMM whose block is QEMU's, such as real QEMU RFC V5 in the real-Linux rig)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.maxcpus <= MAX_CPU_DEVICES:
             raise ConfigError("maxcpus", f"{self.maxcpus} processor devices cannot be named Cxxx")
         if not 0 <= self.boot_vcpu < self.maxcpus:
             raise ConfigError("boot_vcpu", f"vCPU {self.boot_vcpu} is not one of 0..{self.maxcpus - 1}")
+        if self.fast_path and self.maxcpus > CPUHP_FAST_MAX_CPUS:
+            raise ConfigError("maxcpus", f"the fast path's windows hold {CPUHP_FAST_MAX_CPUS} vCPUs")
 
 
 # register block fields (names as QEMU's, where QEMU has the same field)
@@ -260,6 +276,79 @@ def _methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
         dsdt.add(b.Release(CPLK))
 
 
+# the fast path ------------------------------------------------------------
+
+FEVT, FEJT = "FEVT", "FEJT"
+"""The *next event* and *eject* registers' fields."""
+_FAST_INSERT = int(FastEvent.INSERT)
+_FAST_EVENTS = int(FastEvent.INSERT | FastEvent.REMOVE)
+_FAST_MORE = int(FastEvent.MORE)
+FAST_SCAN_LIMIT_PER_CPU = 2
+"""A scan takes at most two events per possible vCPU (an insert and a remove) before it stops: a VMM
+that keeps raising events cannot hold the OS in ``CSCN`` (each new event raises the GED again)."""
+
+
+def status_field(index: int) -> str:
+    """The field of vCPU ``index``'s ``_STA`` byte in the fast *status* window (``S005``)."""
+    return f"S{index:03X}"
+
+
+def ost_field(index: int) -> str:
+    """The field of vCPU ``index``'s 64-bit ``_OST`` register (``O005``)."""
+    return f"O{index:03X}"
+
+
+def _fast_register_fields(dsdt: b.DefinitionBlock, base: int, maxcpus: int) -> None:
+    dsdt.name("_CRS", ResourceTemplate(Memory32Fixed(base, CPUHP_FAST_REGION_SIZE)))
+    dsdt.operation_region("PRST", "SystemMemory", base, CPUHP_FAST_REGION_SIZE)
+    dword = FAST_EVENT_SIZE * BITS_PER_BYTE
+    dsdt.field("PRST", "DWordAcc", "NoLock", "WriteAsZeros",
+               b.Offset(FastReg.EVENT), (FEVT, dword), b.Offset(FastReg.EJECT), (FEJT, dword))
+    dsdt.field("PRST", "ByteAcc", "NoLock", "WriteAsZeros", b.Offset(FastReg.STATUS),
+               *((status_field(i), FAST_STATUS_SIZE * BITS_PER_BYTE) for i in range(maxcpus)))
+    dsdt.field("PRST", "QWordAcc", "NoLock", "WriteAsZeros", b.Offset(FastReg.OST),
+               *((ost_field(i), FAST_OST_SIZE * BITS_PER_BYTE) for i in range(maxcpus)))
+
+
+def _fast_methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
+    # CTFY (index, value): Notify the processor device of that index, O(log maxcpus)
+    with dsdt.method("CTFY", 2):
+        with dsdt.if_(b.LGreaterEqual(Arg0, config.maxcpus)):
+            dsdt.return_()
+        dsdt.add(*_notify_tree(0, config.maxcpus))
+
+    # CSCN: one access per event, the last one says nothing more is pending
+    with dsdt.method("CSCN", 0, serialized=True):
+        _locked(dsdt)
+        dsdt.store(Zero, Local3)
+        dsdt.store(NameRef(FEVT), Local0)
+        with dsdt.while_(b.LAnd(b.And(Local0, _FAST_EVENTS),
+                                b.LLess(Local3, FAST_SCAN_LIMIT_PER_CPU * config.maxcpus))):
+            dsdt.store(b.And(Local0, FAST_EVENT_INDEX_MASK), Local1)
+            with dsdt.if_(b.And(Local0, _FAST_INSERT)):
+                dsdt.invoke("CTFY", Local1, int(NotifyValue.DEVICE_CHECK))
+            with dsdt.else_():
+                dsdt.invoke("CTFY", Local1, int(NotifyValue.EJECT_REQUEST))
+            with dsdt.if_(b.LNot(b.And(Local0, _FAST_MORE))):
+                dsdt.break_()
+            dsdt.add(b.Increment(Local3))
+            dsdt.store(NameRef(FEVT), Local0)
+        dsdt.add(b.Release(CPLK))
+
+
+def _fast_processor(dsdt: b.DefinitionBlock, index: int, ejectable: bool) -> None:
+    with dsdt.device(cpu_device_name(index)):
+        dsdt.name("_HID", PROCESSOR_HID)
+        dsdt.name("_UID", index)
+        with dsdt.method("_STA", 0):       # never "not present", whatever the byte reads (cpu-hotplug.rst)
+            dsdt.return_(b.Or(NameRef(_p(status_field(index))), int(ProcessorStatus.DISABLED)))
+        if ejectable:
+            with dsdt.method("_EJ0", 1):
+                dsdt.store(index, _p(FEJT))
+        with dsdt.method("_OST", 3):
+            dsdt.store(b.Or(Arg0, b.ShiftLeft(Arg1, OST_STATUS_SHIFT)), _p(ost_field(index)))
+
+
 def _ged(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
     with dsdt.device("GED"):
         dsdt.name("_HID", GED_HID)
@@ -305,10 +394,15 @@ def build_dsdt_block(config: DsdtConfig) -> b.DefinitionBlock:
             dsdt.name("_HID", EisaId(CONTAINER_HID))
             dsdt.name("_UID", PRES_UID)
             dsdt.mutex(CPLK, 0)
-            _register_fields(dsdt, config.cpuhp_base)
-            _methods(dsdt, config)
+            if config.fast_path:
+                _fast_register_fields(dsdt, config.cpuhp_base, config.maxcpus)
+                _fast_methods(dsdt, config)
+            else:
+                _register_fields(dsdt, config.cpuhp_base)
+                _methods(dsdt, config)
+        processor = _fast_processor if config.fast_path else _processor
         for index in range(config.maxcpus):
-            _processor(dsdt, index, ejectable=index != config.boot_vcpu)
+            processor(dsdt, index, ejectable=index != config.boot_vcpu)
         with dsdt.device(POWER_BUTTON_NAME):
             dsdt.name("_HID", POWER_BUTTON_HID)
             dsdt.name("_UID", 0)

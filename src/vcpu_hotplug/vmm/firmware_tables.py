@@ -124,7 +124,11 @@ class DsdtStyle(enum.Enum):
     """Which AML the DSDT carries."""
 
     REFERENCE = "reference"
-    """:mod:`vcpu_hotplug.vmm.dsdt`: processor devices ``\\_SB.Cxxx``, constant cost per event."""
+    """:mod:`vcpu_hotplug.vmm.dsdt`: processor devices ``\\_SB.Cxxx``, constant cost per event, on the
+    register block's fast path."""
+    REFERENCE_QEMU_BLOCK = "reference-qemu-block"
+    """The same AML on QEMU's 12-byte interface only (``DsdtConfig.fast_path`` False): what a VMM whose
+    block is QEMU's can run, such as real QEMU RFC V5 in the real-Linux rig."""
     QEMU_RFC_V5 = "qemu-rfc-v5"
     """:mod:`vcpu_hotplug.vmm.dsdt_qemu`: ``\\_SB.CPUS.Cxxx``, QEMU's bytes."""
 
@@ -288,7 +292,8 @@ def dsdt_config(machine: Machine, options: FirmwareOptions | None = None) -> Dsd
     return DsdtConfig(maxcpus=machine.smp.maxcpus, cpuhp_base=mm.cpuhp[0], ged_base=mm.ged[0],
                       ged_gsi=GED_INTID, boot_vcpu=BOOT_VCPU, uart=mm.uart, uart_gsi=SPI_BASE + UART_SPI,
                       oem_id=options.oem_id, oem_table_id=options.oem_table_id,
-                      creator_id=options.creator_id, creator_revision=options.creator_revision)
+                      creator_id=options.creator_id, creator_revision=options.creator_revision,
+                      fast_path=options.dsdt is DsdtStyle.REFERENCE)
 
 
 def _align(value: int, alignment: int) -> int:
