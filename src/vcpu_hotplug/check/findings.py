@@ -42,8 +42,11 @@ def _aml_lines(ctx: CheckContext) -> list[str]:
         return []
     out = []
     block = facts.register_block
-    out.append(f"register block: QEMU's CPU hotplug layout at {block}" if block
-               else "register block: none in QEMU's CPU hotplug layout (docs/specs/acpi_cpu_hotplug.rst)")
+    fast = facts.model is not None and facts.model.cpuhp is not None and facts.model.cpuhp.fast
+    layout = "the CPU hotplug block with the fast path" if fast else "QEMU's CPU hotplug layout"
+    out.append(f"register block: {layout} at {block}" if block
+               else "register block: none in QEMU's CPU hotplug layout (docs/specs/acpi_cpu_hotplug.rst) "
+                    "or with the fast path (docs/cpu-hotplug-registers.md)")
     for ged in facts.geds:
         method = ged.event_method.rsplit(".", 1)[-1] if ged.event_method else "no event method"
         gsis = ", ".join(map(str, ged.gsis)) or "none"
