@@ -22,7 +22,6 @@ import json
 import struct
 from pathlib import Path
 
-import pytest
 
 from tests.libvirt.test_libvirt_e2e import Domain, domain, start  # noqa: F401 (the domain fixture)
 from tests.qmp.test_migrate import setup_event_precedes_reply
@@ -56,12 +55,10 @@ def save_through_qmp(dom: Domain, state: Path) -> str:
     return xml
 
 
-def test_virsh_restore_brings_back_the_hot_added_vcpus(domain: Domain, tmp_path: Path, request) -> None:
-    if not setup_event_precedes_reply(tmp_path):
-        # libvirt checks the job right after migrate-incoming's reply; with MIGRATION setup not yet
-        # seen it reports "job 'start' is not active" (qemuMigrationJobCheckStatus), a race this
-        # server loses about half the time until it sends setup first (test_migrate.py's xfail).
-        request.applymarker(pytest.mark.xfail(strict=False, reason="MIGRATION setup follows the reply"))
+def test_virsh_restore_brings_back_the_hot_added_vcpus(domain: Domain, tmp_path: Path) -> None:
+    # libvirt checks the job right after migrate-incoming's reply and reports "job 'start' is not
+    # active" (qemuMigrationJobCheckStatus) unless MIGRATION setup came first, as QEMU sends it.
+    assert setup_event_precedes_reply(tmp_path)
     dom = domain
     start(dom)
     dom.setvcpus_live(3)

@@ -516,7 +516,5 @@ def setup_event_precedes_reply(tmp_path: Path) -> bool:
     return run(probe())
 
 
-@pytest.mark.xfail(strict=True, reason="qmp/server.py sends the events a command raises after its reply "
-                   "(CommandContext.emit_event_now is not wired); QEMU sends MIGRATION setup first")
 def test_setup_goes_out_before_the_reply_as_qemu_sends_it(tmp_path: Path) -> None:
     assert setup_event_precedes_reply(tmp_path)

@@ -479,6 +479,12 @@ class QmpServer:
         self._outbox.append(event(name, data, Timestamp.from_time(self._clock())))
         self._schedule_flush()
 
+    def _emit_event_now(self, name: str, data: Optional[dict[str, object]] = None) -> None:
+        """An event a command raises itself, sent at once: before the command's reply, as QEMU's
+        monitor sends an event emitted synchronously in a handler (``MIGRATION`` ``setup``)."""
+        self.emit_event(name, data)
+        self._flush_events()
+
     def _on_backend_event(self, backend_event: BackendEvent) -> None:
         if isinstance(backend_event, SystemEvent):
             self._on_system_event(backend_event)
@@ -558,7 +564,8 @@ class QmpServer:
 
     def _execute(self, client: _Client, message: object) -> None:
         ctx = CommandContext(client.session, self._backend, self.devices, self._version,
-                             self._request_quit, self.identity, self.emit_event)
+                             self._request_quit, self.identity, self.emit_event,
+                             emit_event_now=self._emit_event_now)
         quitting = self._quit_requested
         try:
             self.pacer.before_command()  # the machine catches up with the present ...
