@@ -630,6 +630,14 @@ REFERENCE_CASES = [
     ("increment_arg_holding_refof", "Name (RI05, 1)\nMethod (RM06, 1) { Arg0++ }",
      "RM06 (RefOf (RI05))\nReturn (RI05)"),
     ("increment_local_holding_refof", "Name (RI06, 1)", "Local0 = RefOf (RI06)\nLocal0++\nReturn (RI06)"),
+    ("module_package_forward_name", "Name (RF01, Package () {RF00, \\_SB, RF02})\nName (RF00, 0x77)\n"
+     "Method (RF02) { Return (1) }", "Return (RF01)"),
+    ("module_package_name_value", "Name (RF03, 0x78)\nName (RF04, Package () {RF03})",
+     "RF03 = 0x79\nReturn (DerefOf (RF04 [0]))"),
+    ("method_package_name_value", "Name (RF05, 0x7A)",
+     "Local0 = Package () {RF05}\nRF05 = 0x7B\nReturn (DerefOf (Local0 [0]))"),
+    ("method_package_name_object_type", "Name (RF06, \"s\")",
+     "Local0 = Package () {RF06}\nReturn (ObjectType (Local0 [0]))"),
 ]
 
 #: group -> (DSDT revision, declarations shared by the group, programs)

@@ -33,6 +33,16 @@ KNOWN_DIFFERENCES = {
         "device walk relies on",
     ("references", "package_device_name"):
         "the same \\_SB: ObjectType of the Device it names is 6 in ACPICA, 0 (Scope) here",
+    ("references", "module_package_forward_name"):
+        "a name in a module-level Package that the table defines later is resolved by ACPICA at "
+        "the end of the load (dspkginit.c AcpiDsInitPackageElement), to the Integer here; ours "
+        "stays an unresolved reference",
+    ("references", "module_package_name_value"):
+        "a Package element named after an Integer shares ACPICA's value object, so a later Store "
+        "to the name shows in the element (0x79); ours is the value copied when the Package was "
+        "made (0x78)",
+    ("references", "method_package_name_value"):
+        "the same sharing in a Package a method builds (0x7B in ACPICA, 0x7A here)",
     ("edges", "return_package_ref_elements"):
         "ACPICA fails 'Local0 = Package () {ED00, EA02}' (a Method named as a Package element, "
         "stored in a Local) with AE_AML_UNINITIALIZED_LOCAL; we keep the reference to the Method",
@@ -67,7 +77,7 @@ def _seg_refs(typed: dict) -> dict:
     if typed.get("type") == "Package":
         return {"type": "Package", "value": [_seg_refs(v) for v in typed["value"]]}
     if typed.get("type") == "Reference" and isinstance(typed.get("value"), str):
-        return {"type": "Reference", "value": typed["value"].rsplit(".", 1)[-1].lstrip("\\")}
+        return {"type": "Reference", "value": typed["value"].rsplit(".", 1)[-1].lstrip("\\^").ljust(4, "_")}
     return typed
 
 

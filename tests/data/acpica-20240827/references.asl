@@ -148,4 +148,31 @@ Local0 = RefOf (RI06)
 Local0++
 Return (RI06)
 }
+Name (RF01, Package () {RF00, \_SB, RF02})
+Name (RF00, 0x77)
+Method (RF02) { Return (1) }
+Method (T01D, 0, Serialized)
+{
+Return (RF01)
+}
+Name (RF03, 0x78)
+Name (RF04, Package () {RF03})
+Method (T01E, 0, Serialized)
+{
+RF03 = 0x79
+Return (DerefOf (RF04 [0]))
+}
+Name (RF05, 0x7A)
+Method (T01F, 0, Serialized)
+{
+Local0 = Package () {RF05}
+RF05 = 0x7B
+Return (DerefOf (Local0 [0]))
+}
+Name (RF06, "s")
+Method (T020, 0, Serialized)
+{
+Local0 = Package () {RF06}
+Return (ObjectType (Local0 [0]))
+}
 }
