@@ -65,12 +65,13 @@ def test_readable_forms(emitted: Path) -> None:
 
 def test_readme_states_the_register_block_and_ged(emitted: Path) -> None:
     readme = (emitted / "README.md").read_text()
-    assert "MMIO at 0x090c0000, 12 bytes" in readme
-    assert "| 0x4 | u8 | flags: bit 0 enabled" in readme
-    assert "bit 1 insert event pending; bit 2 remove event pending" in readme
-    assert "bit 3 eject" in readme and "bit 5 present" in readme
-    assert "| 0x5 | u8 | - | command: 0 select the next vCPU with an event" in readme
-    assert "| 0x8 | u32 |" in readme
+    assert "arm64 `virt`: MMIO 0x090c0000" in readme and "- 0x10000 bytes (QEMU's registers in the first 12" in readme
+    assert "offset [0x4]\n  CPU device status fields: (1 byte access). Bits:\n  - 0: device is enabled" in readme
+    assert "  - 1: device insert event" in readme and "  - 2: device remove event" in readme
+    assert "  - 3: ejects the CPU" in readme and "  - 5: device is present" in readme
+    assert "offset [0x5]\n  Command field: (1 byte access). Values:\n  - 0: selects the next CPU" in readme
+    assert "offset [0x8-0xb]\n  Command data: (DWORD access)" in readme
+    assert "offset [0x10-0x13]\n  **Next event** (fast path; 4-byte access only" in readme
     assert "event selector at 0x09080000, 4 bytes" in readme
     assert "GSI 41 (SPI 9, edge, active high)" in readme and "bit 0x8 (CPU hotplug" in readme
     assert "Enabled for vCPU 0 (the boot vCPU), Online Capable (not Enabled) for 1-5" in readme

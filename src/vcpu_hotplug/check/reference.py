@@ -5,7 +5,8 @@ for one ``-smp`` configuration, so the tables are the ones its guest boots on
 and that :mod:`vcpu_hotplug.check` passes. The README states what the AML
 expects of the hardware: the CPU hotplug register block (QEMU's
 ``docs/specs/acpi_cpu_hotplug.rst`` layout, plus the arm64 RFC's *present*
-bit; :mod:`vcpu_hotplug.vmm.cpuhp`) and the GED (ACPI 6.5 section 5.6.9;
+bit and our fast path; :mod:`vcpu_hotplug.vmm.cpuhp`, documented by
+:mod:`vcpu_hotplug.check.register_doc`) and the GED (ACPI 6.5 section 5.6.9;
 :mod:`vcpu_hotplug.vmm.ged`), with every value taken from the modules that
 define them.
 
@@ -23,8 +24,8 @@ from vcpu_hotplug.acpi.device_status import ProcessorStatus
 from vcpu_hotplug.acpi.madt import GiccFlags, Madt, MadtLayout
 from vcpu_hotplug.acpi.tableio import format_acpidump
 from vcpu_hotplug.arm.gic import SPI_BASE
+from vcpu_hotplug.check.register_doc import QEMU_BLOCK_OPTION, register_block_doc
 from vcpu_hotplug.check.rule import cpu_list
-from vcpu_hotplug.vmm.cpuhp import CPUHP_MAX_ACCESS, CPUHP_REGION_SIZE, CpuhpCommand, CpuhpFlag, CpuhpReg
 from vcpu_hotplug.vmm.dsdt import GED_PATH, PRES_PATH, cpu_device_path, notify_depth
 from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER, FirmwareImage, FirmwareOptions, build_firmware
 from vcpu_hotplug.vmm.ged import GED_ACCESS_SIZE, GED_REGION_SIZE, GedEvent
@@ -40,27 +41,6 @@ TEXT_SUFFIX = ".txt"
 ACPIDUMP_FILE = "acpidump.txt"
 README_FILE = "README.md"
 AML_TABLES = ("DSDT", "SSDT")
-
-FLAG_READ = {
-    CpuhpFlag.ENABLED: "enabled (the VMM's policy; `_STA` reads it)",
-    CpuhpFlag.INSERT: "insert event pending",
-    CpuhpFlag.REMOVE: "remove event pending",
-    CpuhpFlag.FW_EJECT: "eject handed to firmware",
-    CpuhpFlag.PRESENT: "present (always 1 for a possible vCPU; arm64 RFC)",
-}
-FLAG_WRITE = {
-    CpuhpFlag.INSERT: "clear the insert event",
-    CpuhpFlag.REMOVE: "clear the remove event",
-    CpuhpFlag.EJECT: "eject (honoured only for a vCPU the VMM asked to remove)",
-    CpuhpFlag.FW_EJECT: "hand the eject to firmware",
-}
-COMMANDS = {
-    CpuhpCommand.NEXT_CPU_WITH_EVENT: "select the next vCPU with an event (command data reads its index)",
-    CpuhpCommand.OST_EVENT: "the next command-data write is an `_OST` source event",
-    CpuhpCommand.OST_STATUS: "the next command-data write is an `_OST` status",
-    CpuhpCommand.ARCH_ID: "command data reads the arch id (MPIDR) low 32 bits, offset 0 the high bits",
-}
-
 
 @dataclass(frozen=True)
 class EmittedFile:
@@ -107,10 +87,12 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return out + ["| " + " | ".join(r) + " |" for r in body]
 
 
-def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str, verdict: str) -> str:
+def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str, verdict: str,
+           fast: bool = True) -> str:
     """The README of an emitted directory: files, CPUs, the register block and the GED the AML expects.
 
-    ``verdict`` is the summary line of ``vcpu-hotplug check`` on these tables.
+    ``verdict`` is the summary line of ``vcpu-hotplug check`` on these tables; ``fast``: the AML uses the
+    register block's fast path (False: ``tables emit --qemu-block``, QEMU's registers only).
     """
     mm = machine.memmap
     base = mm.cpuhp[0]
@@ -125,9 +107,11 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
     lines = [
         f"# ACPI tables of a vcpu-hotplug arm64 `virt` machine, `-smp {smp}`",
         "",
-        f"Written by `vcpu-hotplug tables emit --smp {smp}`: the tables our VMM hands its guest "
-        f"({smp_cfg.hierarchy()}), MADT revision {layout.revision} with {layout.gicc_length}-byte GICCs "
-        f"({layout_name(layout)}).",
+        f"Written by `vcpu-hotplug tables emit --smp {smp}{'' if fast else ' ' + QEMU_BLOCK_OPTION}`: the "
+        f"tables our VMM hands its guest ({smp_cfg.hierarchy()}), MADT revision {layout.revision} with "
+        f"{layout.gicc_length}-byte GICCs ({layout_name(layout)})"
+        + ("." if fast else ", with the AML on QEMU's 12-byte register interface only (no fast path), for a "
+           "VMM whose block is QEMU's."),
         "",
         f"`vcpu-hotplug check --boot-cpus {smp_cfg.cpus}` on this directory (or on `{ACPIDUMP_FILE}`): "
         f"{verdict}.",
@@ -158,23 +142,7 @@ def readme(machine: Machine, image: FirmwareImage, layout: MadtLayout, smp: str,
         f"(present, not enabled) otherwise, never 0. `_EJ0` on every device but the boot vCPU's "
         f"({cpu_device_path(BOOT_VCPU)}); `_OST` on all.",
         "",
-        "## CPU hotplug register block",
-        "",
-        f"QEMU's layout (`docs/specs/acpi_cpu_hotplug.rst`), MMIO at {base:#010x}, {CPUHP_REGION_SIZE} bytes, "
-        f"little endian, accesses of 1 to {CPUHP_MAX_ACCESS} bytes; the register is decided by the access's "
-        f"offset. The AML (`{PRES_PATH}`) holds a mutex around every use, because the selector is shared.",
-        "",
-        *_table([("offset", "size", "read", "write"),
-                 (f"{CpuhpReg.SELECTOR:#x}", "u32", "command data 2 (arch id high 32 bits after command "
-                  f"{int(CpuhpCommand.ARCH_ID)}, else 0)", "CPU selector (vCPU index)"),
-                 (f"{CpuhpReg.FLAGS:#x}", "u8", f"flags: {_bits(FLAG_READ)}",
-                  f"{_bits(FLAG_WRITE)} (the first set bit acts)"),
-                 (f"{CpuhpReg.COMMAND:#x}", "u8", "-",
-                  "command: " + "; ".join(f"{int(c)} {t}" for c, t in COMMANDS.items())),
-                 (f"{CpuhpReg.COMMAND_DATA:#x}", "u32", "command data (see commands)",
-                  f"`_OST` event or status after command {int(CpuhpCommand.OST_EVENT)} or "
-                  f"{int(CpuhpCommand.OST_STATUS)}")]),
-        "",
+        *register_block_doc(base, fast, level=2),
         "The guest can only clear events and eject a vCPU the VMM asked to remove; no write enables a vCPU.",
         "",
         "## Generic Event Device",

@@ -204,8 +204,11 @@ def sample(cpus: int, maxcpus: int, as_json: bool, acpi_6_4: bool, as_acpidump: 
               help="Directory to write (created if missing; existing files of the same names are replaced).")
 @click.option("--acpi-6.4", "acpi_6_4", is_flag=True,
               help="MADT revision 5 with 80-byte GICC (ACPI 6.4), for tools that predate ACPI 6.5.")
+@click.option("--qemu-block", "qemu_block", is_flag=True,
+              help="Our AML on QEMU's 12-byte CPU hotplug registers only, without the fast path: for a VMM "
+                   "whose block is QEMU's (real QEMU RFC V5, as the real-Linux rig runs it). Reference profile only.")
 @_PROFILE_OPTION
-def emit(smp: str, output: str, acpi_6_4: bool, profile: str) -> None:
+def emit(smp: str, output: str, acpi_6_4: bool, profile: str, qemu_block: bool = False) -> None:
     """Write every table of the configured machine: raw, acpidump text, ASL, decoded text and a README.
 
     The tables are those our VMM gives its guest for --smp (--profile
@@ -221,8 +224,11 @@ def emit(smp: str, output: str, acpi_6_4: bool, profile: str) -> None:
     from vcpu_hotplug.vmm.errors import VmmError
 
     chosen = get_profile(profile)
+    if qemu_block and chosen.name is not DEFAULT_PROFILE:
+        raise click.UsageError(f"--qemu-block chooses the reference profile's AML variant; "
+                               f"{chosen.name.value} has QEMU's own AML")
     try:
-        machine, image = build_profile_image(smp, chosen, acpi_6_4)
+        machine, image = build_profile_image(smp, chosen, acpi_6_4, qemu_block)
     except VmmError as exc:
         raise click.BadParameter(str(exc), param_hint="--smp") from None
     layout = MadtLayout.ACPI_6_4 if acpi_6_4 else chosen.firmware.madt_layout
@@ -238,7 +244,7 @@ def emit(smp: str, output: str, acpi_6_4: bool, profile: str) -> None:
     verdict = check_tables(list(image.tables.values()), source=f"--smp {smp}",
                            boot_cpus=machine.smp.cpus).summary()
     if chosen.name is DEFAULT_PROFILE:
-        text = reference.readme(machine, image, layout, smp, verdict)
+        text = reference.readme(machine, image, layout, smp, verdict, fast=not qemu_block)
     else:
         text = _profile_readme(chosen, image, smp, verdict)
     files.append(reference.EmittedFile(reference.README_FILE, text.encode()))
@@ -249,11 +255,12 @@ def emit(smp: str, output: str, acpi_6_4: bool, profile: str) -> None:
     click.echo(f"wrote {len(files)} files to {out}: {', '.join(f.name for f in files)}")
 
 
-def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False):
-    """The machine for ``smp`` and the firmware image ``profile`` gives it (``--acpi-6.4``: reference only)."""
+def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False, qemu_block: bool = False):
+    """The machine for ``smp`` and the firmware image ``profile`` gives it (``--acpi-6.4``, ``--qemu-block``:
+    reference only)."""
     import dataclasses
 
-    from vcpu_hotplug.vmm.firmware_tables import build_firmware
+    from vcpu_hotplug.vmm.firmware_tables import DsdtStyle, build_firmware
     from vcpu_hotplug.vmm.machine import Machine
 
     options = profile.firmware
@@ -262,6 +269,8 @@ def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False):
             raise click.UsageError(f"--acpi-6.4 chooses the reference profile's MADT layout; "
                                    f"{profile.name.value} has its own (revision {options.madt_layout.revision})")
         options = dataclasses.replace(options, madt_layout=MadtLayout.ACPI_6_4)
+    if qemu_block:
+        options = dataclasses.replace(options, dsdt=DsdtStyle.REFERENCE_QEMU_BLOCK)
     machine = Machine(profile.machine_config(smp=smp))
     return machine, build_firmware(machine, options)
 
