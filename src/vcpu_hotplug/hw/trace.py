@@ -8,6 +8,15 @@ figures (VM exits) survive a long run.
 
 The VMM and the guest may add free-form log lines (:attr:`TraceKind.VMM_LOG`,
 :attr:`TraceKind.GUEST_LOG`); the guest's kernel log is data, never printed.
+
+Every exit is also counted where it lands under KVM (:class:`ExitSite`,
+:attr:`Trace.site_counts`): in VMM userspace (``KVM_EXIT_MMIO`` for a device
+the VMM emulates, such as the CPU hotplug block and the GED; ``KVM_EXIT_HYPERCALL``
+for the PSCI calls the VMM asks KVM to forward with the SMCCC filter, which
+QEMU RFC V5 sets for ``CPU_ON`` and ``CPU_OFF``, ``target/arm/kvm.c``
+``kvm_arm_set_smccc_filter``) or in the kernel (the GIC distributor and
+redistributors are KVM's VGIC, ``arch/arm64/kvm/vgic/vgic-mmio-v3.c``; the
+other PSCI calls are KVM's ``kvm_psci_call``), where an exit costs far less.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from vcpu_hotplug.arm.psci import PsciFunction
 from vcpu_hotplug.hw.observers import HostFaults
 
 
@@ -41,6 +51,36 @@ class TraceKind(enum.Enum):
 
 MMIO_KINDS = frozenset({TraceKind.MMIO_READ, TraceKind.MMIO_WRITE})
 """The kinds that are VM exits for an MMIO access."""
+
+
+class ExitSite(enum.Enum):
+    """Where a VM exit is handled under KVM."""
+
+    VMM = "vmm"
+    """VMM userspace: the vCPU thread returns from ``KVM_RUN`` (microseconds)."""
+    KERNEL = "kernel"
+    """KVM itself, without leaving the kernel (the VGIC, KVM's own PSCI)."""
+
+    __hash__ = object.__hash__
+
+
+IN_KERNEL_DEVICE_PREFIXES = ("gicd", "gicr")
+"""Bus names of the devices KVM's VGIC emulates in the kernel (distributor ``gicd``, redistributors
+``gicr<N>``); every other MMIO device is the VMM's."""
+
+SMCCC_FILTER_FORWARDED = frozenset({int(PsciFunction.CPU_ON), int(PsciFunction.CPU_OFF)})
+"""The PSCI functions the VMM takes from KVM through the SMCCC filter (``KVM_SMCCC_FILTER_FWD_TO_USER``;
+QEMU RFC V5 ``kvm_arch_init``: ``PSCI_0_2_FN64_CPU_ON`` and ``PSCI_0_2_FN_CPU_OFF``)."""
+
+
+def mmio_exit_site(device: str) -> ExitSite:
+    """Where an MMIO access to the bus device named ``device`` is handled."""
+    return ExitSite.KERNEL if device.startswith(IN_KERNEL_DEVICE_PREFIXES) else ExitSite.VMM
+
+
+def hvc_exit_site(function: int | None) -> ExitSite:
+    """Where an HVC with function id ``function`` is handled."""
+    return ExitSite.VMM if function in SMCCC_FILTER_FORWARDED else ExitSite.KERNEL
 
 
 @dataclass(slots=True)
@@ -121,6 +161,9 @@ class Trace:
         self._faults = faults if faults is not None else HostFaults()
         self._events: deque[TraceEvent] = deque(maxlen=capacity)
         self.counts: Counter[TraceKind] = Counter()
+        self.site_counts: Counter[ExitSite] = Counter()
+        """VM exits (MMIO and HVC) by where they land; kept like :attr:`counts`."""
+        self._mmio_sites: dict[str, ExitSite] = {}
         self.enabled = True
         self.dropped = 0
         """Events that fell off the bounded buffer (or were cleared)."""
@@ -129,6 +172,10 @@ class Trace:
     def record(self, kind: TraceKind, **fields: object) -> TraceEvent | None:
         """Count one crossing and, when enabled, store it stamped with the current time."""
         self.counts[kind] += 1
+        if kind is TraceKind.HVC:
+            self.site_counts[hvc_exit_site(fields.get("function"))] += 1  # type: ignore[arg-type]
+        elif kind in MMIO_KINDS:
+            self.site_counts[mmio_exit_site(str(fields.get("device")))] += 1
         if not self.enabled:
             return None
         event = TraceEvent(self._now(), kind, **fields)  # type: ignore[arg-type]
@@ -142,6 +189,10 @@ class Trace:
     def mmio(self, kind: TraceKind, device: str, offset: int, size: int, value: int, address: int) -> None:
         """Record one MMIO access (the bus's hot path: no keyword unpacking)."""
         self.counts[kind] += 1
+        site = self._mmio_sites.get(device)
+        if site is None:
+            site = self._mmio_sites[device] = mmio_exit_site(device)
+        self.site_counts[site] += 1
         if not self.enabled:
             return
         event = TraceEvent(self._now(), kind, device, offset, size, value, address)
@@ -176,6 +227,7 @@ class Trace:
         self.dropped += len(self._events)
         self._events.clear()
         self.counts.clear()
+        self.site_counts.clear()
 
     def filter(self, kind: TraceKind | None = None, *, since_ns: int | None = None,
                **match: object) -> list[TraceEvent]:
@@ -199,3 +251,7 @@ class Trace:
     def mmio_exits(self) -> int:
         """MMIO VM exits counted since the last :meth:`clear` (survives the bound)."""
         return self.counts[TraceKind.MMIO_READ] + self.counts[TraceKind.MMIO_WRITE]
+
+    def exits_at(self, site: ExitSite) -> int:
+        """VM exits (MMIO and HVC) handled at ``site`` since the last :meth:`clear` (survives the bound)."""
+        return self.site_counts[site]

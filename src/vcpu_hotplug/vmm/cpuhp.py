@@ -228,7 +228,7 @@ OstHandler = Callable[[int, int, int], None]
 
 
 class CpuHotplugRegisters:
-    """The MMIO device. Map it with ``bus.map(base, CPUHP_REGION_SIZE, block, "cpuhp")``."""
+    """The MMIO device. Map it with ``bus.map(base, block.size, block, "cpuhp")``."""
 
     name = "cpuhp"
 
