@@ -217,7 +217,8 @@ class Replay:
         first = adds[:len(dels)] if dels else adds
         self.qmp("query-hotpluggable-cpus")
         self.qmp("query-cpus-fast")
-        self.show("BOOT")
+        if self.system.kernel.booted:
+            self.show("BOOT")       # guest-init.sh's first report; a kernel that panicked never ran it
         if not self.tr["result"]["ready"]:
             return self.run            # the real guest never reached its prompt: the rig sent nothing more
         pre = self.offline_cpu_dirs()

@@ -40,6 +40,13 @@ prediction writes ``1`` to ``cpuN/online`` itself after a hot-add that left
 the CPU offline, as a user would, and says so. The masks and the kernel log
 lines after every step are kept, for every guest kernel version the model
 knows (:func:`known_kernels`).
+
+A boot ends one of three ways (:class:`BootOutcome`): the guest booted; the
+kernel panicked (the model's kernel died of a fault in its own code, e.g. the
+GICv3 driver's redistributor walk past a GICR range too short for the
+redistributors, as real Linux 6.12.95 does: :mod:`vcpu_hotplug.guest.gic`),
+with the Oops and panic lines kept whole (:attr:`KernelPrediction.panic`);
+or the model could not boot at all (no MADT, a non hardware-reduced FADT).
 """
 
 from __future__ import annotations
@@ -101,6 +108,32 @@ class Action(enum.Enum):
     RESTORE = "restore"
     """``device_del`` of a re-added CPU the VMM kept disabled at boot: the machine is back as it booted, so the
     next CPU's trial starts from the boot state (its masks compare with a run that hot-adds only that CPU)."""
+
+
+class BootOutcome(enum.Enum):
+    """How the boot ended."""
+
+    BOOTED = "booted"
+    PANICKED = "panicked"
+    """Linux panics at boot: an Oops, then "Kernel panic - not syncing: ..."; no CPU but the boot CPU comes up."""
+    FAILED = "failed"
+    """The model could not boot from the tables (or the model itself failed): ``error`` says why."""
+
+
+@dataclass
+class Panic:
+    """Linux's panic at boot: its message, what faulted, and every line from the Oops to the panic."""
+
+    message: str
+    """The panic's reason (``Attempted to kill the idle task!``)."""
+    cause: str
+    """What the faulting access was, in the model's words (which region, which offset)."""
+    log: list[str] = field(default_factory=list)
+    """The Oops and panic lines as Linux prints them."""
+
+
+PANIC_LOG_START = "Unable to handle kernel"
+"""The Oops's first line (``die_kernel_fault``): the panic's log is kept from here on."""
 
 
 def known_kernels() -> list[tuple[str, GuestKernel]]:
@@ -324,6 +357,14 @@ class KernelPrediction:
     notes: list[str] = field(default_factory=list)
     boot_log: list[str] = field(default_factory=list)
     """Kernel log lines of the boot, warning level or worse."""
+    panic: Panic | None = None
+    """Linux panicked at boot (``outcome`` is ``panicked``)."""
+
+    @property
+    def outcome(self) -> BootOutcome:
+        if self.booted:
+            return BootOutcome.BOOTED
+        return BootOutcome.PANICKED if self.panic is not None else BootOutcome.FAILED
 
     @property
     def hot_addable(self) -> list[int]:
@@ -358,7 +399,10 @@ class KernelPrediction:
             out.append(f"  the same as Linux {same_as}: boot masks, every CPU's fate, every step's masks, "
                        f"kernel log lines and QMP events")
             return out
-        if self.error is not None:
+        if self.panic is not None:
+            out.append(f"  boot: Linux panics at boot: {self.error}")
+            out += [f"  panic log: {line}" for line in self.panic.log]
+        elif self.error is not None:
             out.append(f"  boot failed: {self.error}")
         if self.booted:
             out.append(f"  boot: {self.boot.line()}")
@@ -378,7 +422,8 @@ class KernelPrediction:
                 "uids": {str(k): v for k, v in self.uids.items()},
                 "hot_addable": self.hot_addable, "removable": self.removable,
                 "cpus": [c.to_dict() for c in self.cpus], "steps": [dataclasses.asdict(s) for s in self.steps],
-                "notes": list(self.notes), "boot_log": list(self.boot_log)}
+                "notes": list(self.notes), "boot_log": list(self.boot_log), "outcome": self.outcome.value,
+                "panic": None if self.panic is None else dataclasses.asdict(self.panic)}
 
 
 @dataclass
@@ -610,6 +655,9 @@ def predict_kernel(ctx: CheckContext, name: str, kernel: GuestKernel, policy: Bo
                                     memmap=memmap,
                                     guest=GuestConfig(kernel=kernel, knobs=GuestKnobs(auto_online=udev)), boot=False)
         system.boot()
+        if system.kernel.panicked is not None:
+            _panicked(system.kernel, prediction)
+            return prediction
         prediction.booted = True
         run = _Run(system, prediction, udev)
         prediction.boot = Masks.of(system.kernel)
@@ -629,6 +677,21 @@ def predict_kernel(ctx: CheckContext, name: str, kernel: GuestKernel, policy: Bo
     if system is not None and not prediction.booted:
         prediction.boot_log = system.kernel.klog.lines(LogLevel.WARNING)[:MAX_BOOT_LOG_LINES]
     return prediction
+
+
+def _panicked(kernel: Kernel, prediction: KernelPrediction) -> None:
+    """The kernel died at boot: say so, with what faulted and the Oops and panic lines whole."""
+    lines = [r.text for r in kernel.klog.records]
+    start = next((i for i, line in enumerate(lines) if line.startswith(PANIC_LOG_START)), len(lines) - 1)
+    fault = kernel.fault
+    cause = fault.what if fault is not None else "no Oops recorded"
+    headline = f"Kernel panic - not syncing: {kernel.panicked}"
+    where = f"an Oops in {fault.backtrace.pc.split('+')[0]} ({cause}), then " if fault is not None else ""
+    prediction.panic = Panic(kernel.panicked, cause, lines[start:])
+    prediction.error = f'{where}"{headline}"; no CPU but the boot CPU comes up, nothing is hot-added'
+    prediction.boot = Masks.of(kernel)
+    prediction.boot_log = [line for line in kernel.klog.lines(LogLevel.WARNING)
+                           if line not in prediction.panic.log][:MAX_BOOT_LOG_LINES]
 
 
 def predict(ctx: CheckContext, kernels: list[tuple[str, GuestKernel]], policy: BootPolicy,

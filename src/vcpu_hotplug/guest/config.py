@@ -91,6 +91,9 @@ class GuestConfig:
     """Dynamic debug on for the files modelled (``dyndbg=`` on the command line): ``pr_debug``/``dev_dbg``
     lines such as "ACPI_NOTIFY_DEVICE_CHECK event" or "CPU4: shutdown" reach dmesg. Off, as on a stock
     kernel, they are not printed at all."""
+    panic_timeout_s: int = 0
+    """``panic=`` on the command line: seconds from a panic to ``emergency_restart`` (PSCI SYSTEM_RESET);
+    0, Debian's ``CONFIG_PANIC_TIMEOUT``, waits for ever; negative restarts at once (:mod:`.panic`)."""
     present_policy: InitVar[PresentPolicy | None] = None
 
     def __post_init__(self, present_policy: PresentPolicy | None) -> None:

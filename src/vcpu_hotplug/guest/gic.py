@@ -15,6 +15,29 @@ At boot (``gic_acpi_init``):
   ``irqchip/arm/gicv3:checkrdist`` hotplug state) then fails its bring-up
   with ``-EINVAL`` before any PSCI call.
 
+**The redistributor walk** (``gic_iterate_rdists``) goes through each region
+frame by frame: ``GICR_PIDR2`` once at the region's start, then ``GICR_TYPER``
+of each frame, stepping 128 KiB (256 KiB with ``VLPIS``) until a frame's
+``TYPER.Last`` is set. It never looks at the region's length: a MADT GICR
+structure whose Discovery Range Length is shorter than the redistributors
+the VMM put there (QEMU sets ``Last`` only on its last one) walks past the end
+of what ``gic_acpi_parse_madt_redist`` mapped (``ioremap(base, length)``,
+whole 4 KiB pages) into the guard page vmalloc leaves after it, and the load
+faults. The first walk is ``gic_update_rdist_properties``, inlined in
+``gic_init_bases`` right after "Root IRQ handler: gic_handle_irq": it visits
+every frame (its callback never matches), so a range too short for the
+redistributors faults there, at boot, in the idle task: the Oops and "Kernel
+panic - not syncing: Attempted to kill the idle task!" (:mod:`.panic`; real
+Linux 6.12.95 did exactly this, ``tests/data/real-linux/ours-gicrshort.json``).
+A walk that ends within the mapped range (on ``Last``) never faults later.
+The model raises :class:`~vcpu_hotplug.guest.panic.KernelFault` for a read at
+or past the mapped length, with the recorded build's call trace
+(:data:`BOOT_WALK_BACKTRACE`). Virtual addresses: the first GICR region is
+mapped at :data:`IOREMAP_BASE`, the address the recorded run's ``ioremap``
+gave it (an address of that run, reproduced); each further region follows
+the previous mapping and its guard page. Only the offsets within a region
+come from the tables and the machine.
+
 When a CPU starts (``gic_starting_cpu`` -> ``gic_populate_rdist``) it walks
 the redistributor regions frame by frame over MMIO, reading ``GICR_PIDR2``
 and ``GICR_TYPER`` until the affinity matches its MPIDR ("CPU%d: found
@@ -71,6 +94,7 @@ from vcpu_hotplug.arm.gic import (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4, GI
                                   PPI_COUNT, SPI_BASE, GicdReg, GicrReg, GicrTyper, gicr_typer_affinity)
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.panic import Backtrace, KernelFault
 from vcpu_hotplug.hw.errors import BusError
 from vcpu_hotplug.hw.mmio import MmioBus
 
@@ -92,6 +116,24 @@ LPI_TABLE_SIZE = 0x1_0000
 LPI_TABLES_BASE = 0x4400_0000
 """Where this model's ITS and LPI tables are allocated (64 MiB into QEMU virt's RAM); see the module."""
 
+PAGE_SIZE = 0x1000
+"""arm64 with 4 KiB pages (Debian's build): ``ioremap`` maps whole pages."""
+IOREMAP_BASE = 0xffff_8000_82b8_0000
+"""Where ``ioremap`` put the first GICR region in the recorded run (its Oops faulted at this + 0x40008)."""
+IOREMAP_GUARD = PAGE_SIZE
+"""The unmapped guard page vmalloc leaves after each mapping."""
+
+BOOT_WALK_BACKTRACE = Backtrace(
+    pc="gic_iterate_rdists+0x74/0x118",
+    lr="gic_iterate_rdists+0x80/0x118",
+    frames=("gic_iterate_rdists+0x74/0x118", "gic_init_bases+0x1b4/0x740", "gic_acpi_init+0x124/0x2c0",
+            "acpi_match_madt+0x58/0x90", "acpi_parse_entries_array+0x1e4/0x2d0",
+            "acpi_table_parse_entries_array+0xac/0x150", "acpi_table_parse_madt+0x68/0xa0",
+            "__acpi_probe_device_table+0xd8/0x128", "irqchip_init+0x3c/0x50", "init_IRQ+0xa8/0xc8",
+            "start_kernel+0x348/0x7e8", "__primary_switched+0x80/0x90"))
+"""The boot walk's fault as the recorded Debian 6.12.95 build prints it (``gic_update_rdist_properties`` is
+inlined in ``gic_init_bases``; ``gic_acpi_init`` runs from ``irqchip_init`` in ``init_IRQ``)."""
+
 
 @dataclass
 class RedistRegion:
@@ -101,6 +143,13 @@ class RedistRegion:
     size: int
     single: bool = False
     """From a GICC: exactly one redistributor, no Last bit walk needed."""
+    virt: int = 0
+    """Where ``ioremap`` mapped it (see the module)."""
+
+    @property
+    def mapped(self) -> int:
+        """Bytes ``ioremap`` mapped: ``size`` rounded up to whole pages."""
+        return -(-self.size // PAGE_SIZE) * PAGE_SIZE
 
 
 @dataclass
@@ -127,7 +176,10 @@ class GicV3Driver:
     _next_table: int = LPI_TABLES_BASE
 
     def init(self, madt: Madt, cpu_for_uid: dict[int, int]) -> bool:
-        """``gic_acpi_init``; ``cpu_for_uid`` is ``get_cpu_for_acpi_id``. False when there is no GIC."""
+        """``gic_acpi_init``; ``cpu_for_uid`` is ``get_cpu_for_acpi_id``. False when there is no GIC.
+
+        Raises :class:`~vcpu_hotplug.guest.panic.KernelFault` when the boot's redistributor walk reads past
+        a mapped GICR region (the kernel then dies)."""
         gicds = madt.of_type(Gicd)
         if not gicds:
             self.klog.err("GICv3: no GICD structure in the MADT")
@@ -154,8 +206,9 @@ class GicV3Driver:
         self.klog.info(f"GICv3: {self.spis} SPIs implemented")
         self.klog.info("GICv3: 0 Extended SPIs implemented")
         self.klog.info("Root IRQ handler: gic_handle_irq")
-        self.klog.info(f"GICv3: GICv3 features: {PPI_COUNT} PPIs")
         self._collect_redistributors(madt, cpu_for_uid, arch)
+        self.update_rdist_properties()
+        self.klog.info(f"GICv3: GICv3 features: {PPI_COUNT} PPIs")
         self.klog.info(f"GICv3: GICD_CTRL.DS={GICD_CTLR_DS}, SCR_EL3.FIQ={SCR_EL3_FIQ}")
         return True
 
@@ -203,7 +256,7 @@ class GicV3Driver:
         if gicrs:
             self.single_redist = False
             for g in gicrs:
-                self.regions.append(RedistRegion(g.discovery_range_base_address, g.discovery_range_length))
+                self._map(RedistRegion(g.discovery_range_base_address, g.discovery_range_length))
             return
         self.single_redist = True
         size = GICR_FRAME_SIZE_VLPI if arch == GIC_PIDR2_ARCH_GICV4 else GICR_FRAME_SIZE
@@ -222,7 +275,28 @@ class GicV3Driver:
                     self.broken_rdists.add(cpu)
                 continue
             if g.gicr_base_address:
-                self.regions.append(RedistRegion(g.gicr_base_address, size, single=True))
+                self._map(RedistRegion(g.gicr_base_address, size, single=True))
+
+    def _map(self, region: RedistRegion) -> None:
+        """``ioremap`` the region (virtual addresses: see the module) and record it."""
+        last = self.regions[-1] if self.regions else None
+        region.virt = IOREMAP_BASE if last is None else last.virt + last.mapped + IOREMAP_GUARD
+        self.regions.append(region)
+
+    def _read(self, region: RedistRegion, ptr: int, offset: int, size: int) -> int:
+        """A load from the region's mapping at frame ``ptr`` + ``offset``: past the mapped pages it faults."""
+        at = ptr - region.base + offset
+        if at + size > region.mapped:
+            raise KernelFault(region.virt + at, f"the GICR range @0x{region.base:x} is 0x{region.size:x} bytes long "
+                                                f"and no GICR_TYPER in it has Last, so the redistributor walk read "
+                                                f"0x{at:x} bytes into it, past the 0x{region.mapped:x} mapped",
+                              BOOT_WALK_BACKTRACE)
+        return self.bus.read(ptr + offset, size)
+
+    def update_rdist_properties(self) -> None:
+        """``gic_update_rdist_properties``: ``gic_iterate_rdists`` with a callback that reads each frame's
+        ``GICR_TYPER`` and never matches, so every frame of every region is visited until its ``Last``."""
+        self._iterate_rdists(lambda region, ptr, typer: False)
 
     def check_rdist(self, cpu: int) -> int:
         """``gic_check_rdist``: 0 or -EINVAL for a CPU whose redistributor is inaccessible."""
@@ -233,38 +307,47 @@ class GicV3Driver:
         if self.gicv2:
             return True
         aff = gicr_typer_affinity(mpidr)
-        read = self.bus.read
-        # The walk reads every frame before this CPU's (1,000 reads at 512 vCPUs): plain ints here,
+        affinity_shift = int(GicrTyper.AFFINITY_SHIFT)
+        found = self._iterate_rdists(lambda region, ptr, typer: typer >> affinity_shift == aff)
+        if found is not None:
+            index, ptr = found
+            self.rdist_of[cpu] = ptr
+            self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:0x{ptr:016x}")
+            return True
+        self.klog.warn(f"CPU{cpu}: mpidr {mpidr:x} has no re-distributor!")
+        return False
+
+    def _iterate_rdists(self, fn) -> tuple[int, int] | None:
+        """``gic_iterate_rdists``: ``fn(region, ptr, typer)`` on each frame until it returns True; the
+        (region index, RD_base) it matched, or None. A region whose ``GICR_PIDR2`` is not a GICv3/v4 one
+        ends the walk ("No redistributor present"); a frame the bus does not answer ends its region. Reads
+        past a region's mapping raise :class:`~vcpu_hotplug.guest.panic.KernelFault`, as the loads fault."""
+        read = self._read
+        # The walk reads every frame before a starting CPU's (1,000 reads at 512 vCPUs): plain ints here,
         # not enum members, whose attribute lookups and IntFlag results cost on every frame.
-        typer_offset, affinity_shift = int(GicrReg.TYPER), int(GicrTyper.AFFINITY_SHIFT)
+        typer_offset = int(GicrReg.TYPER)
         last, vlpis = int(GicrTyper.LAST), int(GicrTyper.VLPIS)
         for index, region in enumerate(self.regions):
-            # gic_iterate_rdists: GICR_PIDR2 once per region, then frame by frame until TYPER.Last.
             ptr = region.base
-            end = region.base + region.size
             try:
-                pidr2 = read(ptr + GicrReg.PIDR2, 4) & GIC_PIDR2_ARCH_MASK
+                pidr2 = read(region, ptr, GicrReg.PIDR2, 4) & GIC_PIDR2_ARCH_MASK
             except BusError:
                 continue
             if pidr2 not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
                 self.klog.warn(f"GICv3: No redistributor present @0x{ptr:016x}")
                 break
-            while ptr < end:
+            while True:
                 try:
-                    typer = read(ptr + typer_offset, 8)
-                    # __gic_populate_rdist reads GICR_TYPER again to match the affinity.
-                    if read(ptr + typer_offset, 8) >> affinity_shift == aff:
-                        self.rdist_of[cpu] = ptr
-                        self.klog.info(f"GICv3: CPU{cpu}: found redistributor {mpidr:x} region {index}:"
-                                       f"0x{ptr:016x}")
-                        return True
+                    typer = read(region, ptr, typer_offset, 8)
+                    # the callback (__gic_populate_rdist, __gic_update_rdist_properties) reads GICR_TYPER again
+                    if fn(region, ptr, read(region, ptr, typer_offset, 8)):
+                        return index, ptr
                 except BusError:
                     break
                 if region.single or typer & last:
                     break
                 ptr += GICR_FRAME_SIZE_VLPI if typer & vlpis else GICR_FRAME_SIZE
-        self.klog.warn(f"CPU{cpu}: mpidr {mpidr:x} has no re-distributor!")
-        return False
+        return None
 
     def enable_spi(self, intid: int) -> None:
         """``gic_unmask_irq`` for an SPI: set its bit in ``GICD_ISENABLER<n>``."""
@@ -274,4 +357,4 @@ class GicV3Driver:
         self.bus.write(reg, 4, 1 << (intid % 32))
 
 
-__all__ = ["GicV3Driver", "Gicc", "RedistRegion"]
+__all__ = ["BOOT_WALK_BACKTRACE", "GicV3Driver", "Gicc", "IOREMAP_BASE", "RedistRegion"]

@@ -32,6 +32,18 @@ Afterwards the guest only reacts: GED interrupts, hotplug work, udev,
 secondary CPUs starting, sysfs writes. :class:`GuestKnobs` make it an
 unhappy guest on demand.
 
+A kernel that faults in its own code during boot dies there (:mod:`.panic`):
+so far one path does, the GICv3 driver's redistributor walk past a GICR
+range too short for the redistributors (:mod:`.gic`). The Oops is logged,
+then "Kernel panic - not syncing: Attempted to kill the idle task!" (the
+boot runs in the idle task), and the kernel stops where it was: no further
+boot, no secondary CPU, no ACPI namespace; :attr:`Kernel.panicked` holds the
+panic message and :meth:`Kernel.boot` returns with :attr:`Kernel.booted`
+False. With ``panic=N`` (:attr:`GuestConfig.panic_timeout_s`) it logs
+"Rebooting in N seconds.." and N simulated seconds later asks PSCI for
+SYSTEM_RESET, as ``emergency_restart`` does; what the VMM makes of that
+(a reset, or QEMU ``-no-reboot``'s shutdown) is the VMM's.
+
 A kernel ends with ``reboot`` (:meth:`Kernel.restart`, PSCI SYSTEM_RESET),
 ``poweroff`` (:meth:`Kernel.power_off`, PSCI SYSTEM_OFF) or a reset of the
 machine under it (:meth:`Kernel.detach`, the host's ``system_reset``). Either
@@ -57,6 +69,7 @@ from vcpu_hotplug.guest.errors import BootError, GuestError
 from vcpu_hotplug.guest.ged import GedDriver
 from vcpu_hotplug.guest.gic import GicV3Driver
 from vcpu_hotplug.guest.klog import KernelLog
+from vcpu_hotplug.guest.panic import IDLE_TASK_PANIC, KernelFault, Oops, panic_lines
 from vcpu_hotplug.guest.processor import ProcessorDriver
 from vcpu_hotplug.guest.psci import PsciClient
 from vcpu_hotplug.guest.region_bridge import MachineRegionHandler
@@ -64,7 +77,7 @@ from vcpu_hotplug.guest.smp import CpuHotplug, LogicalCpu, map_gic_cpu_interface
 from vcpu_hotplug.guest.smt import SmtControl
 from vcpu_hotplug.guest.sysfs import CpuDevices, Sysfs
 from vcpu_hotplug.hw import HardwareBoundary
-from vcpu_hotplug.hw.clock import ScheduledEvent, SimClock
+from vcpu_hotplug.hw.clock import NS_PER_S, ScheduledEvent, SimClock
 
 BLOCK_EVENT_LIMIT = 1_000_000
 """Clock events a blocking call may wait through before it is declared stuck."""
@@ -124,6 +137,11 @@ class Kernel:
         self.scan = AcpiScan(self)
         self.acpi = AcpiCore(MachineRegionHandler(hw.bus, hw.memory), self.scan.notify, self.clock, self.klog)
         self.booted = False
+        self.panicked: str | None = None
+        """The panic message once the kernel has panicked (``Attempted to kill the idle task!``)."""
+        self.fault: KernelFault | None = None
+        """The kernel-mode fault whose Oops killed it, if one did."""
+        self._panic_restart: ScheduledEvent | None = None
         self._owns_entry = False
         self._blocking = False
 
@@ -200,7 +218,16 @@ class Kernel:
             self.possible.set(c.cpu)
 
         self.klog.info("Detected PIPT I-cache on CPU0")
-        self.gic.init(tables.madt, self.cpu_for_uid())
+        try:
+            self.gic.init(tables.madt, self.cpu_for_uid())
+        except KernelFault as fault:
+            # start_kernel -> init_IRQ runs in the idle task: the Oops kills it, which is a panic.
+            # boot_cpu_init (start_kernel, before setup_arch) had marked the boot CPU present and online.
+            self.present.set(0)
+            self.online.set(0)
+            self.oops(fault)
+            self.panic(IDLE_TASK_PANIC)
+            return
         self.gic.populate_rdist(0, boot.mpidr)
         self.gic.its_init(tables.madt, list(self.possible))
         self.gic.its_cpu_init(0)
@@ -235,6 +262,28 @@ class Kernel:
         self.booted = True
         self.devices.coldplug()
 
+    def oops(self, fault: KernelFault) -> None:
+        """``die_kernel_fault`` -> ``die``: log the Oops of a kernel-mode fault on the boot CPU (:mod:`.panic`)."""
+        self.fault = fault
+        for level, text in Oops(fault).lines():
+            self.klog.log(level, text)
+
+    def panic(self, message: str) -> None:
+        """``panic``: log it, stop every CPU where it is (the kernel lets go of the hardware; its queued work
+        never runs) and, with ``panic=N``, ask PSCI for SYSTEM_RESET N seconds later (``emergency_restart``)."""
+        if self.panicked is not None:
+            return
+        self.panicked = message
+        for level, text in panic_lines(message, self.config.panic_timeout_s):
+            self.klog.log(level, text)
+        caller = self.control_hw_vcpu()
+        self._let_go()
+        timeout = self.config.panic_timeout_s
+        if timeout != 0:
+            self._panic_restart = self.hw.clock.schedule(max(0, timeout) * NS_PER_S,
+                                                         lambda: self.psci.system_reset(caller),
+                                                         "panic: emergency_restart")
+
     def restart(self) -> None:
         """``reboot``: ``kernel_restart`` (``kernel/reboot.c``, "reboot: Restarting system"), then arm64
         ``machine_restart`` -> ``psci_sys_reset`` (PSCI SYSTEM_RESET).
@@ -265,6 +314,9 @@ class Kernel:
         without a word, and lets go of the hardware so that the next kernel can claim it. Idempotent."""
         if not self.halted:
             self._let_go()
+        if self._panic_restart is not None:
+            self._panic_restart.cancel()     # the machine was reset first: the panic's restart never comes
+            self._panic_restart = None
 
     def _let_go(self) -> None:
         """Stop running: release the interrupt handlers and the secondary entry point; queued work is dropped."""
