@@ -20,9 +20,11 @@ table, should not have their _STA modified dynamically by firmware."
 
 from __future__ import annotations
 
+from typing import Any, Callable, Sequence
+
 from vcpu_hotplug.acpi.device_status import DeviceStatus, ProcessorStatus
 from vcpu_hotplug.acpi.notify import NotifyValue
-from vcpu_hotplug.check.aml_facts import AmlFacts
+from vcpu_hotplug.check.aml_facts import AmlFacts, EventRun, MethodRun
 from vcpu_hotplug.check.context import BOOT_INDEX, CheckContext, Cpu
 from vcpu_hotplug.check.rule import NotApplicable, Outcome, RuleFamily, Severity, cpu_list, fail, ok, outcome
 from vcpu_hotplug.guest.acpi_utils import acpi_device_is_enabled
@@ -295,6 +297,33 @@ def _event_notifies(ctx: CheckContext) -> Outcome:
               f"{cpu_list(c.index for c, _ in pairs)} (the register block is not QEMU's layout, so it was not run)")
 
 
+def _failure_problems(ctx: CheckContext, failures: Sequence[EventRun] | Sequence[MethodRun],
+                      if_missing: Callable[[Any], str], if_error: Callable[[Any], str]) -> list[str]:
+    """One problem per (method, missing name or error) of the AML runs that failed.
+
+    ``if_missing(run)`` and ``if_error(run)`` say what Linux does and the fix. A name not defined
+    in a set given without its XSDT (RSDT) is no verdict: an SSDT not given may define it, as
+    QEMU's test data for virt memhp lacks the NVDIMM SSDT that defines ``\\_SB.NVDR``."""
+    missing = sorted({r.missing for r in failures if r.missing})
+    if missing and not any(sig in ctx.signatures for sig in ROOT_TABLES):
+        raise NotApplicable(f"{', '.join(missing)} not defined in the tables given, and without the XSDT an SSDT "
+                            f"not given may define it: check the whole set (with the XSDT) to decide")
+    problems = []
+    seen: set[tuple[str, str]] = set()
+    for run in failures:
+        key = (run.method, run.missing or run.error)
+        if key in seen:
+            continue
+        seen.add(key)
+        if run.missing is not None:
+            used_in = f" (used in {run.scope})" if run.scope and run.scope != run.method else ""
+            problems.append(f"{run.describe()} fails with AE_NOT_FOUND: {run.missing}{used_in} is not defined; "
+                            f"{if_missing(run)}")
+        else:
+            problems.append(f"{run.describe()} fails: {run.error}: {if_error(run)}")
+    return problems
+
+
 @RULES.rule("dsdt.event-names-resolve", Severity.FAIL,
             source="drivers/acpi/evged.c acpi_ged_irq_handler (runs the event method with the GSI; 'IRQ method "
                    "execution failed'); ACPICA utxferr.c acpi_ut_prefixed_namespace_error ('ACPI BIOS Error (bug): "
@@ -307,28 +336,12 @@ def _event_names_resolve(ctx: CheckContext) -> Outcome:
     methods = [g.event_method for g in f.geds if g.event_method]
     if not methods:
         raise NotApplicable("no GED event method")
-    missing = sorted({r.missing for r in f.event_failures if r.missing})
-    if missing and not any(sig in ctx.signatures for sig in ROOT_TABLES):
-        # Without the XSDT (RSDT) the set may lack an SSDT that defines the name, as QEMU's test data for
-        # virt memhp lacks the NVDIMM SSDT that defines \_SB.NVDR; the rule cannot tell.
-        raise NotApplicable(f"{', '.join(missing)} not defined in the tables given, and without the XSDT an SSDT "
-                            f"not given may define it: check the whole set (with the XSDT) to decide")
-    problems = []
-    seen: set[tuple[str, str]] = set()
-    for run in f.event_failures:
-        key = (run.method, run.missing or run.error)
-        if key in seen:
-            continue
-        seen.add(key)
-        if run.missing is not None:
-            used_in = f" (used in {run.scope})" if run.scope and run.scope != run.method else ""
-            problems.append(f"{run.describe()} fails with AE_NOT_FOUND: {run.missing}{used_in} is not defined; Linux "
-                            f"logs 'ACPI BIOS Error (bug): Could not resolve symbol [{run.missing}], AE_NOT_FOUND', aborts "
-                            f"{run.method} there, so the events it had not handled yet are lost: define {run.missing}, or do "
-                            f"not use it where the feature it serves is off")
-        else:
-            problems.append(f"{run.describe()} fails: {run.error}: fix the AML on that path (Linux aborts "
-                            f"{run.method}: 'IRQ method execution failed')")
+    problems = _failure_problems(
+        ctx, f.event_failures,
+        lambda run: (f"Linux logs 'ACPI BIOS Error (bug): Could not resolve symbol [{run.missing}], AE_NOT_FOUND', "
+                     f"aborts {run.method} there, so the events it had not handled yet are lost: define "
+                     f"{run.missing}, or do not use it where the feature it serves is off"),
+        lambda run: f"fix the AML on that path (Linux aborts {run.method}: 'IRQ method execution failed')")
     return outcome(problems, f"{', '.join(methods)}: {f.event_runs} run(s) (each GSI, each event bit tested), "
                              f"every name resolved")
 
@@ -346,23 +359,10 @@ def _methods_resolve(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     if not f.method_runs:
         raise NotApplicable("no _INI and no processor device with _STA, _EJ0 or _OST")
-    missing = sorted({r.missing for r in f.method_failures if r.missing})
-    if missing and not any(sig in ctx.signatures for sig in ROOT_TABLES):
-        raise NotApplicable(f"{', '.join(missing)} not defined in the tables given, and without the XSDT an SSDT "
-                            f"not given may define it: check the whole set (with the XSDT) to decide")
-    problems = []
-    seen: set[tuple[str, str]] = set()
-    for run in f.method_failures:
-        key = (run.method, run.missing or run.error)
-        if key in seen:
-            continue
-        seen.add(key)
-        if run.missing is not None:
-            used_in = f" (used in {run.scope})" if run.scope and run.scope != run.method else ""
-            problems.append(f"{run.describe()} fails with AE_NOT_FOUND: {run.missing}{used_in} is not defined; Linux "
-                            f"logs 'ACPI BIOS Error (bug): Could not resolve symbol [{run.missing}], AE_NOT_FOUND' "
-                            f"and {run.method} returns nothing: define {run.missing}")
-        else:
-            problems.append(f"{run.describe()} fails: {run.error}: fix the AML on that path")
+    problems = _failure_problems(
+        ctx, f.method_failures,
+        lambda run: (f"Linux logs 'ACPI BIOS Error (bug): Could not resolve symbol [{run.missing}], AE_NOT_FOUND' "
+                     f"and {run.method} returns nothing: define {run.missing}"),
+        lambda run: "fix the AML on that path")
     return outcome(problems, f"{f.method_runs} run(s) of _INI and of processor _STA/_MAT/_PXM/_EJ0/_OST, every "
                              f"name resolved")
