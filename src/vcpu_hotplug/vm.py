@@ -254,8 +254,9 @@ def check_guest_config(config: GuestConfig, maxcpus: int) -> None:
 
 
 def guest_cpu_view(system: System, log_tail: int = LOG_TAIL) -> GuestCpuView:
-    """The guest's sysfs masks (as vCPU indexes), the tail of its kernel log, dmesg-formatted, and the
-    Linux release it models (``"kernel": {"release", "description"}`` on the wire)."""
+    """The guest's sysfs masks (as vCPU indexes), the tail of its kernel log, dmesg-formatted, the
+    Linux release it models (``"kernel": {"release", "description"}`` on the wire) and, once the kernel has
+    panicked, its panic message (``"panic"``)."""
     view = system.guest_view()
     records = system.kernel.klog.records
     tail = records[-log_tail:] if log_tail > 0 else []
@@ -263,7 +264,8 @@ def guest_cpu_view(system: System, log_tail: int = LOG_TAIL) -> GuestCpuView:
     return GuestCpuView(tuple(sorted(view.possible)), tuple(sorted(view.present)),
                         tuple(sorted(view.enabled)), tuple(sorted(view.online)),
                         tuple(record.format() for record in tail),
-                        kernel_release=kernel.release, kernel_description=kernel.description)
+                        kernel_release=kernel.release, kernel_description=kernel.description,
+                        panic=system.kernel.panicked or "")
 
 
 def _configure_trace(trace: Trace, spec: VmSpec) -> None:

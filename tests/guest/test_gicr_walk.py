@@ -133,5 +133,12 @@ def test_x_query_guest_cpus_shows_the_panic() -> None:
                              settle=system.run_until_idle)
     ctx = CommandContext(SessionState(negotiated=True), backend, CpuDeviceTable(backend, thread_id=lambda index: 1000 + index), {}, lambda: None)
     view = dispatch({"execute": "x-query-guest-cpus"}, ctx)["return"]
+    assert view["panic"] == IDLE_TASK_PANIC
     assert view["log"][-1].endswith(PANIC_LINE)
     assert (view["online"], view["enabled"]) == ([0], [])
+    running = boot(MAXCPUS * GICR_FRAME_SIZE)
+    backend = MachineBackend(running.machine, guest_view=lambda: guest_cpu_view(running),
+                             settle=running.run_until_idle)
+    ctx = CommandContext(SessionState(negotiated=True), backend, CpuDeviceTable(backend, thread_id=lambda i: i), {},
+                         lambda: None)
+    assert "panic" not in dispatch({"execute": "x-query-guest-cpus"}, ctx)["return"]

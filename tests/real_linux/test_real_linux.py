@@ -173,6 +173,7 @@ def test_x_query_guest_cpus_ends_where_real_linux_ended(scenario: str) -> None:
     if not transcript["steps"]:
         # real Linux panicked at boot: the view ends with the panic, only the boot CPU came up
         assert transcript["panic"].startswith(view["log"][-1].split("] ", 1)[1])
+        assert transcript["panic"].startswith(f"Kernel panic - not syncing: {view['panic']}")
         assert (view["online"], view["enabled"]) == ([0], [])
         return
     last = transcript["steps"][-1]["masks"]

@@ -92,6 +92,8 @@ class GuestCpuView:
     """The Linux release the guest models (``--guest-kernel``, e.g. ``"7.2"``); empty if unknown."""
     kernel_description: str = ""
     """What that release does on the hotplug path, one line."""
+    panic: str = ""
+    """The guest kernel panicked: its message (``Attempted to kill the idle task!``); empty while it runs."""
 
     def to_wire(self) -> dict[str, object]:
         wire: dict[str, object] = {
@@ -103,6 +105,8 @@ class GuestCpuView:
         }
         if self.kernel_release:
             wire["kernel"] = {"release": self.kernel_release, "description": self.kernel_description}
+        if self.panic:
+            wire["panic"] = self.panic      # the guest is dead: nothing it shows will change
         return wire
 
 
