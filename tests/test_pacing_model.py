@@ -8,6 +8,7 @@ timestamps show the model exactly, here with the clock run to idle as fast as it
 
 from __future__ import annotations
 
+from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.guest import GuestConfig, GuestKnobs
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_US
 from vcpu_hotplug.qmp.pacing import DEFAULT_LATENCIES, RealtimePacer, StepLatencies
@@ -53,16 +54,25 @@ def test_a_hot_add_answers_ost_after_notify_and_work_and_comes_online_after_brin
     assert booted and booted[-1].time_ns - start >= ost + LAT.cpu_up_ns
 
 
-def test_an_unplug_is_deleted_after_notify_cpu_off_and_ej0() -> None:
+EJECT = NotifyValue.EJECT_REQUEST
+IN_PROGRESS = OstStatus.EJECT_IN_PROGRESS
+
+
+def test_an_unplug_says_0x84_after_notify_then_is_deleted_after_cpu_off_and_ej0() -> None:
+    """As recorded on real Linux: the eject's _OST 0x84 when its work starts (device_del -> 0x84 median
+    12.9 ms), DEVICE_DELETED once the CPU is offline and _EJ0 has run, the final _OST with it."""
     vm, _, events = paced_vm()
     vm.backend.plug(2)
     settle(vm)
     start = vm.now_ns()
     vm.backend.unplug(2)
     settle(vm)
+    [in_progress] = after(events, OstReport, start, cpu=2, source=EJECT, status=IN_PROGRESS)
+    assert close_to(in_progress, LAT.eject_started_ns)
     [deleted] = after(events, DeviceDeleted, start, cpu=2)
     assert close_to(deleted, LAT.acpi_notify_ns + LAT.cpu_off_ns + LAT.eject_ns)
-    assert all(close_to(t, deleted) for t in after(events, OstReport, start, cpu=2))  # 0x84 and the final
+    [final] = after(events, OstReport, start, cpu=2, source=EJECT, status=OstStatus.SUCCESS)
+    assert close_to(final, deleted)
 
 
 def test_commands_before_the_evt_share_it_and_its_work_queues_in_order() -> None:
@@ -78,12 +88,13 @@ def test_commands_before_the_evt_share_it_and_its_work_queues_in_order() -> None
 
     start = vm.now_ns()
     vm.backend.unplug(3)
-    vm.backend.unplug(4)  # offline CPUs: the eject's offline is quick on real Linux, charged all the same
+    vm.backend.unplug(4)  # offline CPUs: no CPU goes down, only _EJ0 takes time (real Linux: ~2 ms)
     settle(vm)
-    eject = LAT.cpu_off_ns + LAT.eject_ns
-    assert close_to(after(events, DeviceDeleted, start, cpu=3)[0], LAT.acpi_notify_ns + eject)
-    assert close_to(after(events, DeviceDeleted, start, cpu=4)[0],
-                    LAT.acpi_notify_ns + eject + LAT.next_device_ns + eject)
+    assert close_to(after(events, DeviceDeleted, start, cpu=3)[0], LAT.acpi_notify_ns + LAT.eject_ns)
+    # the second eject's work starts next_device_ns after the first's has ended
+    [second_0x84] = after(events, OstReport, start, cpu=4, source=EJECT, status=IN_PROGRESS)
+    assert close_to(second_0x84, LAT.acpi_notify_ns + LAT.eject_ns + LAT.next_device_ns)
+    assert close_to(after(events, DeviceDeleted, start, cpu=4)[0], second_0x84 + LAT.eject_ns)
 
 
 def test_a_command_after_the_evt_waits_for_its_own() -> None:
@@ -102,9 +113,9 @@ def test_a_command_after_the_evt_waits_for_its_own() -> None:
     assert close_to(second, max(own_evt, first) + LAT.hot_add_work_ns)
 
 
-def test_a_refused_unplug_reports_after_the_eject_time() -> None:
-    """Known difference (README "Pacing"): the eject's work is charged whole before it runs, so a busy
-    CPU's refusal comes as late as an eject would."""
+def test_a_refused_unplug_reports_as_soon_as_the_offline_fails() -> None:
+    """A busy CPU: the work says 0x84, the offline fails at once ("Offline failed."), and the refusal's
+    _OST (0x82, busy) follows with no offline or _EJ0 time."""
     vm, _, events = paced_vm()
     vm.backend.plug(2)
     settle(vm)
@@ -113,9 +124,55 @@ def test_a_refused_unplug_reports_after_the_eject_time() -> None:
     start = vm.now_ns()
     vm.backend.unplug(2)
     settle(vm)
+    [in_progress] = after(events, OstReport, start, cpu=2, source=EJECT, status=IN_PROGRESS)
+    [refused] = after(events, OstReport, start, cpu=2, source=EJECT, status=OstStatus.DEVICE_BUSY)
     [failed] = after(events, UnplugFailed, start, cpu=2)
-    assert close_to(failed, LAT.device_deleted_ns)
+    assert close_to(in_progress, LAT.eject_started_ns)
+    assert refused == failed == in_progress
     assert not after(events, DeviceDeleted, start)
+
+
+def test_two_ejects_of_online_cpus_queue_whole_on_the_ordered_workqueue() -> None:
+    """kacpi_hotplug runs one work item at a time: the second eject's 0x84 comes after the first eject's
+    offline and _EJ0 (real Linux: 0x84 of the second 2-3 ms after the first's final _OST)."""
+    vm, _, events = paced_vm(guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))
+    for cpu in (2, 3):
+        vm.backend.plug(cpu)
+    settle(vm)
+    assert vm.system is not None
+    for cpu in (2, 3):
+        vm.system.sysfs.write(f"cpu{cpu}/online", 1)
+    settle(vm)
+    start = vm.now_ns()
+    vm.backend.unplug(2)
+    vm.backend.unplug(3)
+    settle(vm)
+    whole = LAT.cpu_off_ns + LAT.eject_ns
+    first = after(events, DeviceDeleted, start, cpu=2)[0]
+    assert close_to(first, LAT.acpi_notify_ns + whole)
+    [second_0x84] = after(events, OstReport, start, cpu=3, source=EJECT, status=IN_PROGRESS)
+    assert close_to(second_0x84, first + LAT.next_device_ns)
+    assert close_to(after(events, DeviceDeleted, start, cpu=3)[0], second_0x84 + whole)
+
+
+def test_a_hot_add_queued_behind_an_eject_waits_for_its_ej0() -> None:
+    """A device_add sent while an eject's offline runs: its own _EVT notifies the new CPU, whose work
+    waits on the ordered workqueue until the eject's work has ended."""
+    vm, _, events = paced_vm(guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))
+    vm.backend.plug(2)
+    settle(vm)
+    assert vm.system is not None
+    vm.system.sysfs.write("cpu2/online", 1)
+    settle(vm)
+    start = vm.now_ns()
+    vm.backend.unplug(2)
+    vm.system.run_for(LAT.acpi_notify_ns + NS_PER_MS)  # the eject's work has started
+    vm.backend.plug(3)
+    settle(vm)
+    deleted = after(events, DeviceDeleted, start, cpu=2)[0]
+    [added] = after(events, OstReport, start, cpu=3, source=1)
+    assert close_to(deleted, LAT.device_deleted_ns)
+    assert close_to(added, deleted + LAT.hot_add_work_ns)
 
 
 def test_a_bring_up_holds_cpu_hotplug_lock_against_the_next_hot_add_work() -> None:

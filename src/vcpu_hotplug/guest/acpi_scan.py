@@ -39,10 +39,28 @@ Request (3) on a device are queued to the hotplug workqueue
 The result goes back to firmware with ``_OST(source, code)``: 0 success,
 ``-EPERM`` 0x80 not supported, ``-EBUSY`` 0x82 busy, anything else 1
 (non-specific failure).
+
+**The workqueue and an eject's steps.** ``kacpi_hotplug_wq`` is an ordered
+workqueue (``alloc_ordered_workqueue`` in ``drivers/acpi/osl.c``): one work
+item runs at a time, in the order the Notifies queued them. Real Linux runs an
+eject's work as one function, but it takes time between its steps: on real
+6.12.95 under TCG the ``_OST`` 0x84 comes when the work starts, the offline
+(``cpu_down``, the dying CPU's ``CPU_OFF``, ``cpu_kill``'s teardown) takes
+about 100 ms, and ``_EJ0`` follows. So the model runs an eject's work in two
+clock events: the ``_OST`` 0x84 and ``acpi_scan_try_to_offline`` (a refusal
+answers its ``_OST`` there and then), then, as an event of its own, the rest of
+``acpi_scan_hot_remove`` from "Ejecting" (``_EJ0``, ``_STA``,
+``post_eject``) and the final ``_OST``. The second event is scheduled with no
+delay of the model's own, so a run to idle gives the same events in the same
+order as one step; it is where whoever paces the machine against the wall
+clock (:mod:`vcpu_hotplug.qmp.pacing`) charges the offline's and ``_EJ0``'s
+time. The next work item waits for the last step of the one before.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from typing import Protocol
 
 from vcpu_hotplug.acpi.aml.objects import Processor
@@ -101,7 +119,13 @@ class AcpiScan:
         self.devices: dict[str, AcpiDevice] = {}
         self._instances: dict[str, int] = {}
         self.pending_work = 0
-        """Hotplug work items queued and not yet run."""
+        """Hotplug work items queued and not yet finished."""
+        self._current: int | None = None
+        """The work item running, by number (an eject runs until its ``_EJ0`` step has ended)."""
+        self._items = 0
+        """Work items started so far."""
+        self._queued: deque[tuple[AcpiDevice, int]] = deque()
+        """Work items whose turn came while another ran: they follow it, in order."""
 
     # scan -------------------------------------------------------------------
 
@@ -179,35 +203,68 @@ class AcpiScan:
             k.acpi.ost(path, value, OstStatus.NON_SPECIFIC_FAILURE)
             return
         self.pending_work += 1
-        k.clock.schedule(k.config.latency.hotplug_work_ns, lambda: self._run_work(adev, value),
+        k.clock.schedule(k.config.latency.hotplug_work_ns, lambda: self._work_due(adev, value),
                          f"guest acpi hotplug {path} {value}")
 
-    def _run_work(self, adev: AcpiDevice, src: int) -> None:
-        self.k.cpu_hotplug.with_lock(lambda: self._device_hotplug(adev, src))
+    # the ordered workqueue ----------------------------------------------------
+
+    def _work_due(self, adev: AcpiDevice, src: int) -> None:
+        """``acpi_hotplug_work_fn``'s turn: it needs the CPU hotplug lock free, then the workqueue."""
+        self.k.cpu_hotplug.with_lock(lambda: self._take(adev, src))
+
+    def _take(self, adev: AcpiDevice, src: int) -> None:
+        if self._current is not None:
+            self._queued.append((adev, src))
+            return
+        self._items += 1
+        self._current = self._items
+        self._step(lambda: self._device_hotplug(adev, src))
+
+    def _step(self, body: Callable[[], None]) -> None:
+        """Run one step of the work item running; a step that raises ends the item."""
+        item = self._current
+        try:
+            body()
+        except BaseException:
+            if self._current is item:
+                self._work_done()
+            raise
+
+    def _work_done(self) -> None:
+        """The work item has ended: the next one queued behind it starts."""
+        self.pending_work -= 1
+        self._current = None
+        if self._queued:
+            adev, src = self._queued.popleft()
+            self._work_due(adev, src)
+
+    # acpi_device_hotplug ------------------------------------------------------
 
     def _device_hotplug(self, adev: AcpiDevice, src: int) -> None:
-        """``acpi_device_hotplug``."""
-        try:
-            if adev.hotplug_notify:
-                error = self._generic_hotplug_event(adev, src)
-            else:
-                return
-            self.k.acpi.ost(adev.path, src, errno_to_ost(error))
-        finally:
-            self.pending_work -= 1
+        """``acpi_device_hotplug``; an eject ends in a later step (:meth:`_eject_step`)."""
+        if not adev.hotplug_notify:
+            self._work_done()
+            return
+        self._generic_hotplug_event(adev, src, lambda error: self._report(adev, src, error))
 
-    def _generic_hotplug_event(self, adev: AcpiDevice, src: int) -> int:
+    def _report(self, adev: AcpiDevice, src: int, error: int) -> None:
+        """The end of ``acpi_device_hotplug``: ``_OST(src, code)``, then the work item is done."""
+        self.k.acpi.ost(adev.path, src, errno_to_ost(error))
+        self._work_done()
+
+    def _generic_hotplug_event(self, adev: AcpiDevice, src: int, done: Callable[[int], None]) -> None:
+        """``acpi_generic_hotplug_event``; its result goes to ``done``."""
         if src == NotifyValue.BUS_CHECK or src == NotifyValue.DEVICE_CHECK:
-            return self._device_check(adev)
+            return done(self._device_check(adev))
         if src == NotifyValue.EJECT_REQUEST or src == OstEvent.OSPM_EJECT:
             # "adev->handler && !adev->handler->hotplug.enabled": a device without its handler
             # (a processor that was never added) is ejected whatever the hotplug setting.
             if adev.handler_attached and not self.k.knobs.eject_enabled:
                 self.k.klog.info(f"acpi {adev.name}: Eject disabled")
-                return -Errno.EPERM
+                return done(-Errno.EPERM)
             self.k.acpi.ost(adev.path, NotifyValue.EJECT_REQUEST, OstStatus.EJECT_IN_PROGRESS)
-            return self._hot_remove(adev)
-        return -Errno.EINVAL
+            return self._hot_remove(adev, done)
+        return done(-Errno.EINVAL)
 
     def _device_check(self, adev: AcpiDevice) -> int:
         """``acpi_scan_device_check`` (Bus Check on a processor behaves the same)."""
@@ -224,8 +281,8 @@ class AcpiScan:
         self._attach(adev)
         return 0
 
-    def _hot_remove(self, adev: AcpiDevice) -> int:
-        """``acpi_scan_hot_remove``."""
+    def _hot_remove(self, adev: AcpiDevice, done: Callable[[int], None]) -> None:
+        """``acpi_scan_hot_remove`` up to the offline; the eject is the work's next step."""
         k = self.k
         if adev.cpu is not None:
             # acpi_scan_try_to_offline: a failing device_offline in both passes is "Offline failed.".
@@ -233,7 +290,13 @@ class AcpiScan:
             err = k.devices.device_offline(cpu)
             if err < 0:
                 k.klog.warn(f"cpu cpu{cpu}: Offline failed.")
-                return -Errno.EBUSY
+                return done(-Errno.EBUSY)
+        k.clock.schedule(0, lambda: self._step(lambda: done(self._eject_step(adev))),
+                         f"guest acpi eject {adev.path}")
+
+    def _eject_step(self, adev: AcpiDevice) -> int:
+        """``acpi_scan_hot_remove`` from "Ejecting": ``_EJ0``, the ``_STA`` check, ``post_eject``."""
+        k = self.k
         k.klog.debug(f"ACPI: {linux_path(adev.path)}: Ejecting")
         # acpi_scan_check_and_detach(device, ACPI_SCAN_CHECK_FLAG_EJECT): the processor handler has no
         # .detach, and with the EJECT flag adev->handler and the enumerated flag stay until

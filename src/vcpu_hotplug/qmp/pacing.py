@@ -33,13 +33,19 @@ work that step queued:
   by ``hot_add_work_ns``. A further processor the same ``_EVT`` notified takes ``next_device_ns``
   after the one before (two ``device_add`` s sent back to back answer ``_OST`` a few ms apart on real
   Linux, not a whole hot-add apart);
-- *CPU_OFF and teardown* (``cpu_off_ns``) and *_EJ0* (``eject_ns``): an Eject Request's work takes
-  them, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write) comes ``acpi_notify_ns +
-  cpu_off_ns + eject_ns`` after the ``device_del``. The guest model runs the ``_OST`` 0x84 (eject in
-  progress), the offline, ``CPU_OFF``, ``_EJ0`` and the final ``_OST`` in that one work item, so the
-  time is charged before it: the 0x84 ``ACPI_DEVICE_OST`` comes with ``DEVICE_DELETED`` here (about
-  ``acpi_notify_ns`` after the ``device_del`` on real Linux), and an eject that fails early (a busy
-  CPU) pays the whole time too;
+- an Eject Request's work, in the steps real Linux takes time for (``acpi_device_hotplug`` in
+  ``drivers/acpi/scan.c``; the guest model runs the last one as a clock event of its own,
+  :mod:`vcpu_hotplug.guest.acpi_scan`): it starts with ``_OST(3, 0x84)`` (eject in progress), so the
+  0x84 ``ACPI_DEVICE_OST`` comes ``acpi_notify_ns`` after the ``device_del``; then
+  ``acpi_scan_try_to_offline`` offlines the CPU: *CPU_OFF and teardown* (``cpu_off_ns``; seen as the
+  dying vCPU's PSCI ``CPU_OFF`` after the 0x84 ``_OST``) and *_EJ0* (``eject_ns``) are charged to the
+  step that evaluates ``_EJ0``, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write) comes
+  ``acpi_notify_ns + cpu_off_ns + eject_ns`` after the ``device_del`` and the final ``_OST`` with it.
+  A CPU that was already offline costs ``eject_ns`` alone (real Linux ejected a never-onlined CPU in
+  about 2 ms), and a refused offline (a busy CPU) answers its ``_OST`` at once, as the offline fails.
+  The model's offline itself (its ``CPU_OFF``, "psci: CPUn killed") happens when the step starts, with
+  the 0x84 ``_OST``: the time is charged after it, since only then is it known whether a CPU went
+  down;
 - *CPU bring-up*: a successful PSCI ``CPU_ON``; the vCPU's start at the secondary entry, and with it
   "CPUn: Booted secondary processor" and the CPU going online, comes ``cpu_up_ns`` later.
 
@@ -47,8 +53,9 @@ The steps are seen in the machine's trace, so realtime needs it enabled (``run``
 always have it; only benchmarks turn it off, and they run instant).
 
 ``kacpi_hotplug`` is an ordered workqueue, so Notify work queues behind the work before it (an eject
-queued behind another starts when that one ends, as on real Linux). Bring-up and hotplug work
-exclude each other through the guest model's own ``cpu_hotplug_lock``.
+queued behind another starts when that one ends, as on real Linux: work queued behind an eject moves
+later when the eject's ``_EJ0`` step is charged). Bring-up and hotplug work exclude each other through
+the guest model's own ``cpu_hotplug_lock``.
 
 The defaults (:data:`DEFAULT_LATENCIES`) are the medians of real Linux 6.12.95 under real QEMU RFC V5
 with TCG, recorded with timestamps in ``tests/data/real-linux/`` (its README has the timing table);
@@ -63,7 +70,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol
 
-from vcpu_hotplug.acpi.notify import NotifyValue
+from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
@@ -92,7 +99,7 @@ class StepLatencies:
 
     acpi_notify_ns: int
     """GED interrupt to its ``_EVT`` scanning the register block and notifying the processors (the IRQ
-    thread); on real Linux the eject's work starts then, with its ``_OST`` 0x84."""
+    thread); the eject's work starts then, with its ``_OST`` 0x84."""
     hot_add_work_ns: int
     """A Device Check's ``kacpi_hotplug`` work, ``Notify`` to ``_OST`` (``acpi_processor_add``)."""
     next_device_ns: int
@@ -100,9 +107,10 @@ class StepLatencies:
     cpu_up_ns: int
     """PSCI ``CPU_ON`` to the secondary running ``secondary_start_kernel`` (the CPU going online)."""
     cpu_off_ns: int
-    """An eject's offline: ``cpu_down``, the dying CPU's ``CPU_OFF`` and ``cpu_kill``'s teardown."""
+    """An eject's offline of an online CPU: ``_OST`` 0x84 to ``cpu_down``'s end, the dying CPU's
+    ``CPU_OFF`` and ``cpu_kill`` ("psci: CPUn killed")."""
     eject_ns: int
-    """``_EJ0``: the eject method's register write and the VMM's unplug of the vCPU (``DEVICE_DELETED``)."""
+    """The offline's end to ``_EJ0``'s register write and the VMM's unplug of the vCPU (``DEVICE_DELETED``)."""
 
     def __post_init__(self) -> None:
         for name in ("acpi_notify_ns", "hot_add_work_ns", "next_device_ns", "cpu_up_ns", "cpu_off_ns",
@@ -116,8 +124,13 @@ class StepLatencies:
         return self.acpi_notify_ns + self.hot_add_work_ns
 
     @property
+    def eject_started_ns(self) -> int:
+        """``device_del`` to the eject's ``_OST`` 0x84 (``ACPI_DEVICE_OST``, eject in progress)."""
+        return self.acpi_notify_ns
+
+    @property
     def device_deleted_ns(self) -> int:
-        """``device_del`` to ``DEVICE_DELETED`` (and the eject's ``ACPI_DEVICE_OST`` s with it)."""
+        """``device_del`` of an online CPU to ``DEVICE_DELETED`` (and the final ``_OST`` with it)."""
         return self.acpi_notify_ns + self.cpu_off_ns + self.eject_ns
 
 
@@ -126,7 +139,7 @@ DEFAULT_LATENCIES = StepLatencies(
     hot_add_work_ns=27 * NS_PER_MS,
     next_device_ns=3 * NS_PER_MS,
     cpu_up_ns=6 * NS_PER_MS,
-    cpu_off_ns=107 * NS_PER_MS,
+    cpu_off_ns=96 * NS_PER_MS,
     eject_ns=8 * NS_PER_MS,
 )
 """Real Linux 6.12.95 under real QEMU RFC V5 with TCG (``tests/data/real-linux/``; README "Pacing")."""
@@ -136,6 +149,7 @@ DEFAULT_FACTOR = 1.0
 
 _NOTIFY_WORK = frozenset({NotifyValue.BUS_CHECK, NotifyValue.DEVICE_CHECK, NotifyValue.EJECT_REQUEST})
 _CPU_ON = frozenset({PsciFunction.CPU_ON, PsciFunction.CPU_ON_32})
+_CPU_OFF = PsciFunction.CPU_OFF
 _CROSSINGS = frozenset({TraceKind.MMIO_READ, TraceKind.MMIO_WRITE, TraceKind.HVC, TraceKind.IRQ,
                         TraceKind.VCPU_START, TraceKind.NOTIFY, TraceKind.OST})
 """Trace kinds that are a crossing of the boundary (log lines are not)."""
@@ -216,8 +230,8 @@ class RealtimePacer:
         self._sim0 = 0
         self._closed = False
         # step latencies
-        self._charge_next = 0
-        """Latency for the next event scheduled (armed by a Notify whose work is not queued yet)."""
+        self._charge_next: Optional[int] = None
+        """Latency for the next event scheduled (armed by a Notify whose work is not queued yet), if any."""
         self._since_crossing: deque[ScheduledEvent] = deque(maxlen=_RECENT_EVENTS)
         self._ged_gsi = backend.machine.config.ged_gsi
         self._charge_workqueue = False
@@ -226,6 +240,13 @@ class RealtimePacer:
         """When the last processor Notify was (Notifies of one ``_EVT`` share its simulated instant)."""
         self._workqueue_busy_until_ns = 0
         """Simulated time the guest's ordered ``kacpi_hotplug`` workqueue is busy until."""
+        self._queued_work: deque[tuple[ScheduledEvent, int]] = deque()
+        """Work items postponed on the workqueue and not run yet, each with its own latency."""
+        self._ejecting: Optional[int] = None
+        """When an eject's work said ``_OST`` 0x84, until it schedules its ``_EJ0`` step or ends (the
+        offline runs in the same instant, so a later event is none of its)."""
+        self._ejecting_cpu_off = False
+        """... and a vCPU has called ``CPU_OFF`` since (the offline took an online CPU down)."""
         self.charged = 0
         """Steps given their latency so far."""
         self._clock.schedule_listeners.append(self._scheduled)
@@ -320,7 +341,17 @@ class RealtimePacer:
         """A crossing of the hardware boundary: does it start a step that takes time?"""
         if event.kind not in _CROSSINGS:
             return
-        if event.kind is TraceKind.IRQ and event.gsi == self._ged_gsi:
+        if event.kind is TraceKind.OST:
+            # the eject's work starts with _OST(3, 0x84); any other _OST while it runs is its end
+            started = event.source == NotifyValue.EJECT_REQUEST and event.status == OstStatus.EJECT_IN_PROGRESS
+            self._ejecting = event.time_ns if started else None
+            self._ejecting_cpu_off = False
+            self._charge_next = None
+        elif event.kind is TraceKind.HVC and event.function == _CPU_OFF:
+            self._ejecting_cpu_off = self._ejecting_cpu_off or (
+                self._ejecting is not None and bool(event.result) and event.result[0] == PsciReturn.SUCCESS)
+            self._charge_next = None
+        elif event.kind is TraceKind.IRQ and event.gsi == self._ged_gsi:
             self._charge_next = self.latencies.acpi_notify_ns  # the GED driver wakes its IRQ thread
             self._charge_workqueue = False
         elif event.kind is TraceKind.NOTIFY and event.value in _NOTIFY_WORK:
@@ -328,11 +359,9 @@ class RealtimePacer:
             if event.time_ns == self._last_notify_ns:  # the same _EVT notified another processor
                 cost = lat.next_device_ns
             elif event.value == NotifyValue.EJECT_REQUEST:
-                cost = 0
+                cost = 0  # its _OST 0x84 starts the work; the offline and _EJ0 are charged later
             else:
                 cost = lat.hot_add_work_ns
-            if event.value == NotifyValue.EJECT_REQUEST:
-                cost += lat.cpu_off_ns + lat.eject_ns
             self._last_notify_ns = event.time_ns
             self._charge_next = cost  # acpi_hotplug_schedule queues the work right after the Notify
             self._charge_workqueue = True
@@ -342,21 +371,46 @@ class RealtimePacer:
                 self._clock.postpone(started, started.when_ns + self.latencies.cpu_up_ns)
                 self.charged += 1
         else:
-            self._charge_next = 0  # a Notify nobody queued work for (ignored, no device)
+            self._charge_next = None  # a Notify nobody queued work for (ignored, no device)
         self._since_crossing.clear()
 
     def _scheduled(self, event: ScheduledEvent) -> None:
-        if self._charge_next:
-            cost, self._charge_next = self._charge_next, 0
+        if self._ejecting is not None and self._ejecting != event.when_ns:
+            self._ejecting = None  # the work stopped in its offline (the guest halted): nothing to charge
+        if self._ejecting is not None:
+            # the eject's _EJ0 step, queued by the work once its offline is done
+            self._ejecting = None
+            cost = self.latencies.eject_ns + (self.latencies.cpu_off_ns if self._ejecting_cpu_off else 0)
+            self._clock.postpone(event, event.when_ns + cost)
+            self.charged += 1
+            self._requeue_behind(event.when_ns)
+        elif self._charge_next is not None:
+            cost, self._charge_next = self._charge_next, None
             if self._charge_workqueue:
                 when = max(event.when_ns, self._workqueue_busy_until_ns) + cost
                 self._workqueue_busy_until_ns = when
+                self._forget_run_work()
+                self._queued_work.append((event, cost))
             else:
                 when = event.when_ns + cost
             self._clock.postpone(event, when)
             self.charged += 1
         else:
             self._since_crossing.append(event)
+
+    def _forget_run_work(self) -> None:
+        while self._queued_work and self._queued_work[0][0].cancelled:  # fired (or cancelled)
+            self._queued_work.popleft()
+
+    def _requeue_behind(self, busy_until_ns: int) -> None:
+        """The running work item goes on until ``busy_until_ns``: the items queued behind it follow then."""
+        self._forget_run_work()
+        busy = busy_until_ns
+        for queued, cost in self._queued_work:
+            if not queued.cancelled:
+                self._clock.postpone(queued, max(queued.when_ns, busy + cost))
+                busy = queued.when_ns
+        self._workqueue_busy_until_ns = max(self._workqueue_busy_until_ns, busy)
 
 
 def make_pacer(pace: Pace, backend: CpuBackend, *, latencies: StepLatencies = DEFAULT_LATENCIES,
