@@ -52,9 +52,11 @@ class Samples:
     cpu_up: list[float] = field(default_factory=list)
     """A secondary's first line -> 'CPUn: Booted secondary processor' (kernel timestamps)."""
     cpu_off: list[float] = field(default_factory=list)
-    """_OST 0x84 -> 'psci: CPUn killed' (the kernel's time on the host's clock, see ALIGNMENT_MS)."""
+    """_OST 0x84 -> 'psci: CPUn killed': the eject's offline step, cpu_off_ns (the kernel's time on the
+    host's clock, see ALIGNMENT_MS)."""
     eject: list[float] = field(default_factory=list)
-    """'psci: CPUn killed' -> DEVICE_DELETED: the _EJ0 (the kernel's time on the host's clock)."""
+    """'psci: CPUn killed' -> DEVICE_DELETED: the rest of the offline and _EJ0, eject_ns (the kernel's time
+    on the host's clock)."""
 
 
 def transcripts() -> list[dict]:
