@@ -334,6 +334,42 @@ def test_one_evt_handles_two_hot_adds_and_queued_ejects_wait_their_turn(tmp_path
                    lat.device_deleted_ns + lat.next_device_ns + lat.cpu_off_ns + lat.eject_ns)
 
 
+def test_a_busy_guest_refuses_the_eject_as_soon_as_the_offline_fails(tmp_path: Path) -> None:
+    """A CPU the guest cannot offline: its 0x84 when the eject's work starts, then at once the refusal
+    (_OST 0x82, device busy) and DEVICE_UNPLUG_GUEST_ERROR, with no offline or _EJ0 time."""
+    machine = vm()
+    pacer = RealtimePacer(machine.backend)
+    names = {"ACPI_DEVICE_OST", "DEVICE_UNPLUG_GUEST_ERROR", "DEVICE_DELETED"}
+
+    async def main() -> list[Timeline]:
+        timelines = []
+        async with serving(tmp_path / "qmp.sock", machine, pacer), client(tmp_path / "qmp.sock") as qmp_client:
+            with qmp_client.listener(tuple(names)) as listener:
+                timeline = Timeline()
+                await execute(qmp_client, "device_add", ADD)
+                await collect(listener, timeline, names, "OST 0x1/0x0")
+                await asyncio.sleep(0.05)  # online
+                assert machine.system is not None
+                machine.system.knobs.busy_cpus.add(2)
+                for _ in range(CYCLES):
+                    timeline = Timeline()
+                    timeline.mark("send device_del")
+                    await execute(qmp_client, "device_del", {"id": "cpu2"})
+                    timeline.mark("reply device_del")
+                    await collect(listener, timeline, names, "DEVICE_UNPLUG_GUEST_ERROR")
+                    timelines.append(timeline)
+        return timelines
+
+    timelines = asyncio.run(main())
+    for timeline in timelines:
+        assert timeline.order() == ["send device_del", "reply device_del", "OST 0x3/0x84", "OST 0x3/0x82",
+                                    "DEVICE_UNPLUG_GUEST_ERROR"]
+        assert timeline.when("DEVICE_UNPLUG_GUEST_ERROR") - timeline.when("OST 0x3/0x84") < \
+            TOLERANCE * DEFAULT_LATENCIES.eject_started_ns / NS_PER_S
+    assert_latency("OST 0x3/0x82", [t.when("OST 0x3/0x82") - t.when("send device_del") for t in timelines],
+                   DEFAULT_LATENCIES.eject_started_ns)
+
+
 def test_paused_vcpus_do_nothing_until_cont(tmp_path: Path) -> None:
     machine = vm()
     pacer = RealtimePacer(machine.backend)
