@@ -4,6 +4,7 @@
 Usage::
 
     python conformance/uacpi.py /path/to/uACPI/tests/test-cases [--iasl iasl] [--verbose]
+        [--semantics nt|acpica|both]
 
 The iasl is ``--iasl``, else ``$IASL``, else the one on PATH; the summary names
 its version, because the count depends on it: Debian 12's iasl 20200925 cannot
@@ -21,11 +22,17 @@ the result. The runner's ``_OSI`` configuration is reproduced: it installs
 ``--acpiexec PATH`` runs the same compiled cases in ACPICA's acpiexec instead
 (with its own defaults), for comparison: acpiexec 20240827 passes 35.
 
-Prints one line per case and closes with ``N passed, M failed``. A case whose
-expectation is not what ACPICA 20240827 (the ACPICA of Linux 6.12, which our
-interpreter models) does is listed as ``ACPICA`` with the reason
-(:data:`ACPICA_ANSWERS_OTHERWISE`) and counted as failed; only the other
-failures make the exit status 1. uACPI's files
+uACPI's expectations are NT's (Windows ``acpi.sys``) answers, so the cases run
+with the interpreter's NT semantics by default (``--semantics nt``,
+:class:`~vcpu_hotplug.acpi.aml.semantics.AmlSemantics`; each NT branch names
+the cases that need it). ``--semantics acpica`` runs them as Linux's ACPICA
+20240827 does, the interpreter's default: a case whose expectation is not what
+ACPICA 20240827 does is then listed as ``ACPICA`` with the reason
+(:data:`ACPICA_ANSWERS_OTHERWISE`) and counted as failed, but only the other
+failures make the exit status 1. ``--semantics both`` runs each case both
+ways and prints both figures.
+
+Prints one line per case and closes with ``N passed, M failed``. uACPI's files
 are never copied into this project: pass the directory you extracted.
 """
 
@@ -40,7 +47,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vcpu_hotplug.acpi.aml import Interpreter
+from vcpu_hotplug.acpi.aml import AmlSemantics, Interpreter
+from vcpu_hotplug.acpi.aml.semantics import NT_DIFFERENCES
 from vcpu_hotplug.acpi.errors import AcpiError
 
 EXPECT = re.compile(r"^//\s*Expect:\s*(int|str)\s*=>\s*(.*?)\s*$", re.MULTILINE)
@@ -79,8 +87,8 @@ ACPICA_ANSWERS_OTHERWISE = {
        for name, answer in {
            "indices-0.asl": "fails with AE_AML_OPERAND_TYPE (we return 1 from the case's FAIL)",
            "ref_modify_indirect.asl": "fails with AE_AML_UNINITIALIZED_LOCAL, as we do",
-           "ref_modify_via_method_call.asl": "fails with AE_AML_OPERAND_TYPE (we give 0xc9: our "
-                                             "Increment goes through the Arg's reference)",
+           "ref_modify_via_method_call.asl": "fails with AE_AML_OPERAND_TYPE (its Increment of "
+                                             "an Arg holding a reference), as we do",
            "references-3.asl": "returns 'MyST', as we do",
            "references-5.asl": "returns 'MyString', as we do",
            "references-9.asl": "returns 0xDEADC0DEDEADBEEF, as we do",
@@ -144,9 +152,15 @@ def runner_table_override(table: bytes) -> bytes | None:
     return table
 
 
-def run_case(aml: Path, kind: str, expected: str) -> tuple[bool, str]:
+def nt_branches(case: str) -> list[str]:
+    """The NT branches (:data:`NT_DIFFERENCES` keys) that ``case`` needs."""
+    return [d.key for d in NT_DIFFERENCES if case in d.uacpi_cases]
+
+
+def run_case(aml: Path, kind: str, expected: str,
+             semantics: AmlSemantics = AmlSemantics.NT) -> tuple[bool, str]:
     interp = Interpreter(osi=RUNNER_OSI, max_loop_iterations=MAX_LOOP_ITERATIONS,
-                         table_override=runner_table_override)
+                         table_override=runner_table_override, semantics=semantics)
     interp.load(aml.read_bytes())
     interp.initialize()
     value = interp.evaluate("\\MAIN")
@@ -166,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iasl", default=os.environ.get("IASL") or shutil.which("iasl") or "iasl",
                         help="iasl to compile the cases with (default: $IASL, else iasl on PATH)")
     parser.add_argument("--verbose", "-v", action="store_true", help="show why a case failed")
+    parser.add_argument("--semantics", choices=("nt", "acpica", "both"), default="nt",
+                        help="the interpreter's AML semantics: nt (default; what uACPI's "
+                             "expectations follow), acpica (ACPICA 20240827, Linux's), or both "
+                             "(each case both ways, both figures in the summary)")
     parser.add_argument("--acpiexec", help="run the cases in this ACPICA acpiexec instead of our "
                         "interpreter (its own defaults: no runner _OSI setup, no table hook)")
     args = parser.parse_args(argv)
@@ -174,7 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     if not sources:
         print(f"no .asl files in {args.cases}")
         return 2
-    passed = failed = acpica = 0
+    if args.acpiexec:
+        modes: list[AmlSemantics | None] = [None]
+    elif args.semantics == "both":
+        modes = [AmlSemantics.NT, AmlSemantics.ACPICA]
+    else:
+        modes = [AmlSemantics(args.semantics)]
+    # per mode: passed, failed, failed as ACPICA answers
+    counts = {mode: [0, 0, 0] for mode in modes}
     with tempfile.TemporaryDirectory() as tmp:
         for source in sources:
             text = source.read_text(errors="replace")
@@ -185,26 +210,66 @@ def main(argv: list[str] | None = None) -> int:
             kind, expected = m.group(1), m.group(2)
             try:
                 aml = compile_case(args.iasl, source, Path(tmp))
-                ok, got = (run_acpiexec_case(args.acpiexec, aml, kind, expected) if args.acpiexec
-                           else run_case(aml, kind, expected))
-                detail = f"expected {kind} {expected}, got {got}"
-            except (AcpiError, RuntimeError) as exc:
-                ok, detail = False, f"error: {exc}"
-            if ok:
-                passed += 1
-                print(f"PASS  {source.name}")
-            elif source.name in ACPICA_ANSWERS_OTHERWISE and not args.acpiexec:
-                acpica += 1
-                print(f"ACPICA {source.name}: {ACPICA_ANSWERS_OTHERWISE[source.name]}"
-                      + (f" ({detail})" if args.verbose else ""))
-            else:
-                failed += 1
-                print(f"FAIL  {source.name}" + (f": {detail}" if args.verbose else ""))
+            except RuntimeError as exc:
+                aml, compile_error = None, f"error: {exc}"
+            outcomes = []
+            for mode in modes:
+                if aml is None:
+                    ok, detail = False, compile_error
+                else:
+                    try:
+                        ok, got = (run_acpiexec_case(args.acpiexec, aml, kind, expected)
+                                   if mode is None else run_case(aml, kind, expected, mode))
+                        detail = f"expected {kind} {expected}, got {got}"
+                    except (AcpiError, RuntimeError) as exc:
+                        ok, detail = False, f"error: {exc}"
+                if ok:
+                    verdict = "PASS"
+                elif mode is AmlSemantics.ACPICA and source.name in ACPICA_ANSWERS_OTHERWISE:
+                    verdict = "ACPICA"
+                else:
+                    verdict = "FAIL"
+                counts[mode][("PASS", "FAIL", "ACPICA").index(verdict)] += 1
+                outcomes.append((mode, verdict, detail))
+            print(case_line(source.name, outcomes, len(modes) > 1, args.verbose))
     version = iasl_version(args.iasl)
-    who = f"acpiexec {iasl_version(args.acpiexec)}: " if args.acpiexec else ""
-    print(f"{who}{passed} passed, {failed + acpica} failed ({acpica} of them as ACPICA 20240827 "
-          f"answers, see above) with iasl {version}")
-    return 0 if failed == 0 else 1
+    unexplained = 0
+    for mode in modes:
+        passed, failed, acpica = counts[mode]
+        unexplained += failed
+        if mode is None:
+            print(f"acpiexec {iasl_version(args.acpiexec)}: {passed} passed, {failed} failed "
+                  f"with iasl {version}")
+        elif mode is AmlSemantics.ACPICA:
+            print(f"{passed} passed, {failed + acpica} failed ({acpica} of them as ACPICA 20240827 "
+                  f"answers, see above) with ACPICA semantics and iasl {version}")
+        else:
+            print(f"{passed} passed, {failed} failed with NT semantics and iasl {version}")
+    return 0 if unexplained == 0 else 1
+
+
+def case_line(name: str, outcomes: list, labelled: bool, verbose: bool) -> str:
+    """One case's line: its verdict, per semantics when there are several (``labelled``);
+    an ACPICA answer gives the reason and the NT branches the case needs."""
+    verdicts = [verdict for _, verdict, _ in outcomes]
+    if set(verdicts) == {"PASS"}:
+        return f"PASS  {name}"
+    branches = f"NT semantics: {', '.join(nt_branches(name)) or 'none'}"
+    if not labelled:
+        _, verdict, detail = outcomes[0]
+        text = f"{verdict:<5} {name}"
+        if verdict == "ACPICA":
+            text = f"ACPICA {name}: {ACPICA_ANSWERS_OTHERWISE[name]} ({branches})"
+        return text + (f": {detail}" if verbose and verdict == "FAIL" else
+                       f" [{detail}]" if verbose else "")
+    parts = []
+    for mode, verdict, detail in outcomes:
+        part = f"{mode.value} {verdict}"
+        if verdict != "PASS" and verbose:
+            part += f" [{detail}]"
+        parts.append(part)
+    head = "FAIL " if "FAIL" in verdicts else "DIFF "
+    return f"{head} {name}: {', '.join(parts)}" + (f" ({branches})" if "ACPICA" in verdicts else "")
 
 
 def run_acpiexec_case(acpiexec: str, aml: Path, kind: str, expected: str) -> tuple[bool, str]:

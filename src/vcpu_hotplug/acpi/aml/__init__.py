@@ -17,10 +17,12 @@ from vcpu_hotplug.acpi.aml.regions import (
     RegionSpace,
     SparseStore,
 )
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.errors import AmlError
 
 __all__ = [
     "AmlError",
+    "AmlSemantics",
     "Clock",
     "Interpreter",
     "RecordingHandler",

@@ -58,6 +58,7 @@ from vcpu_hotplug.acpi.aml.objects import (
 from vcpu_hotplug.acpi.aml.op_handlers import OPERATORS
 from vcpu_hotplug.acpi.aml.opcodes import Opcode
 from vcpu_hotplug.acpi.aml.parser import parse_method_terms
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.aml.store import copy_value, element, unwind
 from vcpu_hotplug.acpi.errors import AmlError
 
@@ -79,6 +80,8 @@ class Compiler:
         self.width = interp.int_bytes
         self.ones = interp.ones
         self.table = table
+        #: Compile NT's answers where they differ from ACPICA's (:mod:`.semantics`).
+        self.nt = interp.semantics is AmlSemantics.NT
 
     # ------------------------------------------------------------------ blocks ------------
 
@@ -332,9 +335,15 @@ class Compiler:
         return get
 
     def name_value(self, name: str, need_value: bool = True):
-        """A name used as a value: the object's value, a field read, or a call with no arguments."""
+        """A name used as a value: the object's value, a field read, or a call with no arguments.
+
+        A method that returns nothing where a value is needed is AE_AML_NO_RETURN_VALUE in
+        ACPICA; NT ``empty-return-value`` (uACPI interpreter.c uacpi_execute_control_method:
+        a call's result starts UACPI_OBJECT_UNINITIALIZED; uACPI case empty-objects.asl):
+        the value is the empty object (None), as for :meth:`method_call`."""
         get = self.node_getter(name)
         interp = self.interp
+        need_value = need_value and not self.nt
 
         def value(f):
             v = get(f).value
@@ -507,7 +516,9 @@ class Compiler:
         return NodeRef(node)
 
     def method_call(self, node: t.MethodCall, need_value: bool = True):
+        """A method call; its value (see :meth:`name_value` for a call that returns nothing)."""
         get = self.node_getter(node.path if node.path else str(node.name))
+        need_value = need_value and not self.nt
         args = tuple(self.expr(a) for a in node.args)
         interp = self.interp
         nargs = len(args)

@@ -53,6 +53,49 @@ def string_to_integer(text, width: int, explicit: bool = False) -> int:
     return _digits(raw[2:] if has_prefix else raw, 16, width)
 
 
+def nt_string_to_integer(text, width: int) -> int:
+    """NT's ``ToInteger`` of a String (:mod:`.semantics` ``to-integer-string``), as uACPI's
+    ``uacpi_string_to_integer`` with ``UACPI_BASE_AUTO`` (``source/utilities.c``): leading
+    white space, an optional ``+`` or ``-`` (which negates), then ``0x``/``0X`` for hex, a
+    leading ``0`` for octal, else decimal, up to the first character that is not a digit of
+    the base; a number past 64 bits is Ones. The result is cut to ``width`` bytes."""
+    raw = bytes(text)
+    i, n = 0, len(raw)
+    while i < n and raw[i] in _WHITESPACE:
+        i += 1
+    negative = False
+    if i < n and raw[i] in b"+-":
+        negative = raw[i] == 0x2D
+        i += 1
+    base = 10
+    if i < n and raw[i] == 0x30:
+        base = 8
+        i += 1
+        if i < n and raw[i] in b"xX":
+            base = 16
+            i += 1
+    limit = 1 << 64
+    value = 0
+    while i < n:
+        ch = raw[i]
+        if 0x30 <= ch <= 0x39:
+            digit = ch - 0x30
+        elif base == 16 and ch in _HEX:
+            digit = int(chr(ch), 16)
+        else:
+            break
+        if digit >= base:
+            break
+        value = value * base + digit
+        if value >= limit:
+            value = limit - 1
+            break
+        i += 1
+    if negative:
+        value = -value
+    return value & ((1 << (8 * width)) - 1)
+
+
 def buffer_to_integer(data, width: int) -> int:
     if not data:
         raise AmlError("cannot convert an empty Buffer to Integer")

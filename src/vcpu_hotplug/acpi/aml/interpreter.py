@@ -58,6 +58,7 @@ from vcpu_hotplug.acpi.aml.objects import (
 )
 from vcpu_hotplug.acpi.aml.osi import OsiPolicy, osi_answer
 from vcpu_hotplug.acpi.aml.regions import RegionHandler, RegionSpace, SparseStore
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.aml.store import Stores, unwind
 from vcpu_hotplug.acpi.aml.sync import SyncState
 from vcpu_hotplug.acpi.device_ids import PROCESSOR_HID
@@ -149,7 +150,11 @@ class Interpreter:
                  max_call_depth: int = DEFAULT_MAX_CALL_DEPTH,
                  max_opcodes: int | None = DEFAULT_MAX_OPCODES,
                  record_limit: int = DEFAULT_RECORD_LIMIT,
-                 table_override: Callable[[bytes], bytes | None] | None = None) -> None:
+                 table_override: Callable[[bytes], bytes | None] | None = None,
+                 semantics: AmlSemantics = AmlSemantics.ACPICA) -> None:
+        #: The dialect where ACPICA and NT differ (:mod:`.semantics`); fixed for the
+        #: interpreter's life (method bodies are compiled for it).
+        self.semantics = AmlSemantics(semantics)
         self.handler = handler if handler is not None else SparseStore()
         self.notify_callback = notify
         self.clock = clock if clock is not None else SimpleClock()

@@ -20,6 +20,7 @@ from vcpu_hotplug.acpi.aml import tree as t
 from vcpu_hotplug.acpi.aml.clock import NS_PER_MS, NS_PER_US, TIMER_TICK_NS
 from vcpu_hotplug.acpi.aml.conversions import (
     buffer_to_plain_string,
+    nt_string_to_integer,
     to_buffer,
     to_decimal_string,
     to_hex_string,
@@ -47,6 +48,7 @@ from vcpu_hotplug.acpi.aml.objects import (
     type_of,
 )
 from vcpu_hotplug.acpi.aml.opcodes import Opcode
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.aml.store import unwind
 from vcpu_hotplug.acpi.errors import AmlError
 
@@ -95,7 +97,12 @@ COMPARE = {
 
 
 def _op_local(c: CompilerServices, node: t.Op):
+    """LocalX as an operand: AE_AML_UNINITIALIZED_LOCAL before a store. NT
+    ``empty-return-value`` (uACPI: a Local starts as an Uninitialized object; uACPI case
+    empty-objects.asl): the empty object (None), which only operators needing data refuse."""
     i = node.opcode - Opcode.LOCAL0
+    if c.interp.semantics is AmlSemantics.NT:
+        return lambda f: f.L[i]
 
     def local(f):
         v = f.L[i]
@@ -168,9 +175,13 @@ def _incdec(delta):
         loc = c.location(target)
         stores = c.stores
         interp = c.interp
+        # NT increment-through-reference (uACPI interpreter.c handle_inc_dec works on the
+        # unwound object; uACPI case references-10.asl): the referenced object changes
+        nt = interp.semantics is AmlSemantics.NT
 
         def slow_at(f, ref):
-            if type(ref) is SlotRef and isinstance(ref.slots[ref.index], Reference):
+            if (not nt and type(ref) is SlotRef
+                    and isinstance(ref.slots[ref.index], Reference)):
                 # ACPICA: the Local or Arg's reference is the operand, not an Integer
                 raise AmlError("AE_AML_OPERAND_TYPE: Increment/Decrement of a Local or Arg "
                                "holding a reference (use DerefOf)")
@@ -274,8 +285,17 @@ def _op_concat(c: CompilerServices, node: t.Op):
             return v
         return data(v)
 
+    concatenate = ops.concatenate
+    if c.interp.semantics is AmlSemantics.NT:
+        # NT concatenate-integer-text (uACPI interpreter.c handle_concatenate: an Integer
+        # after a String is printed with "%"UACPI_PRIx64; uACPI case indices-1.asl)
+        def concatenate(x, y, width):
+            if type(x) is AmlString and type(y) is int:
+                return AmlString(bytes(x) + f"{y:x}".encode())
+            return ops.concatenate(x, y, width)
+
     def run(f):
-        r = ops.concatenate(operand(a(f), keep_a), operand(b(f), keep_b), width)
+        r = concatenate(operand(a(f), keep_a), operand(b(f), keep_b), width)
         if w is not None:
             w(f, r)
         return r
@@ -301,8 +321,17 @@ def _op_to_buffer(c: CompilerServices, node: t.Op):
 
 
 def _op_to_integer(c: CompilerServices, node: t.Op):
+    """``ToInteger``: a String as ACPICA's AcpiUtStrtoul64 reads it. NT ``to-integer-string``
+    (uACPI interpreter.c handle_to, utilities.c uacpi_string_to_integer; uACPI case
+    to-integer.asl): octal after a leading 0, a sign, Ones on overflow."""
     width = c.width
     ones = c.ones
+    if c.interp.semantics is AmlSemantics.NT:
+        def nt_to_integer(x):
+            if type(x) is AmlString:
+                return nt_string_to_integer(x, width)
+            return to_integer(x, width, explicit=True) & ones
+        return c.with_target(node, nt_to_integer, 1)
     return c.with_target(node, lambda x: to_integer(x, width, explicit=True) & ones, 1)
 
 

@@ -1,24 +1,27 @@
 """Store, CopyObject and references (ACPI 6.5 sections 19.3.5.8, 19.6.16 CopyObject,
 19.6.131 Store, 19.6.30 DerefOf, 19.6.105 RefOf, 19.6.63 Index).
 
-Which rule applies depends on the target, as in ACPICA (``exstore.c``,
-``dsmthdat.c``) with the NT/uACPI behaviour where ACPICA has none:
+Which rule applies depends on the target, as in ACPICA 20240827 (``exstore.c``,
+``dsmthdat.c``); where NT answers otherwise, :attr:`~.semantics.AmlSemantics.NT`
+takes NT's answer (the branches named after :data:`~.semantics.NT_DIFFERENCES`):
 
 * ``Store`` to a named Integer, String or Buffer converts the value to the
   target's type (section 19.3.5.7; a Buffer keeps its length, zero-filled);
   to a Field Unit or Buffer Field writes it; to a Package needs a Package;
   to a Device, Mutex, Event, region, processor, power resource or thermal
   zone is an error; anything else is replaced.
-* ``Store`` to LocalX or ArgX replaces its content (no conversion), except:
-  an ArgX that holds a reference (``RefOf``) has the referenced object
-  replaced (ACPICA and NT agree); a LocalX that holds a reference stores
-  through it with NT's implicit cast, a raw byte copy into the referenced
-  Integer, String or Buffer that keeps its size (ACPICA would overwrite the
-  LocalX; real firmware is written against NT).
+* ``Store`` to LocalX replaces its content (no conversion), a reference it
+  held included. NT (``store-through-local``): a LocalX holding a reference
+  stores through it with NT's implicit cast (:meth:`Stores.nt_assign`), a raw
+  byte copy into the referenced Integer, String or Buffer that keeps its size.
+* ``Store`` to ArgX replaces its content, except that an ArgX holding a
+  reference made by ``RefOf`` has the referenced object replaced (ACPICA and
+  NT agree).
 * ``CopyObject`` replaces the target object without conversion (an ArgX
   holding a reference has the referenced object replaced).
 * Store to ``Index()`` of a Package replaces the element; of a Buffer or
-  String writes one byte.
+  String writes one byte. NT (``store-through-package-element``): an element
+  holding a reference is stored through, as a LocalX.
 
 Data are copied on every store, so a stored Buffer or Package is never
 shared with its source.
@@ -40,6 +43,7 @@ from vcpu_hotplug.acpi.aml.objects import (
     UnresolvedName,
     type_name,
 )
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.errors import AmlError
 
 #: Longest chain of references followed before giving up (a loop of references).
@@ -103,6 +107,8 @@ class Stores:
 
     def __init__(self, interp) -> None:
         self.interp = interp
+        #: NT's store rules (:mod:`.semantics`) instead of ACPICA's.
+        self.nt = interp.semantics is AmlSemantics.NT
 
     # -- reading through references -------------------------------------------------------
 
@@ -210,7 +216,14 @@ class Stores:
 
     def store_local(self, slots: list, index: int, v) -> None:
         """``Store(v, LocalX)``: the Local is overwritten, a reference it held included
-        (ACPICA dsmthdat.c AcpiDsStoreObjectToLocal: only an Arg stores through one)."""
+        (ACPICA dsmthdat.c AcpiDsStoreObjectToLocal: only an Arg stores through one).
+
+        NT ``store-through-local`` (uACPI interpreter.c store_to_reference,
+        UACPI_REFERENCE_KIND_LOCAL; uACPI case references-9.asl): a reference the Local
+        holds is stored through with the implicit cast."""
+        if self.nt and _is_chain_ref(slots[index]):
+            self.nt_assign(unwind(slots[index]), v)
+            return
         slots[index] = copy_value(v)
 
     def store_arg(self, slots: list, index: int, v) -> None:
@@ -230,6 +243,11 @@ class Stores:
         if i >= len(c):
             raise AmlError(f"Index {i} beyond the end of a {len(c)}-element object")
         if type(c) is Package:
+            if self.nt and _is_chain_ref(c[i]):
+                # NT store-through-package-element (uACPI store_to_reference,
+                # UACPI_REFERENCE_KIND_PKG_INDEX; uACPI case indices-2.asl)
+                self.nt_assign(unwind(c[i]), v)
+                return
             # ACPICA AcpiExStoreObjectToIndex: the element is replaced, a reference it held
             # included (no store through it, no conversion)
             c[i] = copy_value(v)
