@@ -29,6 +29,17 @@ Follows QEMU ``migration/migration.c`` and ``qapi/migration.json``:
 - ``MIGRATION`` events on every status change, only with the ``events``
   capability on (``migrate_generate_event``).
 
+``fd:NAME`` (``monitor_fd_param``): a URI whose descriptor starts with a
+digit is a descriptor number the process holds; any other text names one
+passed with ``getfd`` on the same monitor connection (:mod:`.fds`), as
+``virsh save`` does (``getfd`` ``migrate`` with the save file, then
+``migrate fd:migrate``). The migration takes the descriptor out of the
+monitor's table when it opens its channel (``monitor_get_fd``: the caller owns
+it) and closes it when the stream is written or the migration fails, so the
+name is gone afterwards. An unknown name is refused before anything starts
+("File descriptor named 'X' has not been found"; QEMU looks it up in ``setup``
+and fails the migration there, with ``setup`` and ``failed`` events).
+
 The device table (``qmp/devices.py``: QOM paths and ids of plugged vCPUs,
 pending ``device_del`` s) travels in the stream's ``vm`` section, so a
 ``device_del`` sent before the save ends on the destination in its
@@ -38,16 +49,19 @@ there too (QEMU's ``globalstate`` section).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import os
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Union
 
 from vcpu_hotplug.migration.errors import MigrationError, UriError
 from vcpu_hotplug.migration.job import (DEFAULT_PARAMETERS, NULLABLE_PARAMETERS, MigrationJob,
                                         MigrationJobs, MigrationStatus)
-from vcpu_hotplug.migration.transport import MigrationUri, Outgoing, parse_uri, read_stream
+from vcpu_hotplug.migration.transport import FdUri, MigrationUri, Outgoing, parse_uri, read_stream
 
 from .backend import RunState
 from .devices import CpuDevice, CpuDeviceTable
 from .errors import QmpError, invalid_parameter_type, unexpected_parameter
+from .fds import has_named, take_named
 
 MIGRATION_EVENT = "MIGRATION"
 #: ``-incoming defer``: wait in ``inmigrate`` for ``migrate-incoming``.
@@ -103,11 +117,53 @@ def _uri_argument(args: dict[str, Any]) -> str:
     return uri
 
 
-def _parse(uri: str) -> MigrationUri:
+FD_SCHEME = "fd:"
+
+
+@dataclass(frozen=True)
+class NamedFdUri:
+    """``fd:NAME``: a descriptor the command's monitor holds under NAME (``getfd``)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"file descriptor '{self.name}'"
+
+
+def _parse(uri: str, ctx: Any) -> Union[MigrationUri, NamedFdUri]:
+    """The URI, checked before anything starts; ``fd:`` as ``monitor_fd_param`` reads it."""
+    if uri.startswith(FD_SCHEME):
+        name = uri[len(FD_SCHEME):]
+        if not (name[:1].isascii() and name[:1].isdigit()):
+            if not has_named(ctx, name):
+                raise QmpError(f"File descriptor named '{name}' has not been found")
+            return NamedFdUri(name)
+        if not (name.isascii() and name.isdigit()):
+            raise QmpError(f"Invalid file descriptor number '{name}'")
     try:
         return parse_uri(uri)
     except UriError as exc:
         raise QmpError(str(exc)) from None
+
+
+def _resolve(uri: Union[MigrationUri, NamedFdUri], ctx: Any) -> MigrationUri:
+    """The channel's URI; a named descriptor leaves the monitor's table for the migration
+    (``monitor_get_fd``), which closes it when done."""
+    if isinstance(uri, NamedFdUri):
+        return FdUri(take_named(ctx, uri.name))
+    return uri
+
+
+def _blocking(uri: MigrationUri) -> None:
+    """A descriptor is read or written whole in one call here (QEMU's channel waits on it in a
+    coroutine instead), so it is made blocking first: ``virsh restore`` of a compressed image hands
+    over the read end of its decompressor's pipe non-blocking, and a plain read stops at the 64 KiB
+    the pipe holds. A descriptor that is not open is left for the transport to report."""
+    if isinstance(uri, FdUri):
+        try:
+            os.set_blocking(uri.fd, True)
+        except OSError:
+            pass
 
 
 # ------------------------------------------------------------------ the device table
@@ -138,7 +194,7 @@ def restore_devices(devices: CpuDeviceTable, saved: Any, source: str) -> None:
 
 def migrate(ctx: Any, args: dict[str, Any]) -> object:
     """``migrate``: save the whole VM to ``uri`` (see the module for the sequence)."""
-    uri = _parse(_uri_argument(args))
+    uri = _parse(_uri_argument(args), ctx)
     if args.get("resume"):
         raise QmpError("Cannot resume if there is no paused migration")
     backend = ctx.backend
@@ -159,7 +215,9 @@ def migrate(ctx: Any, args: dict[str, Any]) -> object:
     job.begin()
     _set_status(job, MigrationStatus.SETUP, events, _emit_now(ctx))  # migrate_init, before the reply
     try:
-        outgoing = Outgoing(uri)
+        channel = _resolve(uri, ctx)
+        _blocking(channel)
+        outgoing = Outgoing(channel)
     except UriError as exc:  # migrate_fd_error: failed, and the command fails
         job.error = str(exc)
         _set_status(job, MigrationStatus.FAILED, events, ctx.emit_event)
@@ -238,7 +296,7 @@ def migrate_incoming(ctx: Any, args: dict[str, Any]) -> object:
         raise QmpError("The incoming migration has already been started")
     if ctx.backend.status() is not RunState.INMIGRATE:
         raise QmpError("'-incoming' was not specified on the command line")
-    uri = _parse(uri_text)
+    uri = _resolve(_parse(uri_text, ctx), ctx)
     exit_on_error = args.get("exit-on-error", True)
     jobs.incoming_started = True
     failure = load_incoming(ctx.backend, ctx.devices, uri, events=_events_on(ctx), emit=ctx.emit_event,
@@ -288,6 +346,7 @@ def load_incoming(backend: Any, devices: CpuDeviceTable, uri: MigrationUri, *, e
     source = str(uri)
     try:
         state_io = _state_io(backend)
+        _blocking(uri)
         data = read_stream(uri)
         section = state_io.check(data, source)
         saved_state = _saved_run_state(section.vm.get("run-state"), source)

@@ -20,7 +20,13 @@ Follows QEMU's monitor (``monitor/qmp.c``) and ``docs/interop/qmp-spec.rst``:
   (system/runstate.c) sends ``SHUTDOWN`` (``qemu_system_shutdown``) and
   leaves; ``monitor_cleanup`` (monitor/monitor.c) then lets the dispatcher
   finish, which writes ``{"return": {}}``, and flushes;
-- a client's bad input or disconnect never takes the server down.
+- a client's bad input or disconnect never takes the server down;
+- file descriptors sent with ``SCM_RIGHTS`` on a unix socket connection are
+  received (asyncio's transports drop them: each connection is read here with
+  ``recvmsg``, :class:`~.fds.SocketReader`) and held per connection for
+  ``getfd`` / ``closefd`` and ``migrate fd:NAME`` (:mod:`.fds`: QEMU's rules,
+  bounded; all closed when the connection ends), which is how ``virsh save``
+  hands over its save file.
 
 Bounded per client, for a server that runs for weeks: at most
 ``max_clients`` connections at a time (QEMU's socket chardev takes one
@@ -66,8 +72,9 @@ from .. import __version__
 from vcpu_hotplug.vmm.psci import SystemEvent
 
 from .backend import BackendEvent, CpuBackend
-from .commands import (OFFERED_CAPABILITIES, CommandContext, QmpCapability, SessionState,
-                       VmIdentity, dispatch)
+from .commands import (COMMANDS, OFFERED_CAPABILITIES, Arg, ArgType, Command, CommandContext,
+                       QmpCapability, SessionState, VmIdentity, dispatch)
+from .fds import MonitorFds, SocketReader, closefd, getfd
 from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
 from .errors import QmpError
@@ -101,6 +108,22 @@ SHUTDOWN_EVENT = "SHUTDOWN"
 QUIT_SHUTDOWN_DATA = {"guest": False, "reason": "host-qmp-quit"}
 #: The event of a guest-initiated reset.
 RESET_EVENT = "RESET"
+
+
+@dataclass
+class MonitorContext(CommandContext):
+    """The context of a command from a monitor connection: with that connection's descriptors."""
+
+    fds: Optional[MonitorFds] = None
+
+
+#: Commands that need the connection they came on (its descriptors), beside commands.py's table.
+CONNECTION_COMMANDS: tuple[Command, ...] = (
+    Command("getfd", getfd, (Arg("fdname", ArgType.STR),)),
+    Command("closefd", closefd, (Arg("fdname", ArgType.STR),)),
+)
+#: What a monitor connection can run.
+MONITOR_COMMANDS = {**COMMANDS, **{c.name: c for c in CONNECTION_COMMANDS}}
 
 
 class ServerError(QmpError):
@@ -220,6 +243,8 @@ class _Client:
     name: str
     notices: Summary
     max_backlog: int = MAX_CLIENT_BACKLOG
+    reader: Optional[SocketReader] = None
+    fds: MonitorFds = field(default_factory=MonitorFds)
     session: SessionState = field(
         default_factory=lambda: SessionState(offered=OFFERED_CAPABILITIES))
     dropped_events: int = 0
@@ -278,6 +303,8 @@ class _Client:
             self._queue.clear()
             self._queued = 0
             self.writer.transport.abort()
+            if self.reader is not None:
+                self.reader.abort()  # the read side holds the socket too
 
     async def _flush(self) -> None:
         transport = self.writer.transport
@@ -294,11 +321,25 @@ class _Client:
             self._flusher = None
 
     def discard(self) -> None:
-        """The connection is gone: forget what it did not read."""
+        """The connection is gone: forget what it did not read, close the descriptors it sent."""
         self._queue.clear()
         self._queued = 0
         if self._flusher is not None:
             self._flusher.cancel()
+        self.fds.close()
+        if self.reader is not None:
+            self.reader.close()
+
+
+class _MonitorProtocol(asyncio.StreamReaderProtocol):
+    """A connection whose transport only writes: the server reads the socket itself
+    (:class:`~.fds.SocketReader`, ``recvmsg``), so descriptors sent with the bytes are not lost.
+    Reading is paused before the transport ever starts it (``connection_made`` runs first)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()
+        super().connection_made(transport)
 
 
 class QmpServer:
@@ -395,7 +436,7 @@ class QmpServer:
         except OSError as exc:
             sock.close()
             raise ServerError(f"Cannot listen on '{path}': {exc.strerror or exc}") from exc
-        self._servers.append(await asyncio.start_unix_server(self._serve_client, sock=sock))
+        self._servers.append(await self._loop_of().create_unix_server(self._protocol, sock=sock))
         self._unix_paths.append(path)
 
     async def start_socket(self, sock: socket.socket) -> None:
@@ -404,17 +445,26 @@ class QmpServer:
         self._attach()
         sock.setblocking(False)
         if sock.family == socket.AF_UNIX:
-            server = await asyncio.start_unix_server(self._serve_client, sock=sock)
+            server = await self._loop_of().create_unix_server(self._protocol, sock=sock)
         else:
-            server = await asyncio.start_server(self._serve_client, sock=sock)
+            server = await self._loop_of().create_server(self._protocol, sock=sock)
         self._servers.append(server)
 
     async def _start_tcp(self, host: str, port: int) -> None:
         try:
-            server = await asyncio.start_server(self._serve_client, host, port, reuse_address=True)
+            server = await self._loop_of().create_server(self._protocol, host, port, reuse_address=True)
         except OSError as exc:
             raise ServerError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
         self._servers.append(server)
+
+    def _loop_of(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None
+        return self._loop
+
+    def _protocol(self) -> _MonitorProtocol:
+        """One connection's protocol (what ``asyncio.start_server`` builds, reading paused)."""
+        loop = self._loop_of()
+        return _MonitorProtocol(asyncio.StreamReader(loop=loop), self._serve_client, loop=loop)
 
     @property
     def tcp_ports(self) -> list[int]:
@@ -533,21 +583,27 @@ class QmpServer:
         client = _Client(writer, f"client #{self._connections}", self.notices, self.max_backlog)
         self._clients.add(client)
         try:
+            client.reader = SocketReader(writer.transport.get_extra_info("socket"))
             client.send(greeting(self._version, [c.value for c in QmpCapability
                                                  if c in client.session.offered]))
             await writer.drain()
             streamer = JsonStreamer()
             while not self._quit_requested:
-                data = await reader.read(READ_CHUNK)
+                data, fds = await client.reader.read(READ_CHUNK)
                 if not data:
                     break
+                client.fds.received.arrived(fds)
+                commands = 0
                 for item in streamer.feed(data):
                     if isinstance(item, QmpError):
                         client.send(failure(item))
                     else:
                         self._execute(client, item)
+                        commands += 1
+                        client.fds.received.command_done()
                     if self._quit_requested:
                         break
+                client.fds.received.read_done(commands=commands, partial=streamer.pending)
                 await writer.drain()
             if self._quit_requested:
                 await self._shutdown()
@@ -563,9 +619,9 @@ class QmpServer:
             writer.close()
 
     def _execute(self, client: _Client, message: object) -> None:
-        ctx = CommandContext(client.session, self._backend, self.devices, self._version,
+        ctx = MonitorContext(client.session, self._backend, self.devices, self._version,
                              self._request_quit, self.identity, self.emit_event,
-                             emit_event_now=self._emit_event_now)
+                             emit_event_now=self._emit_event_now, fds=client.fds)
         quitting = self._quit_requested
         try:
             self.pacer.before_command()  # the machine catches up with the present ...
@@ -575,7 +631,7 @@ class QmpServer:
         self._dispatching = True
         try:
             try:
-                reply = dispatch(message, ctx)
+                reply = dispatch(message, ctx, MONITOR_COMMANDS)
             except Exception as exc:  # a bug behind a command: answer, keep the connection
                 self.internal_errors.add_error(exc)
                 has_id = isinstance(message, dict) and "id" in message
