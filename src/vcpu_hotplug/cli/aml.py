@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from vcpu_hotplug.acpi.aml.interpreter import DEFAULT_MAX_OPCODES
+from vcpu_hotplug.acpi.aml.semantics import AmlSemantics
 from vcpu_hotplug.acpi.errors import AcpiError, AmlError
 
 @click.group()
@@ -29,7 +30,15 @@ def _parse_arg(text: str):
 @click.option("--max-opcodes", type=click.IntRange(min=1), default=DEFAULT_MAX_OPCODES, show_default=True,
               help="Budget of each evaluation (the table loads, then PATH): AML that runs more "
                    "opcodes stops with an AE_AML_LOOP_TIMEOUT error.")
-def eval_(items: tuple[str, ...], max_opcodes: int) -> None:
+@click.option("--semantics", type=click.Choice([s.value for s in AmlSemantics]),
+              default=AmlSemantics.ACPICA.value, show_default=True,
+              help="Where ACPICA and Windows differ, answer as ACPICA 20240827 (Linux 6.12's "
+                   "core) or as Windows NT's acpi.sys (uACPI's expectations): NT stores "
+                   "through a reference held in a Local or Package element, increments "
+                   "through one, reads ToInteger strings with octal and signs, concatenates "
+                   "Integers to Strings as lower-case hex, and gives an empty object for a "
+                   "method that returns nothing.")
+def eval_(items: tuple[str, ...], max_opcodes: int, semantics: str) -> None:
     """Load the DSDT (then the SSDTs) of the TABLE files and evaluate PATH with ARGs.
 
     TABLE files are raw tables or acpidump text; every leading argument that
@@ -60,7 +69,7 @@ def eval_(items: tuple[str, ...], max_opcodes: int) -> None:
     ssdts = [t for t in tables if t.signature == "SSDT"]
     if not dsdts and not ssdts:
         raise click.UsageError("no DSDT or SSDT among the table files")
-    interp = Interpreter(max_opcodes=max_opcodes)
+    interp = Interpreter(max_opcodes=max_opcodes, semantics=AmlSemantics(semantics))
     try:
         for table in dsdts[:1] + ssdts:
             interp.load(table.data)
