@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.aml.interp_support import AcpiexecError, run_acpiexec
 from vcpu_hotplug.acpi.aml import AmlSemantics, Interpreter
@@ -264,3 +266,68 @@ def test_uacpi_runner_is_nt_by_default_and_prints_both_figures(iasl, tmp_path, c
     assert out[0].startswith("FAIL  store-through.asl: nt PASS, acpica FAIL")
     assert out[-2].startswith("1 passed, 0 failed with NT semantics")
     assert out[-1].startswith("0 passed, 1 failed (0 of them as ACPICA 20240827 answers")
+
+
+# -- NT's reference paths fail only with AmlError ------------------------------------------------
+
+_LOCALS = [b.Local(i) for i in range(4)]
+_NAMES = ["INT0", "STR0", "BUF0", "PKG0"]
+
+
+def _sources(draw):
+    """A value to store: data, a reference to a Local, a name or a Package element, an
+    empty method result, or a Local itself (which may hold a reference)."""
+    kind = draw(st.integers(0, 9))
+    local = draw(st.sampled_from(_LOCALS))
+    name = draw(st.sampled_from(_NAMES))
+    return [draw(st.integers(0, (1 << 64) - 1)), draw(st.sampled_from(["", "0123", "-0x1F", "WHY?"])),
+            draw(st.binary(max_size=9)), b.RefOf(local), b.RefOf(name),
+            b.RefOf(b.Index(b.NameRef("PKG0"), draw(st.integers(0, 3)))),
+            b.Index(b.NameRef("PKG0"), draw(st.integers(0, 3))), b.Call("EMPT"), local,
+            b.DerefOf(local)][kind]
+
+
+@st.composite
+def _statement(draw):
+    local = draw(st.sampled_from(_LOCALS))
+    target = draw(st.sampled_from(_LOCALS + _NAMES + [b.Index(b.NameRef("PKG0"), 1),
+                                                      b.Index(b.NameRef("BUF0"), 0)]))
+    kind = draw(st.integers(0, 6))
+    if kind == 0:
+        return b.CopyObject(_sources(draw), local)
+    if kind == 1:
+        return b.Increment(draw(st.sampled_from(_LOCALS + ["INT0"])))
+    if kind == 2:
+        return b.Store(b.ToInteger(_sources(draw)), target)
+    if kind == 3:
+        return b.Store(b.Concatenate(_sources(draw), _sources(draw)), target)
+    if kind == 4:
+        return b.Store(b.Call("SETA", _sources(draw), _sources(draw)), local)
+    return b.Store(_sources(draw), target)
+
+
+_DECLARATIONS = (
+    b.Name("INT0", 5), b.Name("STR0", "text"), b.Name("BUF0", b"\x01\x02\x03"),
+    b.Name("PKG0", b.Package(1, "two", b"\x03", b.Package(4))), b.Method("EMPT", 0),
+    # an Arg holding a reference is stored through in both semantics
+    b.Method("SETA", 2, b.Store(b.Arg(1), b.Arg(0)), b.Return(b.Arg(0))),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(statements=st.lists(_statement(), min_size=1, max_size=12))
+def test_nt_reference_programs_fail_only_with_aml_error(statements):
+    """Random Stores, CopyObjects and Increments through references (cycles included) under
+    both semantics: a result or an AmlError, never another exception."""
+    dsdt = b.DefinitionBlock("DSDT", oem_table_id="NTFUZZ")
+    dsdt.add(*_DECLARATIONS,
+             b.Method("MAIN", 0, *[s for stmt in statements for s in (stmt, b.Store(0, b.Local(7)))],
+                      b.Return(b.Local(0))))
+    table = dsdt.encode()
+    for semantics in AmlSemantics:
+        interp = Interpreter(semantics=semantics, max_opcodes=100_000)
+        interp.load(table)
+        try:
+            interp.evaluate("\\MAIN")
+        except AmlError:
+            pass
