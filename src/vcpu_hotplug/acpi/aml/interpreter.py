@@ -23,6 +23,10 @@ Host interfaces: region accesses go to ``handler`` (:mod:`.regions`),
 bounded. A host fault (an exception raised by the region handler, the notify
 callback or the clock, or an engine bug) is not the firmware's: it propagates
 as itself (:data:`.frame.AML_FAULTS`).
+
+Semantics: ACPICA 20240827's (Linux 6.12) by default;
+``Interpreter(semantics=AmlSemantics.NT)`` answers as Windows' ``acpi.sys``
+where the two differ (:mod:`.semantics` lists each difference).
 """
 
 from __future__ import annotations

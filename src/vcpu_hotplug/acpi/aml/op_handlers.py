@@ -6,9 +6,12 @@ node) -> closure``, where ``node`` is a :class:`~vcpu_hotplug.acpi.aml.tree.Op`
 and the closure takes the method's :class:`~vcpu_hotplug.acpi.aml.frame.Frame`.
 
 Operand conversions follow ACPICA's ``AcpiExResolveOperands``: integer
-operands accept Integer, String (hex) and Buffer; a reference operand is
-dereferenced. Logical operators return Ones for true (ACPICA), shifts by the
-integer width or more give zero, division by zero is an AmlError.
+operands accept Integer, String (hex) and Buffer; a reference held in a Local
+or Arg is not dereferenced implicitly (AE_AML_OPERAND_TYPE). Logical
+operators return Ones for true (ACPICA), shifts by the integer width or more
+give zero, division by zero is an AmlError. Under
+:attr:`~.semantics.AmlSemantics.NT` four handlers build NT's closure instead
+(LocalX, Increment/Decrement, ToInteger, Concatenate; :mod:`.semantics`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,16 @@ uACPI source that shows NT's answer and the uACPI test case that needs it.
 
 Everything not listed is the same in both (ACPICA's answer). A difference is
 here only when a uACPI case shows it: switched off alone, each branch fails
-the cases it lists (uACPI's other NT notes, such as an ArgX holding an Index
-reference, change no case's answer here and have no branch). The branches
+the cases it lists. uACPI's other NT rules change no case's answer and have
+no branch: a Store to a named Integer, String or Buffer copies bytes in uACPI
+too (store_to_reference, UACPI_REFERENCE_KIND_NAMED: ``Store ("hello",
+STR0)`` leaves ``"he"`` in a two-character STR0, as its test runner shows),
+where both semantics here convert as ACPICA's AcpiExStoreObjectToNode does.
+One NT rule applies in both: ``LoadTable`` copies its ParameterData's
+bytes into the parameter object (:meth:`.interpreter.Interpreter.load_table`,
+uACPI cases table-loading-3 and -4), where ACPICA 20240827 converts it
+(exconfig.c AcpiExStore) and refuses to load a table already loaded
+(AE_ALREADY_EXISTS, so acpiexec fails those cases before the store). The branches
 are chosen when a method body is compiled (:mod:`.compiler`,
 :mod:`.op_handlers`), and for stores by a flag :class:`.store.Stores` reads
 on its slower paths only (a store to a Local that holds a reference or to a
