@@ -132,7 +132,9 @@ BOOT_WALK_BACKTRACE = Backtrace(
             "__acpi_probe_device_table+0xd8/0x128", "irqchip_init+0x3c/0x50", "init_IRQ+0xa8/0xc8",
             "start_kernel+0x348/0x7e8", "__primary_switched+0x80/0x90"))
 """The boot walk's fault as the recorded Debian 6.12.95 build prints it (``gic_update_rdist_properties`` is
-inlined in ``gic_init_bases``; ``gic_acpi_init`` runs from ``irqchip_init`` in ``init_IRQ``)."""
+inlined in ``gic_init_bases``; ``gic_acpi_init`` runs from ``irqchip_init`` in ``init_IRQ``). The pc is the
+``GICR_TYPER`` load's; a range shorter than one 64 KiB frame faults on the region's ``GICR_PIDR2`` load
+instead, at an offset of the same function no run recorded: the model prints this pc for it too."""
 
 
 @dataclass
