@@ -29,7 +29,9 @@ as the real tables in ``tests/data/qemu-rfc-v5/`` and
   (``\\_SB.CPUS.Cnnn``, ``\\_SB.PRES``, the GED), :attr:`Profile.firmware`.
 
 Both profiles share the register block's semantics (QEMU's, in
-:mod:`vcpu_hotplug.vmm.cpuhp`), QMP's wire behaviour (QEMU's event and reply
+:mod:`vcpu_hotplug.vmm.cpuhp`; ``reference`` adds the fast path beside
+QEMU's registers, :attr:`Profile.cpuhp_fast`, ``qemu-rfc-v5`` has QEMU's 12
+bytes exactly), QMP's wire behaviour (QEMU's event and reply
 order, greeting, ``oob``) and the version ``query-version`` reports (9.1.50).
 Where ``reference`` differs on purpose, session for session, is in the
 README ("Profiles") and ``tests/test_profiles_replay.py``: it unplugs

@@ -1,8 +1,9 @@
 """DSDT/SSDT rules for arm64 vCPU hotplug: processor devices, _STA, _EJ0, _OST and the event path.
 
 The facts come from running the AML (:mod:`vcpu_hotplug.check.aml_facts`);
-where the AML's register block is QEMU's layout, ``_STA`` and the event
-methods run against our model of it.
+where the AML's register block is QEMU's layout, or ours with the fast path
+(:mod:`vcpu_hotplug.check.regmodel`), ``_STA`` and the event methods run
+against our model of it.
 
 What Linux does (6.11): ``drivers/acpi/acpi_processor.c``
 (``acpi_processor_get_info``: a Device's ``_UID`` or a Processor's id is
@@ -191,7 +192,8 @@ def _sta_follows(ctx: CheckContext) -> Outcome:
     f = facts(ctx)
     hot = _hot_addable(ctx)
     if f.model is None or f.model.cpuhp is None:
-        raise NotApplicable("the AML's register block is not QEMU's layout: the checker cannot run _STA against it")
+        raise NotApplicable("the AML's register block is neither QEMU's layout nor ours with the fast path: the "
+                            "checker cannot run _STA against it")
     problems = []
     for cpu in hot:
         dev = ctx.device_for(cpu)
@@ -294,7 +296,8 @@ def _event_notifies(ctx: CheckContext) -> Outcome:
         return fail(f"no Notify on the devices of CPUs {cpu_list(c.index for c in missed)} is reachable from "
                     f"{', '.join(f.event_methods)}: the event method must notify the CPU whose state changed")
     return ok(f"statically: {', '.join(f.event_methods)} reach Notify on the devices of CPUs "
-              f"{cpu_list(c.index for c, _ in pairs)} (the register block is not QEMU's layout, so it was not run)")
+              f"{cpu_list(c.index for c, _ in pairs)} (the register block is neither QEMU's layout nor ours with the fast path, so it "
+              f"was not run)")
 
 
 def _failure_problems(ctx: CheckContext, failures: Sequence[EventRun] | Sequence[MethodRun],
