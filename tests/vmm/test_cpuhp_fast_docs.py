@@ -57,3 +57,9 @@ def test_qemu_block_is_refused_for_qemus_profile(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["tables", "emit", "--smp", "cpus=2,maxcpus=4", "-o", str(tmp_path),
                                        "--qemu-block", "--profile", "qemu-rfc-v5"])
     assert result.exit_code == 2 and "has QEMU's own AML" in result.output
+
+
+def test_qemus_profile_readme_documents_qemus_12_bytes_only(tmp_path: Path) -> None:
+    readme = emit(tmp_path, "--profile", "qemu-rfc-v5")
+    assert "## CPU hotplug register block\n" in readme and "- 0xc bytes (`ACPI_CPU_HOTPLUG_REG_LEN`)" in readme
+    assert "**Next event**" not in readme and "fast path" not in readme

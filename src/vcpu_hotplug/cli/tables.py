@@ -278,6 +278,8 @@ def build_profile_image(smp: str, profile: Profile, acpi_6_4: bool = False, qemu
 def _profile_readme(profile: Profile, image, smp: str, verdict: str) -> str:
     """README of a directory emitted for a profile other than ours."""
     from vcpu_hotplug.check.reference import ACPIDUMP_FILE, ASL_SUFFIX, TEXT_SUFFIX, file_name
+    from vcpu_hotplug.check.register_doc import register_block_doc
+    from vcpu_hotplug.vmm.machine import VIRT_MEMMAP
     from vcpu_hotplug.vmm.dsdt_qemu import CPUS_PATH, HOTPLUG_TERMS
     from vcpu_hotplug.vmm.firmware_tables import SIGNATURE_ORDER
 
@@ -302,5 +304,6 @@ def _profile_readme(profile: Profile, image, smp: str, verdict: str) -> str:
         f"- `{ACPIDUMP_FILE}`: every table as `acpidump` text",
         f"- `DSDT{ASL_SUFFIX}`: the DSDT as ASL; `SIG{TEXT_SUFFIX}`: each static table decoded",
         "",
+        *register_block_doc(VIRT_MEMMAP.cpuhp[0], fast=False, level=2),
     ]
     return "\n".join(lines)
