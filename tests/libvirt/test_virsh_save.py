@@ -94,6 +94,7 @@ def test_virsh_save_compressed_hands_over_a_pipe_with_getfd(libvirtd_factory, tm
         assert names[at + 1] == "migrate" and commands[at + 1][1]["uri"] == "fd:migrate", \
             dom.diag(f"after getfd: {commands[at:at + 3]}")
         assert "closefd" not in names, dom.diag("libvirt closed the descriptor: its migrate failed")
+        assert not {"add-fd", "query-fdsets"} & set(names), dom.diag("libvirt used fd sets")
         # The restore hands the gunzip pipe over as an inherited descriptor instead.
         incoming = [c[1] for c in commands if c[0] == "migrate-incoming"]
         assert len(incoming) == 1 and re.fullmatch(r"fd:\d+", incoming[0]["uri"]), dom.diag(f"{incoming}")

@@ -18,7 +18,7 @@ Follows QEMU:
   than fit are closed by the kernel (``MSG_CTRUNC``). A command takes the first
   and the others are closed (``tcp_get_msgfds``);
 - ``getfd`` / ``closefd`` / ``monitor_get_fd`` / ``monitor_fd_param``
-  (``monitor/fds.c``, QEMU 8.1 on; ``monitor/misc.c`` before): the monitor
+  (``monitor/fds.c``; ``monitor/misc.c`` in older releases): the monitor
   keeps named descriptors; ``getfd`` with no descriptor is "No file descriptor
   supplied via SCM_RIGHTS", a name starting with a digit is refused (and the
   descriptor closed) with "Parameter 'fdname' expects a name not starting with
