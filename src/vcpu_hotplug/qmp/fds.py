@@ -5,7 +5,7 @@ sending the descriptor over the QMP socket as ``SCM_RIGHTS`` ancillary data
 together with (or just before) the command that takes it. ``virsh save`` does
 this (libvirt ``src/qemu/qemu_monitor.c`` ``qemuMonitorMigrateToFd``): it sends
 ``getfd {"fdname": "migrate"}`` with the save file's descriptor on the same
-``sendmsg`` (``qemuMonitorIOWriteWithFD``), then ``migrate {"uri":
+``sendmsg`` (``qemuMonitorIOWrite``), then ``migrate {"uri":
 "fd:migrate"}``, and ``closefd`` ``migrate`` if ``migrate`` fails. ``qemu.qmp``'s
 ``send_fd_scm`` sends the descriptor with one space, before the command.
 
@@ -30,8 +30,8 @@ Follows QEMU:
   name is "not found"; ``fd:N`` (a leading digit) is a descriptor number
   (``qemu_parse_fd``; "Invalid file descriptor number 'X'").
 
-Bounded, for a server that runs for weeks (QEMU bounds neither, and keeps
-descriptors no command took until newer ones arrive): descriptors that
+Bounded, for a server that runs for weeks (QEMU does not bound its named
+table, and keeps descriptors no command took until newer ones arrive): descriptors that
 arrived are offered to the commands of the message they came with, or, if
 none completes with it, to the next command; after that they are closed (so a
 descriptor sent with, or just before, ``getfd`` reaches it, and one sent with
@@ -42,8 +42,9 @@ connection is a monitor of its own (``qmp/server.py``), and libvirt sends
 ``getfd`` and the ``migrate`` that uses it on one connection.
 
 ``add-fd`` / ``query-fdsets`` / ``remove-fd`` (fd sets, for ``/dev/fdset/N``
-paths) are not offered: libvirt 9.0 uses them for disks and chardevs opened
-by descriptor, which this VMM has none of; its save path uses ``getfd`` only.
+paths) are not offered: libvirt uses them for devices it opens on QEMU's
+behalf, which this VMM has none of; its 9.0 save and restore send none
+(``tests/libvirt/test_virsh_save.py`` checks).
 """
 
 from __future__ import annotations
