@@ -1,9 +1,8 @@
 """``virsh restore`` of a VM saved in the middle of its life, through stock libvirt (private libvirtd).
 
 The domain runs with 3 of 8 vCPUs (one hot-added by ``setvcpus``), its state is saved by QMP
-``migrate`` (sent with ``qemu-monitor-command``: what ``virsh save`` has QEMU do, which here
-stops at ``getfd``, descriptor passing over the monitor socket, that the QMP server does not
-take yet), and the save image is written as libvirt writes one (``src/qemu/qemu_saveimage.h``:
+``migrate`` (sent with ``qemu-monitor-command``: what ``virsh save`` has QEMU do; test_virsh_save.py
+runs ``virsh save`` itself, with ``getfd``), and the save image is written as libvirt writes one (``src/qemu/qemu_saveimage.h``:
 the ``LibvirtQemudSave`` header, the domain XML, then QEMU's stream). ``virsh restore`` then
 starts the emulator with ``-incoming defer``, hands it the image as a descriptor
 (``migrate-incoming fd:N``) and sends ``cont``: the domain runs again with the same vCPUs, and
@@ -11,9 +10,8 @@ libvirt's own vCPU devices (``vcpuN`` ids) keep working: ``setvcpus`` unplugs an
 the restore. A damaged image fails the restore with the emulator's reason in libvirt's error.
 
 libvirt waits for the incoming migration by its ``MIGRATION`` events and needs ``setup`` before
-the reply to ``migrate-incoming``, as QEMU sends it; until the QMP server sends a command's own
-events first (``CommandContext.emit_event_now``), the restore test is an expected failure whenever
-that order is not met (it passes when libvirt's event thread wins the race).
+the reply to ``migrate-incoming``, as QEMU sends it (the QMP server sends a command's own events
+first: ``CommandContext.emit_event_now``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 
 from vcpu_hotplug.qmp.commands import COMMAND_LIST
 from vcpu_hotplug.qmp.errors import BackendError
-from vcpu_hotplug.qmp.server import (QmpServer, ServerError, TcpAddress, UnixAddress,
+from vcpu_hotplug.qmp.server import (CONNECTION_COMMANDS, QmpServer, ServerError, TcpAddress, UnixAddress,
                                      parse_qmp_address)
 
 from .client import FIXED_TIME, TID_BASE, TIMEOUT, RawClient, run, running_server
@@ -246,7 +246,8 @@ def test_argument_errors_are_worded_like_qemu(tmp_path: Path, command: str, argu
 def test_query_commands_lists_the_command_table(tmp_path: Path) -> None:
     async def body(client: RawClient, backend: FakeCpuBackend, server: QmpServer) -> None:
         names = [c["name"] for c in (await client.execute("query-commands"))["return"]]
-        assert names == [c.name for c in COMMAND_LIST]
+        # the command table, then the commands that need the connection (its descriptors: getfd, closefd)
+        assert names == [c.name for c in COMMAND_LIST] + [c.name for c in CONNECTION_COMMANDS]
         # Every command that needs no argument answers (quit ends the session; the others
         # that need none are tested with their arguments elsewhere; migrate and migrate-incoming
         # need one of two optional arguments, uri or channels, as QEMU's qmp_migrate checks).

@@ -17,8 +17,9 @@ and ``migration/exec.c``:
 - ``fd:N``: a file descriptor the process inherited (what libvirt passes on
   ``virsh restore``: the save file, or a pipe from its decompressor); QEMU's
   ``monitor_fd_param`` takes a number as the descriptor itself and any other
-  text as the name of one passed with ``getfd``, which this VMM does not
-  take ("File descriptor named 'X' has not been found"). The descriptor is
+  text as the name of one passed with ``getfd`` over the monitor socket
+  (qmp/fds.py; an unknown name: "File descriptor named 'X' has not been
+  found"), as ``virsh save`` passes its save file. The descriptor is
   closed when the stream is done, as QEMU's channel closes it;
 - anything else QEMU knows (``tcp:``, ``unix:``, ``rdma:``, ``vsock:``) is
   refused with a sentence saying which URIs this VMM takes;

@@ -134,6 +134,9 @@ class CommandContext:
     """Sends an event the command raises itself *before* its reply, as QEMU's monitor does with an
     event emitted synchronously in a handler (``MIGRATION`` ``setup`` from ``migrate_init``); None
     when the server offers no such path (then :attr:`emit_event`: after the reply)."""
+    commands: Optional[Mapping[str, "Command"]] = None
+    """What the connection can run, as ``query-commands`` lists it (qmp_query_commands lists the
+    monitor's whole table); None: this module's :data:`COMMANDS`."""
 
 
 Handler = Callable[[CommandContext, dict[str, Any]], object]
@@ -220,7 +223,7 @@ def _query_status(ctx: CommandContext, args: dict[str, Any]) -> object:
 
 
 def _query_commands(ctx: CommandContext, args: dict[str, Any]) -> object:
-    return [{"name": name} for name in COMMANDS]
+    return [{"name": name} for name in (COMMANDS if ctx.commands is None else ctx.commands)]
 
 
 def _quit(ctx: CommandContext, args: dict[str, Any]) -> object:

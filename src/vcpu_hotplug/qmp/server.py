@@ -621,7 +621,7 @@ class QmpServer:
     def _execute(self, client: _Client, message: object) -> None:
         ctx = MonitorContext(client.session, self._backend, self.devices, self._version,
                              self._request_quit, self.identity, self.emit_event,
-                             emit_event_now=self._emit_event_now, fds=client.fds)
+                             emit_event_now=self._emit_event_now, commands=MONITOR_COMMANDS, fds=client.fds)
         quitting = self._quit_requested
         try:
             self.pacer.before_command()  # the machine catches up with the present ...
