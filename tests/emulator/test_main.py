@@ -41,6 +41,16 @@ def test_libvirts_domain_command_line_builds_a_prelaunch_vm() -> None:
     assert result.identity.name == "arm" and result.identity.uuid.startswith("02684850")
 
 
+def test_no_reboot_and_no_shutdown_are_the_reboot_and_shutdown_actions() -> None:
+    """system/runstate.c: -no-reboot is ``set-action reboot=shutdown``, -no-shutdown ``shutdown=pause``."""
+    assert plan_of(LIBVIRT_START).identity.actions["reboot"] == "reset"
+    assert plan_of(LIBVIRT_START).identity.actions["shutdown"] == "pause"
+    actions = plan_of(LIBVIRT_START + ["-no-reboot"]).identity.actions
+    assert actions["reboot"] == "shutdown" and actions["shutdown"] == "pause"
+    bare = plan_of(["-machine", "virt"]).identity.actions
+    assert bare["reboot"] == "reset" and bare["shutdown"] == "poweroff"
+
+
 def test_the_probe_has_no_vm() -> None:
     result = plan_of("-S -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg "
                      "-qmp unix:/tmp/x.sock,server=on,wait=off".split())

@@ -133,6 +133,9 @@ class FakeCpuBackend:
     def power_button(self) -> None:
         self.calls.append(("power_button", -1))
 
+    def set_reboot_shuts_down(self, shuts_down: bool) -> None:
+        self.calls.append(("reboot_shuts_down", int(shuts_down)))
+
     def system_reset(self) -> None:
         self.calls.append(("system_reset", -1))
         if self.run_state is not RunState.RUNNING:

@@ -154,3 +154,53 @@ def test_system_reset_is_listed_and_reaches_the_backend(tmp_path: Path) -> None:
         assert await client.execute("system_reset", {"force": True}) == error(
             "Parameter 'force' is unexpected")
     scenario(tmp_path, body, backend=backend)
+
+
+def test_no_reboot_turns_the_guests_reset_into_a_shutdown_and_a_host_reset_still_resets(tmp_path: Path) -> None:
+    """``set-action reboot=shutdown`` (QEMU ``-no-reboot``): the guest's SYSTEM_RESET is ``SHUTDOWN``
+    with reason ``guest-reset`` (system/runstate.c qemu_system_reset_request), no ``RESET``; the
+    machine is off (no vCPU runs, nothing boots) until the host's ``system_reset`` and ``cont``."""
+    vm = build_vm(VmSpec(smp="cpus=2,maxcpus=4"))
+    system = vm.system
+    assert system is not None
+
+    async def body(client: RawClient, server: QmpServer) -> None:
+        await ok(client, "set-action", {"reboot": "shutdown"})
+        system.kernel.restart()                   # the guest runs reboot: PSCI SYSTEM_RESET
+        assert (await client.wait_event("SHUTDOWN"))["data"] == GUEST_RESET
+        assert await status(client) == ("shutdown", False)
+        assert "RESET" not in await event_names(client)
+        assert vm.machine.powered_off and vm.machine.vcpus.online() == [] and system.boots == 1
+        await ok(client, "set-action", {"reboot": "reset"})
+        await ok(client, "system_reset")
+        assert (await client.wait_event("RESET"))["data"] == HOST_RESET
+        await ok(client, "cont")
+        await client.wait_event("RESUME")
+        assert system.boots == 2 and (await guest(client))["online"] == [0, 1]
+        system.kernel.restart()                   # reboot=reset again: a reboot
+        assert (await client.wait_event("RESET"))["data"] == GUEST_RESET
+        assert await status(client) == ("running", True) and system.boots == 3
+    scenario(tmp_path, body, backend=vm.backend)
+
+
+def test_a_panicked_guest_with_panic_1_under_no_reboot_ends_in_shutdown_guest_reset(tmp_path: Path) -> None:
+    """What the recorded real run ``ours-gicrshort`` shows (tests/data/real-linux: Linux 6.12.95 with
+    ``panic=1`` under QEMU RFC V5 ``-no-reboot``): the panic, "Rebooting in 1 seconds..", then QEMU's
+    ``SHUTDOWN {"guest": true, "reason": "guest-reset"}`` one second later, and the VM stays off."""
+    from dataclasses import replace
+    spec = VmSpec(smp="cpus=2,maxcpus=4")
+    vm = build_vm(replace(spec, guest=replace(spec.guest, panic_timeout_s=1)))
+    system = vm.system
+    assert system is not None
+
+    async def body(client: RawClient, server: QmpServer) -> None:
+        await ok(client, "set-action", {"reboot": "shutdown"})
+        start = vm.machine.hw.clock.now_ns()
+        system.kernel.panic("Attempted to kill the idle task!")
+        await ok(client, "query-status")          # the next command lets the clock run (instant pacing)
+        assert (await client.wait_event("SHUTDOWN"))["data"] == GUEST_RESET
+        assert vm.machine.hw.clock.now_ns() - start == 1_000_000_000
+        assert await status(client) == ("shutdown", False)
+        assert system.boots == 1 and vm.machine.powered_off
+        assert system.kernel.klog.lines()[-1].endswith("Rebooting in 1 seconds..")
+    scenario(tmp_path, body, backend=vm.backend)

@@ -69,7 +69,7 @@ from vcpu_hotplug.migration.transport import MigrationUri, parse_uri
 from vcpu_hotplug.migration.vm_state import enable_migration
 from vcpu_hotplug.profiles import DEFAULT_PROFILE, PROFILE_NAMES, ProfileName
 from vcpu_hotplug.qmp.backend import RunState
-from vcpu_hotplug.qmp.commands import ChardevInfo, VmIdentity
+from vcpu_hotplug.qmp.commands import REBOOT_SHUTDOWN, SHUTDOWN_PAUSE, ChardevInfo, VmIdentity
 from vcpu_hotplug.qmp.emulator_info import NONE_MACHINE, QEMU_VERSION, VIRT_MACHINE, is_virt_machine
 from vcpu_hotplug.qmp.errors import QmpError
 from vcpu_hotplug.qmp.migration import (INCOMING_DEFER, incoming_failure, jobs_of, load_incoming,
@@ -184,6 +184,11 @@ def plan(command_line: QemuCommandLine, environ: Optional[Mapping[str, str]] = N
         _check_socket(chardev, "monitor")
     identity = VmIdentity(name=cl.name, uuid=cl.uuid or VmIdentity().uuid,
                           machine=VIRT_MACHINE if machine != NONE_MACHINE else NONE_MACHINE)
+    # system/runstate.c: -no-reboot is reboot=shutdown, -no-shutdown is shutdown=pause (set-action's values)
+    if cl.no_reboot:
+        identity.actions["reboot"] = REBOOT_SHUTDOWN
+    if cl.no_shutdown:
+        identity.actions["shutdown"] = SHUTDOWN_PAUSE
     if machine == NONE_MACHINE:
         identity.chardevs = tuple(ChardevInfo(c.id, _chardev_filename(c)) for c in monitors)
         return EmulatorPlan(cl, None, monitors, identity=identity)
@@ -345,6 +350,7 @@ class Emulator:
             self.vm = build_vm(spec)
             backend = self.vm.backend
             backend.on_guest_started.append(self._guest_started)
+            backend.set_reboot_shuts_down(self.plan.identity.actions["reboot"] == REBOOT_SHUTDOWN)
             enable_migration(self.vm)
             # QEMU's error_report before it exits: into the domain log, which libvirt quotes.
             jobs_of(backend).on_incoming_failure.append(
@@ -448,6 +454,9 @@ class _ProbeBackend:
         pass
 
     def power_button(self) -> None:
+        pass
+
+    def set_reboot_shuts_down(self, shuts_down: bool) -> None:
         pass
 
 

@@ -162,3 +162,8 @@ class CpuBackend(Protocol):
         """``system_reset``: reset the machine; the guest reboots (a running VM keeps running, a paused or
         shut-down one is in prelaunch afterwards, as QEMU's main loop leaves it)."""
         ...
+
+    def set_reboot_shuts_down(self, shuts_down: bool) -> None:
+        """``-no-reboot`` / ``set-action reboot=shutdown``: the guest's own reset powers the machine off
+        (``SHUTDOWN`` with reason ``guest-reset``, state ``shutdown``) instead of rebooting it."""
+        ...

@@ -357,18 +357,25 @@ def _empty_list(ctx: CommandContext, args: dict[str, Any]) -> object:
     return []
 
 
-_ACTIONS = {"reboot": ("reset", "shutdown"), "shutdown": ("poweroff", "pause"),
+#: ``set-action`` values that change what the guest's reset and power-off do (qapi/run-state.json).
+REBOOT_SHUTDOWN = "shutdown"
+SHUTDOWN_PAUSE = "pause"
+_ACTIONS = {"reboot": ("reset", REBOOT_SHUTDOWN), "shutdown": ("poweroff", SHUTDOWN_PAUSE),
             "panic": ("pause", "shutdown", "exit-failure", "none"),
             "watchdog": ("reset", "shutdown", "poweroff", "pause", "debug", "none",
                          "inject-nmi")}
 
 
 def _set_action(ctx: CommandContext, args: dict[str, Any]) -> object:
-    """qapi/run-state.json ``set-action``: checked whole, then remembered."""
+    """qapi/run-state.json ``set-action``: checked whole, then remembered; ``reboot`` and ``shutdown``
+    act (system/runstate.c: ``reboot=shutdown`` turns the guest's reset into a shutdown, as
+    ``-no-reboot`` does; ``shutdown=pause`` keeps the process after it, as ``-no-shutdown``)."""
     for name, value in args.items():
         if value not in _ACTIONS[name]:
             raise enum_value_rejected(name, value)
     ctx.identity.actions.update(args)
+    if "reboot" in args:
+        ctx.backend.set_reboot_shuts_down(args["reboot"] == REBOOT_SHUTDOWN)
     return {}
 
 

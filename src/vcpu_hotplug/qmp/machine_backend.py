@@ -195,8 +195,11 @@ class MachineBackend:
         if self._state is not RunState.RUNNING:
             self._state = RunState.PRELAUNCH
 
+    def set_reboot_shuts_down(self, shuts_down: bool) -> None:
+        self.machine.reboot_shuts_down = shuts_down
+
     def _system_event(self, event: SystemEvent) -> None:
-        if event is SystemEvent.OFF:
+        if self.machine.powered_off:  # SYSTEM_OFF, or SYSTEM_RESET under -no-reboot
             self._state = RunState.SHUTDOWN
         self._publish(event)
 

@@ -73,7 +73,8 @@ from vcpu_hotplug.vmm.psci import SystemEvent
 
 from .backend import BackendEvent, CpuBackend
 from .commands import (COMMANDS, OFFERED_CAPABILITIES, Arg, ArgType, Command, CommandContext,
-                       QmpCapability, SessionState, VmIdentity, dispatch)
+                       QmpCapability, REBOOT_SHUTDOWN, SHUTDOWN_PAUSE, SessionState, VmIdentity,
+                       dispatch)
 from .fds import MonitorFds, SocketReader, closefd, getfd
 from .emulator_info import QEMU_VERSION
 from .devices import CpuDeviceTable
@@ -543,11 +544,20 @@ class QmpServer:
             self.emit_event(qmp_event.name, qmp_event.data)
 
     def _on_system_event(self, system_event: SystemEvent) -> None:
-        """The guest's PSCI SYSTEM_OFF / SYSTEM_RESET (qapi/run-state.json ``SHUTDOWN``, ``RESET``)."""
+        """The guest's PSCI SYSTEM_OFF / SYSTEM_RESET (qapi/run-state.json ``SHUTDOWN``, ``RESET``).
+
+        Under ``-no-reboot`` (``set-action reboot=shutdown``) the reset is a shutdown with reason
+        ``guest-reset`` (system/runstate.c ``qemu_system_reset_request``); after a shutdown the process
+        ends unless ``-no-shutdown`` (``set-action shutdown=pause``) keeps it, paused in ``shutdown``."""
         if system_event is SystemEvent.RESET:
-            self.emit_event(RESET_EVENT, {"guest": True, "reason": "guest-reset"})
+            if self.identity.actions.get("reboot") != REBOOT_SHUTDOWN:
+                self.emit_event(RESET_EVENT, {"guest": True, "reason": "guest-reset"})
+                return
+            self.emit_event(SHUTDOWN_EVENT, {"guest": True, "reason": "guest-reset"})
+        else:
+            self.emit_event(SHUTDOWN_EVENT, {"guest": True, "reason": "guest-shutdown"})
+        if self.identity.actions.get("shutdown") == SHUTDOWN_PAUSE:
             return
-        self.emit_event(SHUTDOWN_EVENT, {"guest": True, "reason": "guest-shutdown"})
         if self._exit_on_shutdown and self._loop is not None and not self._loop.is_closed():
             self._quit_requested = True
             self._loop.call_soon(lambda: asyncio.ensure_future(self._shutdown()))

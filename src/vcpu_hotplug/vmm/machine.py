@@ -80,6 +80,11 @@ and the host's QMP ``system_reset`` alike; PSCI ``SYSTEM_OFF``):
   answers ``DENIED``) until a reset; eject-written unplugs complete as above;
   other pending unplugs stay, for the guest booted by the next reset (their
   timeout keeps running while the clock does).
+- ``reboot_shuts_down`` (QEMU ``-no-reboot``, or QMP ``set-action
+  reboot=shutdown``): the guest's ``SYSTEM_RESET`` powers the machine off as
+  ``SYSTEM_OFF`` does (``system/runstate.c`` ``qemu_system_reset_request``
+  turns it into a shutdown request, cause ``guest-reset``); a host reset
+  still resets.
 
 Every step is traced (VMM_LOG) on the machine's one trace.
 """
@@ -320,6 +325,8 @@ class Machine:
         self.psci.on_system_event.append(self._system_event)
         self.powered_off = False
         """Set by PSCI SYSTEM_OFF, cleared by :meth:`reset`."""
+        self.reboot_shuts_down = False
+        """QEMU ``-no-reboot`` / ``set-action reboot=shutdown``: the guest's SYSTEM_RESET powers off."""
         self.resets = 0
         """Resets since creation."""
         self._announce_after_reset = False
@@ -420,12 +427,13 @@ class Machine:
         self.ged.event(GedEvent.PWR_DOWN)
 
     def _system_event(self, event: SystemEvent) -> None:
-        if event is SystemEvent.RESET:
+        if event is SystemEvent.RESET and not self.reboot_shuts_down:
             self.reset()
         else:
             self.powered_off = True
             self._stop_all_vcpus()
-            self._log("machine powered off: no vCPU runs until a reset")
+            why = " (the guest's reset, under -no-reboot)" if event is SystemEvent.RESET else ""
+            self._log(f"machine powered off{why}: no vCPU runs until a reset")
         self.hw.faults.dispatch(self.observers.system, event)
 
     # admin operations ------------------------------------------------------
