@@ -60,3 +60,24 @@ def test_unaligned_gic_access_is_a_bus_error():
     m = Machine(MachineConfig(smp="2"))
     with pytest.raises(BusError, match="0x8000002.*gicd\\+0x2: unaligned"):
         m.bus.read(VIRT_MEMMAP.gic_dist[0] + 2, 4)
+
+
+def test_a_warm_reset_puts_the_gic_back_as_at_power_on():
+    """QEMU's arm_gicv3_common_reset_hold: a new guest finds every redistributor asleep, the
+    distributor disabled, no routing and no SPI left pending from the old guest."""
+    m = Machine(MachineConfig(smp="cpus=2,maxcpus=4"))
+    dist = VIRT_MEMMAP.gic_dist[0]
+    rd1 = m.gic.redistributor_base(1)
+    fresh = (m.bus.read(dist + GicdReg.CTLR, 4), m.bus.read(rd1 + GicrReg.WAKER, 4),
+             m.bus.read(dist + GicdReg.IROUTER + 8 * 41, 8))
+    m.bus.write(rd1 + GicrReg.WAKER, 4, 0)                       # the old guest woke CPU 1's redistributor
+    m.bus.write(dist + GicdReg.CTLR, 4, 0x12)                    # enabled Group 1 with affinity routing
+    m.bus.write(dist + GicdReg.IROUTER + 8 * 41, 8, 0x1)         # routed the GED's SPI to CPU 1
+    m.bus.write(dist + GicdReg.ICENABLER + 4 * (41 // 32), 4, 1 << (41 % 32))
+    m.gic.raise_spi(41, "ged")                                   # a GED pulse while it was masked
+    assert 41 in m.gic.distributor.pending
+    assert (m.bus.read(dist + GicdReg.CTLR, 4), m.bus.read(rd1 + GicrReg.WAKER, 4)) != fresh[:2]
+    m.reset()
+    assert (m.bus.read(dist + GicdReg.CTLR, 4), m.bus.read(rd1 + GicrReg.WAKER, 4),
+            m.bus.read(dist + GicdReg.IROUTER + 8 * 41, 8)) == fresh
+    assert not m.gic.distributor.pending

@@ -114,8 +114,13 @@ class Distributor(_Words):
     def __init__(self, gic: GicV3, num_spis: int) -> None:
         self.gic = gic
         self.num_spis = num_spis
+        self.reset()
+
+    def reset(self) -> None:
+        """The state at power-on, again at every warm reset (QEMU hw/intc/arm_gicv3_common.c
+        ``arm_gicv3_common_reset_hold``): control cleared, nothing pending, no routing."""
         self.ctlr = 0
-        self.enabled: set[int] = set(range(SPI_BASE, SPI_BASE + num_spis))
+        self.enabled: set[int] = set(range(SPI_BASE, SPI_BASE + self.num_spis))
         self.pending: set[int] = set()
         self.irouter: dict[int, int] = {}
 
@@ -191,6 +196,11 @@ class Redistributor(_Words):
         self.name = f"gicr{vcpu_index}"
         self.typer = self._typer()
         """GICR_TYPER, fixed at creation (every CPU's redistributor walk reads it, frame by frame)."""
+        self.reset()
+
+    def reset(self) -> None:
+        """The state at power-on, again at every warm reset (``arm_gicv3_common_reset_hold``: the
+        redistributor asleep, GICR_WAKER.ProcessorSleep and ChildrenAsleep set, no PPI/SGI enabled)."""
         self.ctlr = 0
         self.waker = GicrWaker.PROCESSOR_SLEEP | GicrWaker.CHILDREN_ASLEEP
         self.ppi_sgi_enabled = 0
@@ -282,6 +292,13 @@ class GicV3:
         if remaining:
             raise ConfigError("maxcpus", f"{len(vcpus)} vCPUs need more redistributor space than the "
                                          f"machine's GICR regions hold ({index} frames)")
+
+    def reset(self) -> None:
+        """Warm reset: the distributor and every redistributor as at power-on; an SPI left pending
+        before the reset is lost (the device re-raises what it still has, see vmm/machine.py)."""
+        self.distributor.reset()
+        for rd in self.redistributors:
+            rd.reset()
 
     def redistributor_base(self, vcpu_index: int) -> int:
         """Guest physical address of vCPU ``vcpu_index``'s redistributor (RD_base)."""

@@ -382,13 +382,16 @@ class Machine:
         the register block's events,
         with the selector (QEMU's spec: "on reset it keeps the current
         value"), survive to be re-announced to the new guest. The GED
-        selector is cleared. The ``reset`` observers run last.
+        selector is cleared and the GIC is as at power-on (a GED interrupt
+        left pending is lost: the re-announcement replaces it). The ``reset``
+        observers run last.
         """
         self._stop_all_vcpus()
         boot = self.vcpus[BOOT_VCPU]
         boot.power = PowerState.ON
         boot.starts += 1
         self.ged.selector = 0
+        self.gic.reset()
         self.powered_off = False
         self.psci.reset()
         self.resets += 1
