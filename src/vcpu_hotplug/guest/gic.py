@@ -325,8 +325,10 @@ class GicV3Driver:
         ends the walk ("No redistributor present"); a frame the bus does not answer ends its region. Reads
         past a region's mapping raise :class:`~vcpu_hotplug.guest.panic.KernelFault`, as the loads fault."""
         read = self._read
+        bus_read = self.bus.read
         # The walk reads every frame before a starting CPU's (1,000 reads at 512 vCPUs): plain ints here,
-        # not enum members, whose attribute lookups and IntFlag results cost on every frame.
+        # not enum members, whose attribute lookups and IntFlag results cost on every frame; the bounds
+        # check is made once per frame, and only a frame past the mapping goes through _read (to fault).
         typer_offset = int(GicrReg.TYPER)
         last, vlpis = int(GicrTyper.LAST), int(GicrTyper.VLPIS)
         for index, region in enumerate(self.regions):
@@ -338,11 +340,14 @@ class GicV3Driver:
             if pidr2 not in (GIC_PIDR2_ARCH_GICV3, GIC_PIDR2_ARCH_GICV4):
                 self.klog.warn(f"GICv3: No redistributor present @0x{ptr:016x}")
                 break
+            typer_end = region.base + region.mapped - typer_offset - 8   # the last frame whose TYPER is mapped
             while True:
                 try:
-                    typer = read(region, ptr, typer_offset, 8)
+                    if ptr > typer_end:
+                        read(region, ptr, typer_offset, 8)                # past the mapping: faults
+                    typer = bus_read(ptr + typer_offset, 8)
                     # the callback (__gic_populate_rdist, __gic_update_rdist_properties) reads GICR_TYPER again
-                    if fn(region, ptr, read(region, ptr, typer_offset, 8)):
+                    if fn(region, ptr, bus_read(ptr + typer_offset, 8)):
                         return index, ptr
                 except BusError:
                     break

@@ -343,7 +343,7 @@ class CpuDeviceTable:
         slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
         if device.unplug_pending and not slot.unplug_repeats:
             raise QmpError(f"Device {name} is already in the process of unplug")
-        self._check_unpluggable(device)
+        self._check_unpluggable(device, slot, self._first_cpu())
         self._unplug(device)
         return device
 
@@ -351,11 +351,12 @@ class CpuDeviceTable:
         """Index of the boot CPU (QEMU's ``first_cpu``): the lowest cold-plugged vCPU."""
         return min((d.index for d in self._devices.values() if d.boot), default=None)
 
-    def _check_unpluggable(self, device: CpuDevice) -> None:
-        slot = next(s for s in self._backend.cpu_slots() if s.index == device.index)
+    @staticmethod
+    def _check_unpluggable(device: CpuDevice, slot: HotpluggableCpu, first_cpu: Optional[int]) -> None:
+        """Refuse what QEMU refuses: ``slot`` is the device's, ``first_cpu`` the boot CPU's index."""
         if slot.unplug_refusal is not None:     # the RFC checks cold-booted before the boot CPU
             raise QmpError(slot.unplug_refusal)
-        if device.boot and device.index == self._first_cpu():
+        if device.boot and device.index == first_cpu:
             socket, cluster, core, thread = slot.topology
             raise QmpError(f"Boot CPU(id{device.index}={socket}:{cluster}:{core}:{thread}) "
                            "hot-unplug not supported")
@@ -386,7 +387,7 @@ class CpuDeviceTable:
         for slot in reversed(slots):
             device = self._devices.get(slot.index)
             if slot.index >= count and device is not None and not device.unplug_pending:
-                self._check_unpluggable(device)
+                self._check_unpluggable(device, slot, first_cpu)
                 self._unplug(device)
                 unplugging.append(slot.index)
         return plugged, unplugging
