@@ -75,6 +75,26 @@ def test_an_unplug_says_0x84_after_notify_then_is_deleted_after_cpu_off_and_ej0(
     assert close_to(final, deleted)
 
 
+def test_an_unplugged_cpu_goes_down_after_its_teardown_not_at_the_0x84() -> None:
+    """Real Linux logs "psci: CPUn killed" about 96 ms after the 0x84 (cpu_down's cpuhp teardown, then
+    the dying CPU's CPU_OFF), and the CPU stays online until then; _EJ0 follows the kill by eject_ns."""
+    vm, _, events = paced_vm()
+    vm.backend.plug(2)
+    settle(vm)
+    assert vm.system is not None
+    start = vm.now_ns()
+    vm.backend.unplug(2)
+    vm.system.run_for(LAT.eject_started_ns + LAT.cpu_off_ns // 2)
+    [in_progress] = after(events, OstReport, start, cpu=2, source=EJECT, status=IN_PROGRESS)
+    assert 2 in vm.system.kernel.online  # the teardown runs: the CPU is not down yet
+    settle(vm)
+    [killed] = [r.time_ns - start for r in vm.system.kernel.klog.records
+                if r.time_ns >= start and "psci: CPU2 killed" in r.text]
+    assert close_to(killed, in_progress + LAT.cpu_off_ns)
+    [deleted] = after(events, DeviceDeleted, start, cpu=2)
+    assert close_to(deleted, killed + LAT.eject_ns)
+
+
 def test_commands_before_the_evt_share_it_and_its_work_queues_in_order() -> None:
     """As recorded (a guest without udev: no bring-up holds cpu_hotplug_lock against the next work)."""
     vm, _, events = paced_vm(guest=GuestConfig(knobs=GuestKnobs(auto_online=False)))

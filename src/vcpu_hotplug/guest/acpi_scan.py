@@ -46,11 +46,12 @@ item runs at a time, in the order the Notifies queued them. Real Linux runs an
 eject's work as one function, but it takes time between its steps: on real
 6.12.95 under TCG the ``_OST`` 0x84 comes when the work starts, the offline
 (``cpu_down``, the dying CPU's ``CPU_OFF``, ``cpu_kill``'s teardown) takes
-about 100 ms, and ``_EJ0`` follows. So the model runs an eject's work in two
+about 100 ms, and ``_EJ0`` follows. So the model runs an eject's work in
 clock events: the ``_OST`` 0x84 and ``acpi_scan_try_to_offline`` (a refusal
-answers its ``_OST`` there and then), then, as an event of its own, the rest of
+answers its ``_OST`` there and then); an online CPU's ``cpu_down`` teardown
+(:meth:`~vcpu_hotplug.guest.smp.CpuHotplug.cpu_down_then`); then, as an event of its own, the rest of
 ``acpi_scan_hot_remove`` from "Ejecting" (``_EJ0``, ``_STA``,
-``post_eject``) and the final ``_OST``. The second event is scheduled with no
+``post_eject``) and the final ``_OST``. The later events are scheduled with no
 delay of the model's own, so a run to idle gives the same events in the same
 order as one step; it is where whoever paces the machine against the wall
 clock (:mod:`vcpu_hotplug.qmp.pacing`) charges the offline's and ``_EJ0``'s
@@ -71,6 +72,7 @@ from vcpu_hotplug.acpi.notify import DEVICE_SPECIFIC_NOTIFY, NotifyValue, OstEve
 from vcpu_hotplug.guest.acpi_utils import (AE_OK, AcpiCore, AcpiDevice, acpi_device_is_enabled, acpi_device_is_present,
                                            acpi_status_of, linux_path)
 from vcpu_hotplug.guest.button import ButtonDriver
+from vcpu_hotplug.guest.cpumask import CpuMask
 from vcpu_hotplug.guest.errors import Errno
 from vcpu_hotplug.guest.ged import GedDriver
 from vcpu_hotplug.guest.processor import ProcessorDriver
@@ -87,6 +89,7 @@ class ScanKernel(KernelServices, Protocol):
     acpi: AcpiCore
     cpu_hotplug: CpuHotplug
     devices: CpuDevices
+    online: CpuMask
     processor_driver: ProcessorDriver
     ged: GedDriver
     button: ButtonDriver
@@ -284,15 +287,26 @@ class AcpiScan:
     def _hot_remove(self, adev: AcpiDevice, done: Callable[[int], None]) -> None:
         """``acpi_scan_hot_remove`` up to the offline; the eject is the work's next step."""
         k = self.k
-        if adev.cpu is not None:
-            # acpi_scan_try_to_offline: a failing device_offline in both passes is "Offline failed.".
-            cpu = adev.cpu
-            err = k.devices.device_offline(cpu)
-            if err < 0:
-                k.klog.warn(f"cpu cpu{cpu}: Offline failed.")
-                return done(-Errno.EBUSY)
-        k.clock.schedule(0, lambda: self._step(lambda: done(self._eject_step(adev))),
-                         f"guest acpi eject {adev.path}")
+        if adev.cpu is None:
+            return self._schedule_eject(adev, done)
+        # acpi_scan_try_to_offline: a failing device_offline in both passes is "Offline failed.".
+        cpu = adev.cpu
+        if cpu in k.online and k.devices.hotpluggable(cpu):
+            # device_offline -> cpu_down, whose teardown is a clock event of its own (smp.py)
+            return k.cpu_hotplug.cpu_down_then(
+                cpu, lambda err: self._step(lambda: self._offlined(adev, err, done)))
+        self._offlined(adev, k.devices.device_offline(cpu), done)
+
+    def _offlined(self, adev: AcpiDevice, err: int, done: Callable[[int], None]) -> None:
+        """``acpi_scan_try_to_offline``'s result: "Offline failed." or the eject, the work's next step."""
+        if err < 0:
+            self.k.klog.warn(f"cpu cpu{adev.cpu}: Offline failed.")
+            return done(-Errno.EBUSY)
+        self._schedule_eject(adev, done)
+
+    def _schedule_eject(self, adev: AcpiDevice, done: Callable[[int], None]) -> None:
+        self.k.clock.schedule(0, lambda: self._step(lambda: done(self._eject_step(adev))),
+                              f"guest acpi eject {adev.path}")
 
     def _eject_step(self, adev: AcpiDevice) -> int:
         """``acpi_scan_hot_remove`` from "Ejecting": ``_EJ0``, the ``_STA`` check, ``post_eject``."""

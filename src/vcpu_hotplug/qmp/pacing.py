@@ -37,15 +37,15 @@ work that step queued:
   ``drivers/acpi/scan.c``; the guest model runs the last one as a clock event of its own,
   :mod:`vcpu_hotplug.guest.acpi_scan`): it starts with ``_OST(3, 0x84)`` (eject in progress), so the
   0x84 ``ACPI_DEVICE_OST`` comes ``acpi_notify_ns`` after the ``device_del``; then
-  ``acpi_scan_try_to_offline`` offlines the CPU: *CPU_OFF and teardown* (``cpu_off_ns``; seen as the
-  dying vCPU's PSCI ``CPU_OFF`` after the 0x84 ``_OST``) and *_EJ0* (``eject_ns``) are charged to the
-  step that evaluates ``_EJ0``, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write) comes
-  ``acpi_notify_ns + cpu_off_ns + eject_ns`` after the ``device_del`` and the final ``_OST`` with it.
-  A CPU that was already offline costs ``eject_ns`` alone (real Linux ejected a never-onlined CPU in
-  about 2 ms), and a refused offline (a busy CPU) answers its ``_OST`` at once, as the offline fails.
-  The model's offline itself (its ``CPU_OFF``, "psci: CPUn killed") happens when the step starts, with
-  the 0x84 ``_OST``: the time is charged after it, since only then is it known whether a CPU went
-  down;
+  ``acpi_scan_try_to_offline`` offlines the CPU: ``cpu_down``'s teardown, up to the dying vCPU's PSCI
+  ``CPU_OFF`` and ``cpu_kill`` ("psci: CPUn killed"), is a clock event of the guest model's own
+  (:data:`~vcpu_hotplug.guest.smp.CPU_TEARDOWN_LABEL`) charged ``cpu_off_ns``, so the CPU stays online
+  and goes down ``cpu_off_ns`` after the 0x84, as on real Linux; then *_EJ0* (``eject_ns``) is charged
+  to the step that evaluates ``_EJ0``, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write)
+  comes ``acpi_notify_ns + cpu_off_ns + eject_ns`` after the ``device_del`` and the final ``_OST``
+  with it. A CPU that was already offline has no teardown and costs ``eject_ns`` alone (real Linux
+  ejected a never-onlined CPU in about 2 ms), and a refused offline (a busy CPU) answers its ``_OST``
+  at once, as the offline fails;
 - *CPU bring-up*: a successful PSCI ``CPU_ON``; the vCPU's start at the secondary entry, and with it
   "CPUn: Booted secondary processor" and the CPU going online, comes ``cpu_up_ns`` later.
 
@@ -72,6 +72,7 @@ from typing import Callable, Optional, Protocol
 
 from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
+from vcpu_hotplug.guest.smp import CPU_TEARDOWN_LABEL
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
 
@@ -149,7 +150,6 @@ DEFAULT_FACTOR = 1.0
 
 _NOTIFY_WORK = frozenset({NotifyValue.BUS_CHECK, NotifyValue.DEVICE_CHECK, NotifyValue.EJECT_REQUEST})
 _CPU_ON = frozenset({PsciFunction.CPU_ON, PsciFunction.CPU_ON_32})
-_CPU_OFF = PsciFunction.CPU_OFF
 _CROSSINGS = frozenset({TraceKind.MMIO_READ, TraceKind.MMIO_WRITE, TraceKind.HVC, TraceKind.IRQ,
                         TraceKind.VCPU_START, TraceKind.NOTIFY, TraceKind.OST})
 """Trace kinds that are a crossing of the boundary (log lines are not)."""
@@ -243,10 +243,11 @@ class RealtimePacer:
         self._queued_work: deque[tuple[ScheduledEvent, int]] = deque()
         """Work items postponed on the workqueue and not run yet, each with its own latency."""
         self._ejecting: Optional[int] = None
-        """When an eject's work said ``_OST`` 0x84, until it schedules its ``_EJ0`` step or ends (the
-        offline runs in the same instant, so a later event is none of its)."""
-        self._ejecting_cpu_off = False
-        """... and a vCPU has called ``CPU_OFF`` since (the offline took an online CPU down)."""
+        """When an eject's work said ``_OST`` 0x84 (or its offline's teardown ran), until it schedules
+        its ``_EJ0`` step or ends (each step schedules the next in its own instant, so a later event
+        is none of its)."""
+        self._teardown: Optional[ScheduledEvent] = None
+        """An eject's offline teardown, charged and not run yet or just run (its ``_EJ0`` step follows it)."""
         self.charged = 0
         """Steps given their latency so far."""
         self._clock.schedule_listeners.append(self._scheduled)
@@ -345,11 +346,6 @@ class RealtimePacer:
             # the eject's work starts with _OST(3, 0x84); any other _OST while it runs is its end
             started = event.source == NotifyValue.EJECT_REQUEST and event.status == OstStatus.EJECT_IN_PROGRESS
             self._ejecting = event.time_ns if started else None
-            self._ejecting_cpu_off = False
-            self._charge_next = None
-        elif event.kind is TraceKind.HVC and event.function == _CPU_OFF:
-            self._ejecting_cpu_off = self._ejecting_cpu_off or (
-                self._ejecting is not None and bool(event.result) and event.result[0] == PsciReturn.SUCCESS)
             self._charge_next = None
         elif event.kind is TraceKind.IRQ and event.gsi == self._ged_gsi:
             self._charge_next = self.latencies.acpi_notify_ns  # the GED driver wakes its IRQ thread
@@ -375,13 +371,24 @@ class RealtimePacer:
         self._since_crossing.clear()
 
     def _scheduled(self, event: ScheduledEvent) -> None:
+        teardown = self._teardown
+        if teardown is not None and teardown.cancelled:  # it has run: its _EJ0 step comes in its instant
+            self._teardown = None
+            if teardown.when_ns == event.when_ns:
+                self._ejecting = event.when_ns
         if self._ejecting is not None and self._ejecting != event.when_ns:
             self._ejecting = None  # the work stopped in its offline (the guest halted): nothing to charge
-        if self._ejecting is not None:
+        if self._ejecting is not None and event.label.startswith(CPU_TEARDOWN_LABEL):
+            # the offline's cpuhp teardown, up to the dying CPU's CPU_OFF; the _EJ0 step follows it
+            self._ejecting = None
+            self._clock.postpone(event, event.when_ns + self.latencies.cpu_off_ns)
+            self._teardown = event
+            self.charged += 1
+            self._requeue_behind(event.when_ns)
+        elif self._ejecting is not None:
             # the eject's _EJ0 step, queued by the work once its offline is done
             self._ejecting = None
-            cost = self.latencies.eject_ns + (self.latencies.cpu_off_ns if self._ejecting_cpu_off else 0)
-            self._clock.postpone(event, event.when_ns + cost)
+            self._clock.postpone(event, event.when_ns + self.latencies.eject_ns)
             self.charged += 1
             self._requeue_behind(event.when_ns)
         elif self._charge_next is not None:
