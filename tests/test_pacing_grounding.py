@@ -54,6 +54,9 @@ class Samples:
     cpu_off: list[float] = field(default_factory=list)
     """_OST 0x84 -> 'psci: CPUn killed': the eject's offline step, cpu_off_ns (the kernel's time on the
     host's clock, see ALIGNMENT_MS)."""
+    post_eject: list[float] = field(default_factory=list)
+    """DEVICE_DELETED -> the eject's final ACPI_DEVICE_OST (source 3, status 0): the _STA check and
+    post_eject after _EJ0 (the device is gone, so that event names only its slot)."""
     eject: list[float] = field(default_factory=list)
     """'psci: CPUn killed' -> DEVICE_DELETED: the rest of the offline and _EJ0, eject_ns (the kernel's time
     on the host's clock)."""
@@ -94,7 +97,22 @@ def measured() -> Samples:
             elif (match := SECONDARY_ONLINE.search(line["text"])) and match.group(1) in first_line:
                 samples.cpu_up.append((line["t"] - first_line.pop(match.group(1))) * 1000)
         split_eject(transcript, samples)
+        final_osts(transcript, samples)
     return samples
+
+
+def final_osts(transcript: dict, samples: Samples) -> None:
+    """Each DEVICE_DELETED to the next eject-success _OST (the one its work ends with)."""
+    events = [q for q in transcript["qmp"] if "event" in q]
+    for index, deleted in enumerate(events):
+        if deleted["event"] != "DEVICE_DELETED":
+            continue
+        for later in events[index + 1:]:
+            info = later.get("data", {}).get("info", {})
+            if later["event"] == "ACPI_DEVICE_OST" and info.get("source") == 3 and info.get("status") == 0:
+                if later["t"] - deleted["t"] < BURST_S:
+                    samples.post_eject.append((later["t"] - deleted["t"]) * 1000)
+                break
 
 
 def split_eject(transcript: dict, samples: Samples) -> None:
@@ -145,6 +163,7 @@ def modelled() -> dict[str, tuple[float, list[float]]]:
         "cpu_off (_OST 0x84 -> psci: CPUn killed)": (ms(lat.cpu_off_ns), s.cpu_off),
         "eject (psci: CPUn killed -> DEVICE_DELETED)": (ms(lat.eject_ns), s.eject),
         "device_del -> DEVICE_DELETED": (ms(lat.device_deleted_ns), s.device_deleted),
+        "post_eject (DEVICE_DELETED -> final _OST)": (ms(lat.post_eject_ns), s.post_eject),
         "cpu_up (secondary's first line -> Booted secondary processor)": (ms(lat.cpu_up_ns), s.cpu_up),
     }
 
@@ -163,6 +182,7 @@ def figures() -> dict[str, tuple[float, list[float]]]:
     "cpu_off (_OST 0x84 -> psci: CPUn killed)",
     "eject (psci: CPUn killed -> DEVICE_DELETED)",
     "device_del -> DEVICE_DELETED",
+    "post_eject (DEVICE_DELETED -> final _OST)",
     "cpu_up (secondary's first line -> Booted secondary processor)",
 ])
 def test_each_default_is_the_recorded_median(figures: dict, quantity: str) -> None:

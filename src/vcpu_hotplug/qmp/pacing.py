@@ -42,8 +42,9 @@ work that step queued:
   (:data:`~vcpu_hotplug.guest.smp.CPU_TEARDOWN_LABEL`) charged ``cpu_off_ns``, so the CPU stays online
   and goes down ``cpu_off_ns`` after the 0x84, as on real Linux; then *_EJ0* (``eject_ns``) is charged
   to the step that evaluates ``_EJ0``, so ``DEVICE_DELETED`` (QEMU sends it at the ``_EJ0`` write)
-  comes ``acpi_notify_ns + cpu_off_ns + eject_ns`` after the ``device_del`` and the final ``_OST``
-  with it. A CPU that was already offline has no teardown and costs ``eject_ns`` alone (real Linux
+  comes ``acpi_notify_ns + cpu_off_ns + eject_ns`` after the ``device_del``; the last step (the
+  ``_STA`` check, ``post_eject``, :data:`~vcpu_hotplug.guest.acpi_scan.POST_EJECT_LABEL`) gives the
+  final ``_OST`` ``post_eject_ns`` after that, as real Linux does. A CPU that was already offline has no teardown and costs ``eject_ns`` alone (real Linux
   ejected a never-onlined CPU in about 2 ms), and a refused offline (a busy CPU) answers its ``_OST``
   at once, as the offline fails;
 - *CPU bring-up*: a successful PSCI ``CPU_ON``; the vCPU's start at the secondary entry, and with it
@@ -72,6 +73,7 @@ from typing import Callable, Optional, Protocol
 
 from vcpu_hotplug.acpi.notify import NotifyValue, OstStatus
 from vcpu_hotplug.arm.psci import PsciFunction, PsciReturn
+from vcpu_hotplug.guest.acpi_scan import POST_EJECT_LABEL
 from vcpu_hotplug.guest.smp import CPU_TEARDOWN_LABEL
 from vcpu_hotplug.hw.clock import NS_PER_MS, NS_PER_S, ScheduledEvent
 from vcpu_hotplug.hw.trace import TraceEvent, TraceKind
@@ -112,10 +114,12 @@ class StepLatencies:
     ``CPU_OFF`` and ``cpu_kill`` ("psci: CPUn killed")."""
     eject_ns: int
     """The offline's end to ``_EJ0``'s register write and the VMM's unplug of the vCPU (``DEVICE_DELETED``)."""
+    post_eject_ns: int = 0
+    """``_EJ0`` to the eject's final ``_OST`` (the ``_STA`` check and ``post_eject``)."""
 
     def __post_init__(self) -> None:
         for name in ("acpi_notify_ns", "hot_add_work_ns", "next_device_ns", "cpu_up_ns", "cpu_off_ns",
-                     "eject_ns"):
+                     "eject_ns", "post_eject_ns"):
             if getattr(self, name) < 0:
                 raise PacingError(f"step latency {name} must not be negative")
 
@@ -131,8 +135,13 @@ class StepLatencies:
 
     @property
     def device_deleted_ns(self) -> int:
-        """``device_del`` of an online CPU to ``DEVICE_DELETED`` (and the final ``_OST`` with it)."""
+        """``device_del`` of an online CPU to ``DEVICE_DELETED``."""
         return self.acpi_notify_ns + self.cpu_off_ns + self.eject_ns
+
+    @property
+    def eject_done_ns(self) -> int:
+        """``device_del`` of an online CPU to the eject's final ``_OST`` (the work's end)."""
+        return self.device_deleted_ns + self.post_eject_ns
 
 
 DEFAULT_LATENCIES = StepLatencies(
@@ -142,6 +151,7 @@ DEFAULT_LATENCIES = StepLatencies(
     cpu_up_ns=6 * NS_PER_MS,
     cpu_off_ns=96 * NS_PER_MS,
     eject_ns=8 * NS_PER_MS,
+    post_eject_ns=6 * NS_PER_MS,
 )
 """Real Linux 6.12.95 under real QEMU RFC V5 with TCG (``tests/data/real-linux/``; README "Pacing")."""
 
@@ -371,6 +381,12 @@ class RealtimePacer:
         self._since_crossing.clear()
 
     def _scheduled(self, event: ScheduledEvent) -> None:
+        if event.label.startswith(POST_EJECT_LABEL):
+            # an eject's last step after _EJ0 (the _STA check, post_eject, the final _OST)
+            self._clock.postpone(event, event.when_ns + self.latencies.post_eject_ns)
+            self.charged += 1
+            self._requeue_behind(event.when_ns)
+            return
         teardown = self._teardown
         if teardown is not None and teardown.cancelled:  # it has run: its _EJ0 step comes in its instant
             self._teardown = None
