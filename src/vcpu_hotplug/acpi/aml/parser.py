@@ -358,29 +358,26 @@ class _Parser:
 
     def _lookup(self, name: NameString, scope: ScopePath) -> tuple[str, int | None]:
         """(path, argc) of the object ``name`` finds from ``scope`` (section 5.3), or ("", None)."""
-        names = self.names
-        live = self.live
         if name.is_single_segment:
             seg = name.segments[0]
             for i in range(len(scope), -1, -1):
-                path = "\\" + ".".join(scope[:i] + (seg,))
-                if path in names:
-                    return path, names[path]
-                if live is not None:
-                    argc = live(path)
-                    if argc is not NOT_FOUND:
-                        return path, argc  # type: ignore[return-value]
+                found = self._known("\\" + ".".join(scope[:i] + (seg,)))
+                if found is not None:
+                    return found
             return "", None
         if name.parents > len(scope):
             return "", None
-        path = path_string(resolve(name, scope))
-        if path in names:
-            return path, names[path]
-        if live is not None:
-            argc = live(path)
+        return self._known(path_string(resolve(name, scope))) or ("", None)
+
+    def _known(self, path: str) -> tuple[str, int | None] | None:
+        """(path, argc) when ``path`` is declared so far in this table or lives in the namespace."""
+        if path in self.names:
+            return path, self.names[path]
+        if self.live is not None:
+            argc = self.live(path)
             if argc is not NOT_FOUND:
                 return path, argc  # type: ignore[return-value]
-        return "", None
+        return None
 
     def _name(self, pos: int, end: int) -> tuple[NameString, int]:
         name, p = decode_name_string(self.data, pos)
