@@ -221,6 +221,14 @@ def notify_depth(maxcpus: int) -> int:
     return (maxcpus - 1).bit_length()
 
 
+def _notify_method(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
+    """CTFY (index, value): Notify the processor device of that index, O(log maxcpus)."""
+    with dsdt.method("CTFY", 2):
+        with dsdt.if_(b.LGreaterEqual(Arg0, config.maxcpus)):
+            dsdt.return_()
+        dsdt.add(*_notify_tree(0, config.maxcpus))
+
+
 def _methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
     # CSTA (index): _STA of a processor device, from the enabled bit
     with dsdt.method("CSTA", 1, serialized=True):
@@ -249,11 +257,7 @@ def _methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
         dsdt.store(Arg2, CDAT)
         dsdt.add(b.Release(CPLK))
 
-    # CTFY (index, value): Notify the processor device of that index, O(log maxcpus)
-    with dsdt.method("CTFY", 2):
-        with dsdt.if_(b.LGreaterEqual(Arg0, config.maxcpus)):
-            dsdt.return_()
-        dsdt.add(*_notify_tree(0, config.maxcpus))
+    _notify_method(dsdt, config)
 
     # CSCN: every pending event, 4 register accesses each
     with dsdt.method("CSCN", 0, serialized=True):
@@ -311,11 +315,7 @@ def _fast_register_fields(dsdt: b.DefinitionBlock, base: int, maxcpus: int) -> N
 
 
 def _fast_methods(dsdt: b.DefinitionBlock, config: DsdtConfig) -> None:
-    # CTFY (index, value): Notify the processor device of that index, O(log maxcpus)
-    with dsdt.method("CTFY", 2):
-        with dsdt.if_(b.LGreaterEqual(Arg0, config.maxcpus)):
-            dsdt.return_()
-        dsdt.add(*_notify_tree(0, config.maxcpus))
+    _notify_method(dsdt, config)
 
     # CSCN: one access per event, the last one says nothing more is pending
     with dsdt.method("CSCN", 0, serialized=True):
