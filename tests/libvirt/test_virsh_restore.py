@@ -67,17 +67,22 @@ def test_virsh_restore_brings_back_the_hot_added_vcpus(domain: Domain, tmp_path:
     image.write_bytes(save_image(xml, state.read_bytes()))
 
     dom.virsh("restore", image, timeout=60)
-    assert dom.state(reason=True) == "running (restored)", dom.diag("after restore")
     log = dom.daemon.domain_log(dom.name)
     assert "-incoming defer" in log, dom.diag("libvirt's -incoming")
-    dom.expect(3)
-    assert json.loads(dom.virsh("qemu-monitor-command", dom.name,
-                                '{"execute": "query-migrate"}').stdout)["return"] == {"status": "completed"}
-    # libvirt's vCPU devices survived: it unplugs vcpu2 and plugs two more.
-    dom.setvcpus_live(2)
-    dom.expect(2)
-    dom.setvcpus_live(4)
-    dom.expect(4)
+    expect_restored(dom, vcpus=3)
+
+
+def expect_restored(dom: Domain, vcpus: int) -> None:
+    """The restored domain runs with its ``vcpus``, its incoming migration completed, and libvirt's own
+    vCPU devices (``vcpuN`` ids, from the saved XML) still unplug and plug."""
+    assert dom.state(reason=True) == "running (restored)", dom.diag("after restore")
+    dom.expect(vcpus)
+    reply = json.loads(dom.virsh("qemu-monitor-command", dom.name, '{"execute": "query-migrate"}').stdout)
+    assert reply["return"] == {"status": "completed"}, dom.diag(f"query-migrate {reply}")
+    dom.setvcpus_live(vcpus - 1)
+    dom.expect(vcpus - 1)
+    dom.setvcpus_live(vcpus + 1)
+    dom.expect(vcpus + 1)
 
 
 def test_virsh_restore_of_a_damaged_image_fails_with_the_reason(domain: Domain, tmp_path: Path) -> None:

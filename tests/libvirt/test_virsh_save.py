@@ -20,7 +20,7 @@ import struct
 from pathlib import Path
 
 from tests.libvirt.test_libvirt_e2e import Domain, domain, start  # noqa: F401 (the domain fixture)
-from tests.libvirt.test_virsh_restore import SAVE_MAGIC, SAVE_VERSION
+from tests.libvirt.test_virsh_restore import SAVE_MAGIC, SAVE_VERSION, expect_restored
 
 #: ``virQEMUSaveFormat`` (src/qemu/qemu_saveimage.h): the header's ``compressed`` word.
 RAW_FORMAT, GZIP_FORMAT = 0, 1
@@ -45,15 +45,7 @@ def save_and_restore(dom: Domain, image: Path, *, fmt: int) -> None:
     assert xml_len > 0 and image.stat().st_size > 92 + xml_len, dom.diag(f"image of {image.stat().st_size} bytes")
 
     dom.virsh("restore", image, timeout=60)
-    assert dom.state(reason=True) == "running (restored)", dom.diag("after restore")
-    dom.expect(3)
-    reply = json.loads(dom.virsh("qemu-monitor-command", dom.name, '{"execute": "query-migrate"}').stdout)
-    assert reply["return"] == {"status": "completed"}, dom.diag(f"query-migrate {reply}")
-    # libvirt's own vCPU devices (vcpuN ids, from the saved XML) work on the restored VM.
-    dom.setvcpus_live(2)
-    dom.expect(2)
-    dom.setvcpus_live(4)
-    dom.expect(4)
+    expect_restored(dom, vcpus=3)
 
 
 def test_virsh_save_then_restore_keeps_the_hot_added_vcpu(domain: Domain, tmp_path: Path) -> None:
